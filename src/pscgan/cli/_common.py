@@ -1,0 +1,53 @@
+"""Shared helpers of the command-line modules."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(fn: F) -> F:
+    """Turn the project's own errors into a one-line message and exit code 2 (no traceback).
+
+    Only :class:`pscgan.errors.PscganError` is caught: anything else is a bug and should be reported
+    with its traceback.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pscgan.errors import PscganError
+
+        try:
+            return fn(*args, **kwargs)
+        except PscganError as exc:
+            from rich.console import Console
+
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=False, soft_wrap=True)
+
+
+def progress_columns() -> tuple[Any, ...]:
+    """Columns of the project's progress bars (rich)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TimeRemainingColumn())
+
+
+def progress_enabled() -> bool:
+    """Show live progress bars only on an interactive terminal (not in CI logs or pipes)."""
+    return sys.stderr.isatty()

@@ -1,0 +1,44 @@
+"""Root of the ``pscgan`` command line.
+
+Example:
+    >>> from typer.testing import CliRunner
+    >>> result = CliRunner().invoke(app, ["--version"])
+    >>> result.output.strip().startswith("pscgan ")
+    True
+"""
+
+from __future__ import annotations
+
+import typer
+
+from pscgan import __version__
+from pscgan.cli import data as _data
+from pscgan.cli import phantom as _phantom
+
+app = typer.Typer(
+    name="pscgan",
+    no_args_is_help=True,
+    add_completion=False,
+    help="Contrast-agent-free LGE synthesis and scar segmentation from cine MRI (PSCGAN).",
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(_phantom.app, name="phantom")
+app.add_typer(_data.app, name="data")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pscgan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Contrast-agent-free LGE synthesis and scar segmentation from cine MRI (PSCGAN)."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,327 @@
+"""The canonical dataset layout (one folder per subject, a root ``dataset.json``).
+
+::
+
+    DATASET/
+      dataset.json            labels, subjects, split (DatasetManifest)
+      SUBJECT_ID/
+        cine.nii.gz           float32 (x, y, slice, time)  contrast-free bSSFP cine
+        lge.nii.gz            float32 (x, y, slice)        LGE, co-registered to the cine ED frame
+        labels.nii.gz         uint8   (x, y, slice)        0 other, 1 LV blood pool, 2 healthy myo, 3 scar
+        subject.json          SubjectInfo: spacing, thickness, slice levels, RV insertion angles, provenance
+        cine_labels.nii.gz    optional uint8 (x, y, slice, time): per-phase labels (the phantom writes them)
+
+``lge`` and ``labels`` are optional at prediction time. In-plane display orientation: the 2D image of
+slice ``k`` is ``volume[:, :, k].T`` (rows follow y, columns follow x), shown with row 0 at the top.
+Network arrays use the same orientation, ``(time, row, col)``. Angles (RV insertion, AHA segments)
+are measured counter-clockwise from the +column direction with "up" meaning decreasing row, i.e.
+``theta = atan2(-(row - cy), col - cx)``; short axis seen from the apex, anterior up, lateral right.
+
+Example:
+    >>> ids = [f"s{i:03d}" for i in range(8)]
+    >>> split = make_split(ids, test_fraction=0.25, seed=0)
+    >>> len(split["train"]), len(split["test"])
+    (6, 2)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pscgan.errors import InputError, OutputExistsError
+from pscgan.io.atomic import safe_child, write_json_atomic
+from pscgan.io.image import ImageVolume
+from pscgan.io.nifti import read_nifti, write_nifti
+from pscgan.labels import LABEL_NAMES
+
+SCHEMA_VERSION = 1
+CINE_FILE = "cine.nii.gz"
+LGE_FILE = "lge.nii.gz"
+LABELS_FILE = "labels.nii.gz"
+CINE_LABELS_FILE = "cine_labels.nii.gz"
+SUBJECT_FILE = "subject.json"
+MANIFEST_FILE = "dataset.json"
+
+
+class SliceLevel(str, Enum):
+    """Short-axis slice level (AHA model: basal segments 1-6, mid 7-12, apical 13-16)."""
+
+    BASAL = "basal"
+    MID = "mid"
+    APICAL = "apical"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+
+
+class SliceInfo(_Model):
+    """Per-slice metadata."""
+
+    index: int = Field(ge=0, description="slice index along the third axis of the volumes")
+    level: SliceLevel
+    rv_insertion_angle_deg: float | None = Field(
+        default=None, description="anterior RV insertion angle, degrees ccw from +column, up = -row")
+    position_mm: float | None = Field(default=None, description="position along the long axis, if known")
+
+
+class Provenance(_Model):
+    """Where a subject's data came from."""
+
+    source: str = Field(description="'phantom', 'nifti', 'dicom', 'npz', ...")
+    created_by: str = Field(description="software and version that wrote the folder")
+    seed: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class SubjectInfo(_Model):
+    """Content of ``subject.json``."""
+
+    schema_version: int = SCHEMA_VERSION
+    subject_id: str
+    pixel_spacing_mm: tuple[float, float]
+    slice_thickness_mm: float = Field(gt=0)
+    lge_slice_thickness_mm: float | None = Field(default=None, gt=0)
+    n_phases: int = Field(ge=1)
+    rr_interval_ms: float | None = Field(default=None, gt=0)
+    ed_phase: int = Field(default=0, ge=0)
+    field_strength_t: float | None = None
+    normal: bool | None = Field(default=None, description="True for a subject without ischaemic heart disease")
+    slices: list[SliceInfo]
+    provenance: Provenance
+    phantom: dict[str, Any] | None = Field(default=None, description="phantom parameters and ground truth")
+
+    @field_validator("pixel_spacing_mm")
+    @classmethod
+    def _positive_spacing(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if any(not np.isfinite(s) or s <= 0 for s in v):
+            raise ValueError(f"pixel spacing must be positive, got {v}")
+        return v
+
+    @field_validator("subject_id")
+    @classmethod
+    def _safe_id(cls, v: str) -> str:
+        safe_child(Path("."), v)
+        return v
+
+
+class DatasetManifest(_Model):
+    """Content of the root ``dataset.json`` (in the spirit of nnU-Net's)."""
+
+    schema_version: int = SCHEMA_VERSION
+    name: str
+    description: str = ""
+    labels: dict[str, int] = Field(default_factory=lambda: dict(LABEL_NAMES))
+    files: dict[str, str] = Field(default_factory=lambda: {
+        "cine": CINE_FILE, "lge": LGE_FILE, "labels": LABELS_FILE, "subject": SUBJECT_FILE})
+    subjects: list[str]
+    split: dict[str, list[str]] = Field(default_factory=dict)
+    provenance: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("split")
+    @classmethod
+    def _split_by_subject(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        seen: set[str] = set()
+        for part, ids in v.items():
+            overlap = seen.intersection(ids)
+            if overlap:
+                raise ValueError(f"subjects in more than one split part (split must be by subject): "
+                                 f"{sorted(overlap)[:5]} (part {part!r})")
+            seen.update(ids)
+        return v
+
+
+@dataclass
+class Subject:
+    """A subject folder loaded into memory."""
+
+    folder: Path
+    info: SubjectInfo
+    cine: ImageVolume
+    lge: ImageVolume | None
+    labels: ImageVolume | None
+    cine_labels: ImageVolume | None = None
+
+
+def make_split(subject_ids: list[str], *, test_fraction: float = 0.25, seed: int = 0) -> dict[str, list[str]]:
+    """Subject-level random split into ``train`` and ``test`` (never by slice)."""
+    if not 0.0 <= test_fraction < 1.0:
+        raise ValueError("test_fraction must be in [0, 1)")
+    ids = sorted(subject_ids)
+    random.Random(seed).shuffle(ids)
+    n_test = int(round(len(ids) * test_fraction))
+    return {"train": sorted(ids[n_test:]), "test": sorted(ids[:n_test])}
+
+
+def _load_json(path: Path) -> Any:
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(path, f"not valid JSON ({exc})") from None
+
+
+def _format_validation(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(x) for x in err["loc"]) or "(root)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def read_subject_info(folder: str | Path) -> SubjectInfo:
+    """Read and validate ``subject.json`` in ``folder``."""
+    path = Path(folder) / SUBJECT_FILE
+    try:
+        return SubjectInfo.model_validate(_load_json(path))
+    except ValidationError as exc:
+        raise InputError(path, f"invalid subject metadata: {_format_validation(exc)}") from None
+
+
+def read_manifest(root: str | Path) -> DatasetManifest:
+    """Read and validate ``dataset.json`` in ``root``."""
+    path = Path(root) / MANIFEST_FILE
+    try:
+        manifest = DatasetManifest.model_validate(_load_json(path))
+    except ValidationError as exc:
+        raise InputError(path, f"invalid dataset manifest: {_format_validation(exc)}") from None
+    unknown = set(manifest.subjects).symmetric_difference(
+        {s for ids in manifest.split.values() for s in ids}) if manifest.split else set()
+    if unknown:
+        raise InputError(path, f"split and subject list disagree on {sorted(unknown)[:5]}")
+    return manifest
+
+
+def write_manifest(root: str | Path, manifest: DatasetManifest) -> None:
+    """Write ``dataset.json`` atomically."""
+    write_json_atomic(Path(root) / MANIFEST_FILE, manifest.model_dump(mode="json"))
+
+
+def load_subject(folder: str | Path, *, require_lge: bool = False, require_labels: bool = False) -> Subject:
+    """Load a subject folder and check that its files agree with each other and with ``subject.json``.
+
+    Raises:
+        InputError: naming the file and the problem (missing file, wrong dimensions, geometry mismatch).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(folder, "subject folder not found")
+    info = read_subject_info(folder)
+    cine = read_nifti(folder / CINE_FILE, ndim=4)
+    x, y, n_slices, n_phases = cine.array.shape
+    if n_phases < 2:
+        raise InputError(folder / CINE_FILE, f"cine has {n_phases} phase; at least 2 are needed to see motion")
+    if n_phases != info.n_phases:
+        raise InputError(folder / CINE_FILE, f"has {n_phases} phases but {SUBJECT_FILE} says {info.n_phases}")
+    if len(info.slices) != n_slices:
+        raise InputError(folder / SUBJECT_FILE,
+                         f"describes {len(info.slices)} slices but {CINE_FILE} has {n_slices}")
+    lge = _optional(folder / LGE_FILE, require_lge, ndim=3, dtype=np.float32)
+    labels = _optional(folder / LABELS_FILE, require_labels, ndim=3, dtype=None)
+    cine_labels = _optional(folder / CINE_LABELS_FILE, False, ndim=4, dtype=None)
+    for name, vol in ((LGE_FILE, lge), (LABELS_FILE, labels)):
+        if vol is not None and vol.array.shape != (x, y, n_slices):
+            raise InputError(folder / name, f"shape {vol.array.shape} does not match the cine's "
+                                            f"(x, y, slice) = {(x, y, n_slices)}")
+    if labels is not None:
+        arr = labels.array
+        if np.issubdtype(arr.dtype, np.floating) and not np.all(arr == np.round(arr)):
+            raise InputError(folder / LABELS_FILE, "label map holds non-integer values")
+        if arr.min() < 0 or arr.max() > 3:
+            raise InputError(folder / LABELS_FILE, f"label values must be 0..3, found {int(arr.min())}..{int(arr.max())}"
+                             " (EMIDEC maps: convert with pscgan.labels.from_emidec)")
+        labels.array = arr.astype(np.uint8)
+    if cine_labels is not None:
+        cine_labels.array = cine_labels.array.astype(np.uint8)
+    return Subject(folder=folder, info=info, cine=cine, lge=lge, labels=labels, cine_labels=cine_labels)
+
+
+def _optional(path: Path, required: bool, *, ndim: int, dtype: Any) -> ImageVolume | None:
+    if path.is_file():
+        return read_nifti(path, ndim=ndim, dtype=dtype)
+    if required:
+        raise InputError(path, "file not found (required here)")
+    return None
+
+
+def write_subject(root: str | Path, info: SubjectInfo, *, cine: np.ndarray, lge: np.ndarray | None = None,
+                  labels: np.ndarray | None = None, cine_labels: np.ndarray | None = None,
+                  affine: np.ndarray | None = None, overwrite: bool = False) -> Path:
+    """Write one subject folder under ``root`` atomically (all files appear together or not at all).
+
+    Args:
+        root: dataset folder.
+        info: the subject's metadata; ``info.subject_id`` names the folder.
+        cine: ``(x, y, slice, time)`` float array.
+        lge: ``(x, y, slice)`` float array.
+        labels: ``(x, y, slice)`` integer array with values 0..3.
+        cine_labels: ``(x, y, slice, time)`` per-phase labels.
+        affine: voxel-to-world matrix; default diagonal from the spacing and slice thickness.
+        overwrite: replace an existing subject folder.
+
+    Returns:
+        The subject folder.
+    """
+    root = Path(root)
+    final = safe_child(root, info.subject_id)
+    if final.exists() and not overwrite:
+        raise OutputExistsError(final, "subject folder exists; pass --overwrite to replace it")
+    if cine.ndim != 4:
+        raise ValueError(f"cine must be (x, y, slice, time), got shape {cine.shape}")
+    spacing = (*info.pixel_spacing_mm, info.slice_thickness_mm)
+    step = info.rr_interval_ms / info.n_phases if info.rr_interval_ms else None
+    tmp = root / f".{info.subject_id}.partial"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        write_nifti(tmp / CINE_FILE, cine.astype(np.float32), spacing=spacing, affine=affine, time_step_ms=step)
+        if lge is not None:
+            write_nifti(tmp / LGE_FILE, lge.astype(np.float32), spacing=spacing, affine=affine)
+        if labels is not None:
+            write_nifti(tmp / LABELS_FILE, labels.astype(np.uint8), spacing=spacing, affine=affine)
+        if cine_labels is not None:
+            write_nifti(tmp / CINE_LABELS_FILE, cine_labels.astype(np.uint8), spacing=spacing, affine=affine,
+                        time_step_ms=step)
+        write_json_atomic(tmp / SUBJECT_FILE, info.model_dump(mode="json"))
+        if final.exists():
+            old = root / f".{info.subject_id}.old"
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def list_subject_folders(root: str | Path) -> list[Path]:
+    """Subject folders of a dataset: those named in ``dataset.json`` if present, else every folder
+    holding a ``subject.json``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(root, "dataset folder not found")
+    if (root / MANIFEST_FILE).is_file():
+        manifest = read_manifest(root)
+        folders = [safe_child(root, s) for s in manifest.subjects]
+        missing = [f.name for f in folders if not f.is_dir()]
+        if missing:
+            raise InputError(root / MANIFEST_FILE, f"lists subjects with no folder: {missing[:5]}")
+        return folders
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and (p / SUBJECT_FILE).is_file())
+    if not folders:
+        raise InputError(root, f"no subject folders (folders holding {SUBJECT_FILE}) found")
+    return folders

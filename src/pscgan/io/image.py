@@ -1,0 +1,60 @@
+"""The reader contract: an array plus the geometry needed to map results back.
+
+Axes follow the canonical layout: ``(x, y, slice)`` for LGE and label maps and
+``(x, y, slice, time)`` for cine. ``spacing`` holds one value per spatial axis in mm (x, y, slice);
+``affine`` is the 4x4 voxel-to-world (RAS+, mm) matrix of the original file, kept so that outputs
+can be written in the original geometry.
+
+Example:
+    >>> import numpy as np
+    >>> vol = ImageVolume(np.zeros((64, 64, 3), np.float32), spacing=(1.5, 1.5, 8.0))
+    >>> vol.spatial_shape, vol.n_phases
+    ((64, 64, 3), None)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def affine_from_spacing(spacing: tuple[float, float, float]) -> np.ndarray:
+    """A diagonal affine for data with no orientation information."""
+    aff = np.eye(4)
+    aff[0, 0], aff[1, 1], aff[2, 2] = spacing
+    return aff
+
+
+@dataclass
+class ImageVolume:
+    """An image or label volume with its geometry.
+
+    Attributes:
+        array: ``(x, y, slice)`` or ``(x, y, slice, time)`` data.
+        spacing: voxel size in mm along x, y and slice.
+        affine: 4x4 voxel-to-world matrix; defaults to a diagonal one built from ``spacing``.
+        source: the file or folder the data was read from, if any.
+        meta: reader-specific metadata (trigger times in ms for cine, DICOM UIDs, ...).
+    """
+
+    array: np.ndarray
+    spacing: tuple[float, float, float]
+    affine: np.ndarray | None = None
+    source: Path | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.spacing = tuple(float(s) for s in self.spacing)  # type: ignore[assignment]
+        if self.affine is None:
+            self.affine = affine_from_spacing(self.spacing)
+
+    @property
+    def spatial_shape(self) -> tuple[int, int, int]:
+        return tuple(self.array.shape[:3])  # type: ignore[return-value]
+
+    @property
+    def n_phases(self) -> int | None:
+        return int(self.array.shape[3]) if self.array.ndim == 4 else None
