@@ -12,6 +12,7 @@ from __future__ import annotations
 import typer
 
 from pscgan import __version__
+from pscgan.cli import bench as _bench
 from pscgan.cli import data as _data
 from pscgan.cli import phantom as _phantom
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(_phantom.app, name="phantom")
 app.add_typer(_data.app, name="data")
+app.add_typer(_bench.app, name="bench")
 
 
 def _version(value: bool) -> None:
