@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pscgan.data.layout import (
+    DatasetManifest,
+    Provenance,
+    SliceInfo,
+    SliceLevel,
+    SubjectInfo,
+    list_subject_folders,
+    load_subject,
+    make_split,
+    read_manifest,
+    write_manifest,
+    write_subject,
+)
+from pscgan.errors import InputError, OutputExistsError
+
+
+def _info(sid="s001", n_slices=2, n_phases=5):
+    return SubjectInfo(
+        subject_id=sid, pixel_spacing_mm=(1.5, 1.5), slice_thickness_mm=8.0, n_phases=n_phases,
+        rr_interval_ms=900.0,
+        slices=[SliceInfo(index=i, level=SliceLevel.MID, rv_insertion_angle_deg=120.0) for i in range(n_slices)],
+        provenance=Provenance(source="test", created_by="tests"))
+
+
+def _write(root, sid="s001", **kw):
+    rng = np.random.default_rng(0)
+    cine = rng.random((16, 12, 2, 5), dtype=np.float32)
+    lge = rng.random((16, 12, 2), dtype=np.float32)
+    labels = rng.integers(0, 4, (16, 12, 2)).astype(np.uint8)
+    return write_subject(root, _info(sid), cine=cine, lge=lge, labels=labels, **kw), cine, lge, labels
+
+
+def test_subject_round_trip(tmp_path):
+    folder, cine, lge, labels = _write(tmp_path)
+    s = load_subject(folder, require_labels=True)
+    np.testing.assert_array_equal(s.cine.array, cine)
+    np.testing.assert_array_equal(s.lge.array, lge)
+    np.testing.assert_array_equal(s.labels.array, labels)
+    assert s.labels.array.dtype == np.uint8
+    assert s.cine.spacing == (1.5, 1.5, 8.0)
+    assert s.info.slices[1].level is SliceLevel.MID
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+
+
+def test_write_subject_refuses_existing_folder(tmp_path):
+    folder, *_ = _write(tmp_path)
+    before = (folder / "cine.nii.gz").read_bytes()
+    with pytest.raises(OutputExistsError, match="--overwrite"):
+        _write(tmp_path)
+    assert (folder / "cine.nii.gz").read_bytes() == before
+    _write(tmp_path, overwrite=True)
+
+
+def test_unsafe_subject_id_is_refused():
+    with pytest.raises(ValueError):
+        _info("../outside")
+
+
+def test_missing_and_mismatched_files_name_the_file(tmp_path):
+    folder, *_ = _write(tmp_path)
+    (folder / "labels.nii.gz").unlink()
+    assert load_subject(folder).labels is None
+    with pytest.raises(InputError, match="labels.nii.gz: file not found"):
+        load_subject(folder, require_labels=True)
+    info = json.loads((folder / "subject.json").read_text())
+    info["n_phases"] = 7
+    (folder / "subject.json").write_text(json.dumps(info))
+    with pytest.raises(InputError, match="cine.nii.gz: has 5 phases but subject.json says 7"):
+        load_subject(folder)
+
+
+def test_bad_subject_json_is_reported(tmp_path):
+    folder, *_ = _write(tmp_path)
+    (folder / "subject.json").write_text("{not json")
+    with pytest.raises(InputError, match="subject.json: not valid JSON"):
+        load_subject(folder)
+    (folder / "subject.json").write_text(json.dumps({"subject_id": "s001"}))
+    with pytest.raises(InputError, match="invalid subject metadata"):
+        load_subject(folder)
+
+
+def test_label_values_out_of_range(tmp_path):
+    from pscgan.io.nifti import write_nifti
+
+    folder, *_ = _write(tmp_path)
+    write_nifti(folder / "labels.nii.gz", np.full((16, 12, 2), 4, np.uint8), spacing=(1.5, 1.5, 8.0))
+    with pytest.raises(InputError, match="label values must be 0..3"):
+        load_subject(folder)
+
+
+def test_split_is_by_subject_and_reproducible():
+    ids = [f"s{i:03d}" for i in range(280)]
+    a, b = make_split(ids, seed=3), make_split(ids, seed=3)
+    assert a == b
+    assert len(a["test"]) == 70 and len(a["train"]) == 210
+    assert not set(a["train"]) & set(a["test"])
+    assert make_split(ids, seed=4) != a
+
+
+def test_manifest_round_trip_and_overlap_refused(tmp_path):
+    _write(tmp_path, "s001")
+    _write(tmp_path, "s002")
+    m = DatasetManifest(name="t", subjects=["s001", "s002"], split={"train": ["s001"], "test": ["s002"]})
+    write_manifest(tmp_path, m)
+    assert read_manifest(tmp_path) == m
+    assert [f.name for f in list_subject_folders(tmp_path)] == ["s001", "s002"]
+    with pytest.raises(ValueError, match="split must be by subject"):
+        DatasetManifest(name="t", subjects=["a"], split={"train": ["a"], "test": ["a"]})
+
+
+def test_manifest_listing_missing_subject(tmp_path):
+    _write(tmp_path, "s001")
+    write_manifest(tmp_path, DatasetManifest(name="t", subjects=["s001", "ghost"]))
+    with pytest.raises(InputError, match="ghost"):
+        list_subject_folders(tmp_path)
