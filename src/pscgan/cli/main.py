@@ -14,6 +14,7 @@ import typer
 from pscgan import __version__
 from pscgan.cli import bench as _bench
 from pscgan.cli import data as _data
+from pscgan.cli import demo as _demo
 from pscgan.cli import phantom as _phantom
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(_phantom.app, name="phantom")
 app.add_typer(_data.app, name="data")
 app.add_typer(_bench.app, name="bench")
+app.command("demo")(_demo.demo)
 
 
 def _version(value: bool) -> None:
