@@ -1,0 +1,181 @@
+"""Checkpoints that load without pickle, are written atomically and are verified on load.
+
+Layout inside a run folder::
+
+    checkpoints/
+      latest.json                 {"name": "step_00001200", ...}   (replaced atomically, last)
+      step_00001200/
+        weights.safetensors       every module's state_dict, keys prefixed "<module name>."
+        state.safetensors         tensors of optimizer/scheduler/RNG states
+        state.json                the rest of those states, phase/step/extra, and sha256 of both files
+
+A checkpoint folder is first written as ``<name>.partial`` and renamed when complete, and
+``latest.json`` is replaced only after that: killing the process at any moment leaves either the
+previous checkpoint or the new one, never a half-written one. Loading checks the checksums, so a
+corrupted file is refused with a message instead of being silently used.
+
+Example:
+    >>> import tempfile, torch
+    >>> net = torch.nn.Linear(2, 2)
+    >>> d = tempfile.mkdtemp()
+    >>> _ = save_checkpoint(d, "step_00000001", modules={"g": net}, state={"step": 1})
+    >>> ckpt = load_checkpoint(d)
+    >>> ckpt.state["step"], sorted(ckpt.weights)
+    (1, ['g.bias', 'g.weight'])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pscgan.errors import InputError
+from pscgan.io.atomic import write_json_atomic
+from pscgan.training.tree_codec import decode, encode
+
+CHECKPOINT_DIR = "checkpoints"
+LATEST = "latest.json"
+FORMAT = "pscgan-checkpoint"
+VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: module weights by prefixed key, and the decoded training state."""
+
+    path: Path
+    weights: dict[str, torch.Tensor]
+    state: dict[str, Any]
+
+    def module_state(self, name: str) -> dict[str, torch.Tensor]:
+        """The state_dict of the module saved under ``name``."""
+        prefix = f"{name}."
+        sd = {k[len(prefix):]: v for k, v in self.weights.items() if k.startswith(prefix)}
+        if not sd:
+            raise InputError(self.path, f"holds no weights for module {name!r}")
+        return sd
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    from safetensors.torch import save_file
+
+    save_file(tensors, str(path), metadata=metadata)
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def save_checkpoint(root: str | Path, name: str, *, modules: dict[str, torch.nn.Module],
+                    state: dict[str, Any], keep_last: int | None = None, protect: set[str] | None = None) -> Path:
+    """Write a checkpoint under ``root/checkpoints/name`` and point ``latest.json`` at it.
+
+    Args:
+        root: run folder.
+        name: checkpoint name (a plain folder name, e.g. ``step_00001200``).
+        modules: modules whose ``state_dict`` is saved (unwrap DDP before passing).
+        state: everything else (optimizer/scheduler state dicts, RNG state, phase, step, ...):
+            nested dicts/lists of tensors, numbers and strings.
+        keep_last: delete older ``step_*`` checkpoints beyond this many (``None`` keeps all).
+        protect: checkpoint names never deleted by ``keep_last`` (e.g. the best per phase).
+
+    Returns:
+        The checkpoint folder.
+    """
+    ckdir = Path(root) / CHECKPOINT_DIR
+    ckdir.mkdir(parents=True, exist_ok=True)
+    final = ckdir / name
+    tmp = ckdir / f"{name}.partial"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    weights = {f"{mname}.{k}": v.detach().cpu().contiguous().clone()
+               for mname, mod in modules.items() for k, v in mod.state_dict().items()}
+    _save_tensors(tmp / "weights.safetensors", weights, {"format": FORMAT})
+    tensors, skeleton = encode(state)
+    _save_tensors(tmp / "state.safetensors", tensors, {"format": FORMAT})
+    meta = {"format": FORMAT, "version": VERSION, "name": name, "state": skeleton,
+            "sha256": {f: sha256_file(tmp / f) for f in ("weights.safetensors", "state.safetensors")}}
+    write_json_atomic(tmp / "state.json", meta)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    write_json_atomic(ckdir / LATEST, {"name": name})
+    if keep_last is not None:
+        _prune(ckdir, keep_last, (protect or set()) | {name})
+    return final
+
+
+def _prune(ckdir: Path, keep_last: int, protect: set[str]) -> None:
+    steps = sorted(p for p in ckdir.iterdir() if p.is_dir() and p.name.startswith("step_")
+                   and not p.name.endswith(".partial"))
+    for old in steps[:-keep_last] if keep_last > 0 else steps:
+        if old.name not in protect:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def latest_checkpoint(root: str | Path) -> Path | None:
+    """The folder ``latest.json`` points at, or ``None`` when the run has no checkpoint yet."""
+    ckdir = Path(root) / CHECKPOINT_DIR
+    pointer = ckdir / LATEST
+    if not pointer.is_file():
+        return None
+    try:
+        name = json.loads(pointer.read_text())["name"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise InputError(pointer, "corrupt checkpoint pointer; point it at an existing checkpoint folder") from None
+    return ckdir / name
+
+
+def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Load and verify a checkpoint (a run folder's latest, or a checkpoint folder itself).
+
+    Raises:
+        InputError: missing files, checksum mismatch, or not a pscgan checkpoint.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = Path(root_or_folder)
+    if not (path / "state.json").is_file():
+        latest = latest_checkpoint(path)
+        if latest is None:
+            raise InputError(path, "no checkpoint found (neither a checkpoint folder nor a run with one)")
+        path = latest
+    meta_path = path / "state.json"
+    if not meta_path.is_file():
+        raise InputError(meta_path, "checkpoint metadata missing")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError:
+        raise InputError(meta_path, "corrupt checkpoint metadata (not JSON)") from None
+    if meta.get("format") != FORMAT:
+        raise InputError(meta_path, "not a pscgan checkpoint")
+    files = {}
+    for fname, digest in meta.get("sha256", {}).items():
+        f = path / fname
+        if not f.is_file():
+            raise InputError(f, "checkpoint file missing")
+        if sha256_file(f) != digest:
+            raise InputError(f, "checksum mismatch: the checkpoint file is corrupted; resume from an earlier one")
+        try:
+            files[fname] = load_file(str(f), device=str(map_location))
+        except SafetensorError as exc:
+            raise InputError(f, f"unreadable weights ({exc})") from None
+    if set(files) != {"weights.safetensors", "state.safetensors"}:
+        raise InputError(meta_path, "checkpoint lists the wrong files")
+    state = decode(files["state.safetensors"], meta["state"])
+    return Checkpoint(path=path, weights=files["weights.safetensors"], state=state)

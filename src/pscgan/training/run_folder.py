@@ -1,0 +1,129 @@
+"""The run folder: resolved options, data split, environment, JSONL metrics and a log.
+
+Every training run writes, beside its checkpoints, what is needed to understand and repeat it::
+
+    RUN/
+      config.json        the resolved preset/config (exactly what was trained)
+      split.json         subject ids per split part (train / validation / test)
+      environment.json   versions, device, threads, seed, world size, command line
+      metrics.jsonl      one JSON object per logged step (appended; trimmed to the resumed step)
+      train.log          human-readable log
+      samples/           PNG samples at each validation
+      checkpoints/       see :mod:`pscgan.training.checkpoint`
+
+Example:
+    >>> import tempfile, pathlib
+    >>> log = MetricsLog(pathlib.Path(tempfile.mkdtemp()) / "metrics.jsonl")
+    >>> log.write({"step": 1, "loss": 0.5}); log.write({"step": 2, "loss": 0.4})
+    >>> log.truncate_after(1); [r["step"] for r in log.read()]
+    [1]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+from pscgan.io.atomic import write_json_atomic
+
+CONFIG_FILE = "config.json"
+SPLIT_FILE = "split.json"
+ENV_FILE = "environment.json"
+METRICS_FILE = "metrics.jsonl"
+LOG_FILE = "train.log"
+
+
+def environment_info(*, seed: int | None = None, device: str | None = None, world_size: int = 1,
+                     deterministic: bool | None = None) -> dict[str, Any]:
+    """Versions and settings that affect a run's numbers."""
+    import numpy
+    import torch
+
+    import pscgan
+
+    versions = {"python": platform.python_version(), "pscgan": pscgan.__version__, "torch": torch.__version__,
+                "numpy": numpy.__version__}
+    for mod in ("monai", "nibabel", "pydicom", "scipy", "skimage", "safetensors"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001 - informative only
+            versions[mod] = None
+    info: dict[str, Any] = {
+        "versions": versions,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda_available": torch.cuda.is_available(),
+        "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        if torch.cuda.is_available() else [],
+        "device": device,
+        "seed": seed,
+        "world_size": world_size,
+        "deterministic": deterministic,
+        "command": sys.argv,
+    }
+    return info
+
+
+def write_run_json(run: Path, name: str, obj: Any) -> None:
+    write_json_atomic(Path(run) / name, obj)
+
+
+class MetricsLog:
+    """Append-only JSON-lines metrics file, safe to resume.
+
+    Each line is flushed and fsync'ed; a line cut short by a crash is dropped on read and by
+    :meth:`truncate_after`.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, allow_nan=True, separators=(",", ":"))
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def read(self) -> list[dict[str, Any]]:
+        if not self.path.is_file():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut short by a crash
+        return out
+
+    def truncate_after(self, step: int, key: str = "step") -> None:
+        """Drop records logged after ``step`` (they will be logged again when training resumes)."""
+        kept = [r for r in self.read() if r.get(key, -1) <= step]
+        write_json_lines_atomic(self.path, kept)
+
+
+def write_json_lines_atomic(path: Path, records: list[dict[str, Any]]) -> None:
+    from pscgan.io.atomic import write_text_atomic
+
+    write_text_atomic(path, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+
+
+def file_logger(run: Path, name: str = "pscgan.train", *, enabled: bool = True) -> logging.Logger:
+    """A logger writing to ``RUN/train.log`` (only on the process that owns the run folder)."""
+    logger = logging.getLogger(f"{name}.{Path(run).resolve()}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if enabled and not logger.handlers:
+        handler = logging.FileHandler(Path(run) / LOG_FILE, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    if not enabled:
+        logger.addHandler(logging.NullHandler())
+    return logger

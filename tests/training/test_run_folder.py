@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import json
+
+from pscgan.training.distributed import init_distributed, rank_seed, reduce_mean
+from pscgan.training.run_folder import MetricsLog, environment_info, file_logger
+
+
+def test_metrics_log_survives_a_cut_line_and_truncates(tmp_path):
+    log = MetricsLog(tmp_path / "metrics.jsonl")
+    for s in range(1, 5):
+        log.write({"step": s, "loss": 1.0 / s})
+    with open(log.path, "a") as fh:
+        fh.write('{"step": 5, "lo')  # killed mid-line
+    assert [r["step"] for r in log.read()] == [1, 2, 3, 4]
+    log.truncate_after(2)
+    assert [r["step"] for r in log.read()] == [1, 2]
+    log.write({"step": 3})
+    assert [r["step"] for r in log.read()] == [1, 2, 3]
+
+
+def test_environment_info_is_json(tmp_path):
+    info = environment_info(seed=3, device="cpu")
+    json.dumps(info)
+    assert info["seed"] == 3 and info["versions"]["torch"]
+
+
+def test_file_logger_writes(tmp_path):
+    logger = file_logger(tmp_path)
+    logger.info("hello")
+    for h in logger.handlers:
+        h.flush()
+    assert "hello" in (tmp_path / "train.log").read_text()
+
+
+def test_single_process_context():
+    ctx = init_distributed(device="cpu")
+    assert ctx.is_main and not ctx.distributed
+    assert reduce_mean({"a": 2.0}, ctx) == {"a": 2.0}
+    assert len({rank_seed(7, r) for r in range(8)}) == 8
+    assert rank_seed(7, 0) == rank_seed(7, 0)
