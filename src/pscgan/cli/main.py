@@ -16,6 +16,7 @@ from pscgan.cli import bench as _bench
 from pscgan.cli import data as _data
 from pscgan.cli import demo as _demo
 from pscgan.cli import phantom as _phantom
+from pscgan.cli import quantify as _quantify
 
 app = typer.Typer(
     name="pscgan",
@@ -28,6 +29,7 @@ app.add_typer(_phantom.app, name="phantom")
 app.add_typer(_data.app, name="data")
 app.add_typer(_bench.app, name="bench")
 app.command("demo")(_demo.demo)
+app.command("quantify")(_quantify.quantify)
 
 
 def _version(value: bool) -> None:
