@@ -58,3 +58,28 @@ class ImageVolume:
     @property
     def n_phases(self) -> int | None:
         return int(self.array.shape[3]) if self.array.ndim == 4 else None
+
+
+#: Largest array (in bytes, after conversion to the working dtype) any reader accepts: 2 GiB. A short-axis
+#: cine stack is typically 256 x 256 x 15 x 30 float32 = 112 MiB; anything far larger is a wrong file or a
+#: corrupt/hostile header, refused before any data is read.
+MAX_ARRAY_BYTES = 2 * 1024**3
+
+
+def check_declared_size(path: str | Path | None, shape: tuple[int, ...], itemsize: int = 4) -> None:
+    """Refuse an array whose declared ``shape`` would exceed :data:`MAX_ARRAY_BYTES`.
+
+    Call it with the shape read from a header, before loading the data.
+
+    Raises:
+        InputError: naming ``path`` when the size is zero, negative or above the cap.
+    """
+    from pscgan.errors import InputError
+
+    dims = tuple(int(s) for s in shape)
+    if any(s <= 0 for s in dims):
+        raise InputError(path, f"empty or invalid array shape {dims}")
+    n_bytes = int(np.prod(dims, dtype=object)) * int(itemsize)
+    if n_bytes > MAX_ARRAY_BYTES:
+        raise InputError(path, f"declared array shape {dims} needs {n_bytes / 1024**3:.1f} GiB, above the "
+                               f"{MAX_ARRAY_BYTES / 1024**3:.0f} GiB limit of the readers")

@@ -1,7 +1,10 @@
 """NIfTI reading and writing (nibabel).
 
 Spacing comes from the header's zooms, not from the affine: some public files (the EMIDEC cases among
-them) carry a unit affine with the true voxel size only in ``pixdim``.
+them) carry a unit affine with the true voxel size only in ``pixdim``. The affine is kept as found so that
+outputs written with it overlay the input in any viewer. For 4D files the time between phases
+(``pixdim[4]`` with the header's time unit) is reported as ``meta["time_step_ms"]``. The declared array
+size is checked against :data:`~pscgan.io.image.MAX_ARRAY_BYTES` before any data is read.
 
 Example:
     >>> import numpy as np, tempfile, pathlib
@@ -19,7 +22,9 @@ import numpy as np
 
 from pscgan.errors import InputError
 from pscgan.io.atomic import atomic_path
-from pscgan.io.image import ImageVolume, affine_from_spacing
+from pscgan.io.image import ImageVolume, affine_from_spacing, check_declared_size
+
+_TIME_UNIT_TO_MS = {"msec": 1.0, "sec": 1000.0, "usec": 0.001}
 
 
 def read_nifti(path: str | Path, *, ndim: int | tuple[int, ...] | None = None,
@@ -50,6 +55,11 @@ def read_nifti(path: str | Path, *, ndim: int | tuple[int, ...] | None = None,
         raise InputError(path, f"expected {want} dimensions, got {len(shape)} with shape {shape}")
     if any(s == 0 for s in shape):
         raise InputError(path, f"empty image (shape {shape})")
+    # Size in memory: nibabel loads scaled (scl_slope/inter) data as float64.
+    scaled = getattr(img.dataobj, "slope", 1.0) != 1.0 or getattr(img.dataobj, "inter", 0.0) != 0.0
+    loaded_itemsize = 8 if scaled else img.get_data_dtype().itemsize
+    out_itemsize = np.dtype(dtype).itemsize if dtype is not None else loaded_itemsize
+    check_declared_size(path, shape, max(out_itemsize, loaded_itemsize))
     try:
         data = np.asanyarray(img.dataobj)
     except Exception as exc:
@@ -63,8 +73,24 @@ def read_nifti(path: str | Path, *, ndim: int | tuple[int, ...] | None = None,
     if any(not np.isfinite(z) or z <= 0 for z in zooms):
         raise InputError(path, f"invalid voxel size in header: {zooms}")
     affine = np.asarray(img.affine, dtype=np.float64)
-    return ImageVolume(np.asarray(data), spacing=zooms, affine=affine, source=path,
-                       meta={"format": "nifti"})
+    meta: dict = {"format": "nifti"}
+    if len(shape) == 4:
+        step = _time_step_ms(img.header)
+        if step is not None:
+            meta["time_step_ms"] = step
+    return ImageVolume(np.asarray(data), spacing=zooms, affine=affine, source=path, meta=meta)
+
+
+def _time_step_ms(header) -> float | None:  # noqa: ANN001 - a nibabel header
+    """The time between phases from ``pixdim[4]``, when the header states a time unit."""
+    zooms = header.get_zooms()
+    try:
+        unit = header.get_xyzt_units()[1]
+    except Exception:  # header types without units
+        return None
+    if len(zooms) < 4 or unit not in _TIME_UNIT_TO_MS or not np.isfinite(zooms[3]) or zooms[3] <= 0:
+        return None
+    return float(zooms[3]) * _TIME_UNIT_TO_MS[unit]
 
 
 def write_nifti(path: str | Path, array: np.ndarray, *, spacing: tuple[float, float, float] | None = None,

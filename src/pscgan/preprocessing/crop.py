@@ -1,0 +1,65 @@
+"""Cropping a fixed-size box around the LV centre, and putting a crop back.
+
+The box is ``size`` x ``size`` pixels in the display orientation (rows, cols), its centre pixel at the
+rounded LV centre (for an even size the centre falls on pixel ``size // 2`` of the box). Where the box
+leaves the image the crop is padded: images with their minimum (which the intensity scaling maps to -1),
+labels with 0 (other). The box is recorded so that :func:`uncrop_array` puts a crop back exactly.
+
+Example:
+    >>> import numpy as np
+    >>> img = np.arange(100.0).reshape(10, 10)
+    >>> box = crop_box((1.2, 8.6), img.shape, 4)
+    >>> (box.row0, box.col0)
+    (-1, 7)
+    >>> crop = crop_array(img, box, fill=-1.0)
+    >>> crop[0].tolist(), crop[1].tolist()
+    ([-1.0, -1.0, -1.0, -1.0], [7.0, 8.0, 9.0, -1.0])
+    >>> bool(np.array_equal(uncrop_array(crop, box, fill=0.0)[:3, 7:], img[:3, 7:]))
+    True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pscgan.preprocessing.record import CropRecord
+
+
+def crop_box(centre_rc: tuple[float, float], grid_shape: tuple[int, int], size: int = 64) -> CropRecord:
+    """The ``size`` x ``size`` box centred on ``centre_rc`` in a ``grid_shape`` image (it may stick out)."""
+    if size <= 0:
+        raise ValueError(f"crop size must be positive, got {size}")
+    row0 = int(np.floor(centre_rc[0] + 0.5)) - size // 2
+    col0 = int(np.floor(centre_rc[1] + 0.5)) - size // 2
+    return CropRecord(row0=row0, col0=col0, size=size, grid_shape=(int(grid_shape[0]), int(grid_shape[1])))
+
+
+def crop_array(array: np.ndarray, box: CropRecord, fill: float) -> np.ndarray:
+    """Cut ``box`` out of the last two axes of ``array``, padding with ``fill`` where it leaves the image."""
+    rows, cols = array.shape[-2:]
+    if (rows, cols) != tuple(box.grid_shape):
+        raise ValueError(f"array grid {(rows, cols)} does not match the crop record's {box.grid_shape}")
+    out = np.full(array.shape[:-2] + (box.size, box.size), fill, dtype=array.dtype)
+    src, dst = _overlap(box)
+    out[..., dst[0], dst[1]] = array[..., src[0], src[1]]
+    return out
+
+
+def uncrop_array(array: np.ndarray, box: CropRecord, fill: float) -> np.ndarray:
+    """Put a ``size`` x ``size`` crop back into its ``grid_shape`` image; the rest gets ``fill``."""
+    if array.shape[-2:] != (box.size, box.size):
+        raise ValueError(f"array of shape {array.shape} is not a {box.size}x{box.size} crop")
+    out = np.full(array.shape[:-2] + tuple(box.grid_shape), fill, dtype=array.dtype)
+    src, dst = _overlap(box)
+    out[..., src[0], src[1]] = array[..., dst[0], dst[1]]
+    return out
+
+
+def _overlap(box: CropRecord) -> tuple[tuple[slice, slice], tuple[slice, slice]]:
+    """Slices of the grid (src) and of the crop (dst) that overlap."""
+    spans = []
+    for start, length in ((box.row0, box.grid_shape[0]), (box.col0, box.grid_shape[1])):
+        lo, hi = max(start, 0), min(start + box.size, length)
+        hi = max(hi, lo)  # a box entirely outside the image overlaps nowhere
+        spans.append((slice(lo, hi), slice(lo - start, hi - start)))
+    return (spans[0][0], spans[1][0]), (spans[0][1], spans[1][1])
