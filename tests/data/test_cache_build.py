@@ -63,3 +63,18 @@ def test_cli_check_lists_problems_per_subject(ring_dataset):
     res = runner.invoke(app, ["data", "check", str(ring_dataset)])
     assert res.exit_code == 1
     assert "ring_01" in res.output and "ring_02" in res.output and "ring_00" not in res.output
+
+
+def test_ensure_cache_reuses_and_rebuilds(ring_dataset):
+    from pscgan.data.cache import ensure_cache
+    from pscgan.preprocessing.pipeline import PreprocessOptions
+
+    opts = PreprocessOptions()
+    p1 = ensure_cache(ring_dataset, opts)
+    m1 = p1.stat().st_mtime_ns
+    assert ensure_cache(ring_dataset, opts) == p1 and p1.stat().st_mtime_ns == m1
+    f = ring_dataset / "ring_00" / "cine.nii.gz"
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    assert ensure_cache(ring_dataset, opts) == p1 and p1.stat().st_mtime_ns != m1
+    p2 = ensure_cache(ring_dataset, PreprocessOptions(crop_size=32))
+    assert p2 != p1 and TrainingCache(p2)[0]["cine"].shape == (25, 32, 32)

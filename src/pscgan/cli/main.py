@@ -17,6 +17,7 @@ from pscgan.cli import data as _data
 from pscgan.cli import demo as _demo
 from pscgan.cli import phantom as _phantom
 from pscgan.cli import quantify as _quantify
+from pscgan.cli import train as _train
 
 app = typer.Typer(
     name="pscgan",
@@ -30,6 +31,7 @@ app.add_typer(_data.app, name="data")
 app.add_typer(_bench.app, name="bench")
 app.command("demo")(_demo.demo)
 app.command("quantify")(_quantify.quantify)
+app.command("train")(_train.train)
 
 
 def _version(value: bool) -> None:

@@ -308,5 +308,34 @@ def default_cache_path(dataset: str | Path) -> Path:
     return Path(dataset) / "pscgan_cache.safetensors"
 
 
-__all__ = ["CacheEntry", "TrainingCache", "build_cache", "dataset_fingerprint", "default_cache_path",
+__all__ = ["CacheEntry", "TrainingCache", "build_cache", "dataset_fingerprint", "default_cache_path", "ensure_cache",
            "write_packed"]
+
+
+def options_key(options: Any) -> str:
+    """Short hash of preprocessing options (names the cache file built with them)."""
+    return hashlib.sha256(json.dumps(_to_jsonable(options), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def ensure_cache(dataset: str | Path, options: Any, *, fallback_dir: str | Path | None = None,
+                 on_subject: Callable[[str], None] | None = None) -> Path:
+    """The dataset's cache for ``options``, built or rebuilt only when missing or stale.
+
+    The cache lives in ``DATASET/.pscgan-cache/<options hash>.safetensors``; when the dataset folder
+    is read-only it is built in ``fallback_dir`` instead.
+    """
+    import os
+
+    dataset = Path(dataset)
+    folder = dataset / ".pscgan-cache"
+    if not os.access(dataset, os.W_OK) and fallback_dir is not None:
+        folder = Path(fallback_dir)
+    path = folder / f"{options_key(options)}.safetensors"
+    if path.is_file():
+        try:
+            if TrainingCache(path).is_current(dataset):
+                return path
+        except InputError:
+            pass  # corrupt or old format: rebuild below
+    folder.mkdir(parents=True, exist_ok=True)
+    return build_cache(dataset, path, options=options, overwrite=True, on_subject=on_subject)

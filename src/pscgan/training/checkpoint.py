@@ -80,7 +80,8 @@ def _save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[s
 
 
 def save_checkpoint(root: str | Path, name: str, *, modules: dict[str, torch.nn.Module],
-                    state: dict[str, Any], keep_last: int | None = None, protect: set[str] | None = None) -> Path:
+                    state: dict[str, Any], keep_last: int | None = None, protect: set[str] | None = None,
+                    update_latest: bool = True) -> Path:
     """Write a checkpoint under ``root/checkpoints/name`` and point ``latest.json`` at it.
 
     Args:
@@ -91,6 +92,8 @@ def save_checkpoint(root: str | Path, name: str, *, modules: dict[str, torch.nn.
             nested dicts/lists of tensors, numbers and strings.
         keep_last: delete older ``step_*`` checkpoints beyond this many (``None`` keeps all).
         protect: checkpoint names never deleted by ``keep_last`` (e.g. the best per phase).
+        update_latest: point ``latest.json`` at this checkpoint (False for side copies such as the best
+            weights, which are not resumable states).
 
     Returns:
         The checkpoint folder.
@@ -113,7 +116,8 @@ def save_checkpoint(root: str | Path, name: str, *, modules: dict[str, torch.nn.
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
-    write_json_atomic(ckdir / LATEST, {"name": name})
+    if update_latest:
+        write_json_atomic(ckdir / LATEST, {"name": name})
     if keep_last is not None:
         _prune(ckdir, keep_last, (protect or set()) | {name})
     return final

@@ -1,0 +1,112 @@
+"""Trained cascade weights: one safetensors file that carries its own configuration and checksum.
+
+The file holds the :class:`~pscgan.models.cascade.Cascade` state dict; its metadata holds the format
+tag, the full run configuration (so the right networks are built before loading) and a SHA-256 over
+every tensor's name, dtype, shape and bytes. Loading never unpickles anything, and refuses a file
+whose checksum does not match, whose configuration is invalid, or whose tensors do not fit the
+networks of that configuration (e.g. weights of another preset given with ``--preset``).
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from pscgan.config.presets import get_preset
+    >>> from pscgan.models.factory import build_cascade
+    >>> cfg = get_preset("tiny")
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "w.safetensors"
+    >>> save_weights(p, build_cascade(cfg), cfg)
+    >>> cascade, cfg2 = load_weights(p)
+    >>> cfg2.preset
+    'tiny'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+
+from pscgan.config.schema import PscganConfig, config_from_dict
+from pscgan.errors import ConfigError, InputError
+from pscgan.io.atomic import atomic_path
+
+FORMAT = "pscgan-cascade-weights"
+VERSION = "1"
+
+
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over names, dtypes, shapes and raw bytes, in sorted key order."""
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        t = tensors[k].detach().cpu().contiguous()
+        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
+def save_weights(path: str | Path, cascade: torch.nn.Module, config: PscganConfig, *,
+                 extra: dict[str, str] | None = None) -> None:
+    """Write the cascade's weights with their configuration and checksum, atomically."""
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in cascade.state_dict().items()}
+    metadata = {"format": FORMAT, "version": VERSION, "config": config.model_dump_json(),
+                "sha256": tensors_digest(tensors), **(extra or {})}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+
+
+def read_weights_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata of a weights file (format, version, config JSON, checksum, extras)."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "weights file not found")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InputError(path, f"not a readable safetensors weights file ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise InputError(path, "not a pscgan cascade weights file (missing format tag)")
+    return meta
+
+
+def load_weights(path: str | Path, *, expect: PscganConfig | None = None,
+                 map_location: str | torch.device = "cpu") -> tuple[torch.nn.Module, PscganConfig]:
+    """Build the cascade described by the file's configuration and load its weights.
+
+    Args:
+        path: weights file.
+        expect: if given, the file's model configuration must equal this one's.
+        map_location: device for the tensors.
+
+    Raises:
+        InputError: unreadable file, checksum mismatch, or tensors that do not fit.
+    """
+    from safetensors.torch import load_file
+
+    from pscgan.models.factory import build_cascade
+
+    path = Path(path)
+    meta = read_weights_metadata(path)
+    try:
+        config = config_from_dict(json.loads(meta["config"]), source=path)
+    except (KeyError, json.JSONDecodeError):
+        raise InputError(path, "weights file carries no readable configuration") from None
+    except ConfigError as exc:
+        raise InputError(path, f"weights carry an invalid configuration: {exc.problem}") from None
+    if expect is not None and expect.model.model_dump() != config.model.model_dump():
+        raise InputError(path, f"weights are for preset {config.preset!r}, whose networks differ from the "
+                               f"requested {expect.preset!r}")
+    tensors = load_file(str(path), device=str(map_location))
+    if tensors_digest(tensors) != meta.get("sha256"):
+        raise InputError(path, "checksum mismatch: the weights file is corrupted")
+    cascade = build_cascade(config).to(map_location)
+    try:
+        cascade.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise InputError(path, f"weights do not fit the networks of their own configuration ({first})") from None
+    return cascade.eval(), config

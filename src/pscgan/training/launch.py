@@ -1,0 +1,206 @@
+"""Set up and run a training run: run folder, cache, subject-level split, logging, progress, weights.
+
+Works the same in one process and under ``torchrun`` (``python -m pscgan.train``): only rank 0 writes
+files; every rank reads the same cache and trains on its share of each epoch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pscgan.config.schema import PscganConfig, load_config
+from pscgan.errors import ConfigError, InputError
+
+CACHE_SUBDIR = "cache"
+
+
+@dataclass
+class TrainOptions:
+    """What ``pscgan train`` was asked to do.
+
+    Attributes:
+        run: run folder.
+        data: dataset folder (canonical layout); optional when resuming (taken from split.json).
+        config: the resolved configuration; ``None`` when resuming (taken from config.json).
+        resume: continue the run in ``run``.
+        device: ``cpu``, ``cuda`` or ``None`` (CUDA when available).
+        deterministic: use deterministic algorithms (a resumed run then ends with the same weights).
+        validation_fraction: share of the training subjects held out for validation.
+        overwrite: allow starting a new run in a folder that holds data.
+        progress: show a progress bar (default: on an interactive terminal).
+        stop_after: stop after this many generator steps in this invocation, leaving a resumable run
+            (for time-budgeted sessions; ``None`` trains to the end).
+    """
+
+    run: Path
+    data: Path | None = None
+    config: PscganConfig | None = None
+    resume: bool = False
+    device: str | None = None
+    deterministic: bool = False
+    validation_fraction: float = 0.1
+    overwrite: bool = False
+    progress: bool | None = None
+    stop_after: int | None = None
+
+
+def subject_split(data: Path, validation_fraction: float, seed: int) -> dict[str, list[str]]:
+    """Train/validation/test subject ids from the dataset's split (validation held out of train)."""
+    from pscgan.data.layout import MANIFEST_FILE, list_subject_folders, make_split, read_manifest
+
+    if (data / MANIFEST_FILE).is_file():
+        manifest = read_manifest(data)
+        train = manifest.split.get("train", manifest.subjects if not manifest.split else [])
+        test = manifest.split.get("test", [])
+    else:
+        train, test = [f.name for f in list_subject_folders(data)], []
+    if not train:
+        raise InputError(data / MANIFEST_FILE, "the split has no training subjects")
+    val = make_split(train, test_fraction=validation_fraction, seed=seed)["test"] if validation_fraction > 0 else []
+    if len(val) == len(train):
+        raise InputError(data, f"only {len(train)} training subjects: too few to hold out a validation set")
+    return {"train": sorted(set(train) - set(val)), "validation": sorted(val), "test": sorted(test)}
+
+
+def _resolve(opts: TrainOptions) -> tuple[PscganConfig, Path, dict[str, Any] | None]:
+    from pscgan.training.run_folder import CONFIG_FILE, SPLIT_FILE
+
+    if not opts.resume:
+        if opts.config is None or opts.data is None:
+            raise ConfigError(None, "a new run needs --data and a preset")
+        return opts.config, opts.data, None
+    if not (opts.run / CONFIG_FILE).is_file():
+        raise InputError(opts.run, "nothing to resume: no config.json in this folder")
+    saved = load_config(opts.run / CONFIG_FILE)
+    if opts.config is not None and opts.config.model_dump() != saved.model_dump():
+        raise ConfigError(opts.run / CONFIG_FILE, "the run was started with another configuration; resume "
+                                                  "without --preset/--set, or start a new run folder")
+    split = json.loads((opts.run / SPLIT_FILE).read_text())
+    data = opts.data or Path(split["dataset"])
+    return saved, data, split
+
+
+def run_training(opts: TrainOptions) -> Path:
+    """Train (or resume) a run; returns the path of the final weights file."""
+    import torch
+
+    from pscgan.cli._common import progress_enabled
+    from pscgan.data.cache import TrainingCache, ensure_cache
+    from pscgan.inference.weights import save_weights
+    from pscgan.io.atomic import prepare_output_dir
+    from pscgan.models.cascade import Cascade
+    from pscgan.preprocessing.pipeline import PreprocessOptions
+    from pscgan.training.distributed import barrier, init_distributed, shutdown
+    from pscgan.training.run_folder import (
+        CONFIG_FILE,
+        ENV_FILE,
+        SPLIT_FILE,
+        environment_info,
+        file_logger,
+        write_run_json,
+    )
+    from pscgan.training.trainer import WEIGHTS_FILE, ProgressiveTrainer
+
+    config, data, split = _resolve(opts)
+    ctx = init_distributed(opts.device)
+    try:
+        if not opts.resume and ctx.is_main:
+            prepare_output_dir(opts.run, overwrite=opts.overwrite)
+        barrier(ctx)
+        t = config.train
+        if t.num_threads:
+            torch.set_num_threads(t.num_threads)
+        if opts.deterministic:
+            torch.use_deterministic_algorithms(True)
+        pre = PreprocessOptions(n_phases=config.model.frames, crop_size=config.model.image_size)
+        if ctx.is_main:
+            ensure_cache(data, pre, fallback_dir=opts.run / CACHE_SUBDIR)
+        barrier(ctx)
+        cache = TrainingCache(ensure_cache(data, pre, fallback_dir=opts.run / CACHE_SUBDIR))
+        if split is None:
+            split = {"dataset": str(data.resolve()), **subject_split(data, opts.validation_fraction, t.seed)}
+            if ctx.is_main:
+                config.save(opts.run / CONFIG_FILE)
+                write_run_json(opts.run, SPLIT_FILE, split)
+        if ctx.is_main:
+            write_run_json(opts.run, ENV_FILE, environment_info(
+                seed=t.seed, device=str(ctx.device), world_size=ctx.world_size, deterministic=opts.deterministic))
+        train_idx, val_idx = cache.indices_of(split["train"]), cache.indices_of(split["validation"])
+        logger = file_logger(opts.run, enabled=ctx.is_main)
+        logger.info("run %s: %d training and %d validation slices, world size %d, device %s%s", opts.run,
+                    len(train_idx), len(val_idx), ctx.world_size, ctx.device, " (resumed)" if opts.resume else "")
+        tb = _tensorboard(opts.run) if ctx.is_main else None
+        show = ctx.is_main and (progress_enabled() if opts.progress is None else opts.progress)
+        with _ProgressReporter(show, phases_of(config), t.steps_per_phase) as reporter:
+            trainer = ProgressiveTrainer(config, opts.run, cache, train_idx, val_idx, ctx, reporter=reporter,
+                                         logger=logger, tensorboard=tb, stop_after=opts.stop_after)
+            generators = trainer.train()
+        weights = opts.run / WEIGHTS_FILE
+        if generators is None:
+            logger.info("stopped after %d steps; continue with `pscgan train --resume %s`", opts.stop_after, opts.run)
+            if tb is not None:
+                tb.close()
+            return weights
+        if ctx.is_main:
+            save_weights(weights, Cascade(generators), config)
+            logger.info("final weights written to %s", weights)
+        if tb is not None:
+            tb.close()
+        barrier(ctx)
+        return weights
+    finally:
+        shutdown(ctx)
+
+
+def phases_of(config: PscganConfig) -> tuple[Any, ...]:
+    from pscgan.models.phase import phases_for
+
+    return phases_for(progressive=config.model.progressive)
+
+
+def _tensorboard(run: Path) -> Any:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional at run time; metrics.jsonl has everything
+        return None
+    return SummaryWriter(log_dir=str(run / "tensorboard"))
+
+
+class _ProgressReporter:
+    """A rich progress bar: phase, step, losses and ETA (rank 0 only)."""
+
+    def __init__(self, enabled: bool, phases: tuple[Any, ...], steps: int) -> None:
+        self.enabled, self.phases, self.steps = enabled, phases, steps
+        self.total = len(phases) * steps
+        self.progress: Any = None
+
+    def __enter__(self) -> _ProgressReporter:
+        if self.enabled:
+            from rich.progress import Progress, TextColumn
+
+            from pscgan.cli._common import progress_columns
+
+            self.progress = Progress(*progress_columns(), TextColumn("{task.fields[losses]}"))
+            self.progress.start()
+            self.task = self.progress.add_task("training", total=self.total, losses="")
+        return self
+
+    def __call__(self, phase: Any, step: int, steps: int, record: dict[str, Any] | None) -> None:
+        if self.progress is None:
+            return
+        index = self.phases.index(phase)
+        losses = ""
+        if record:
+            losses = " ".join(f"{k}={v:.3f}" for k, v in record.items()
+                              if k in ("g_total", "d_total", "val_score") and isinstance(v, float))
+        self.progress.update(self.task, completed=min(index * self.steps + step, self.total),
+                             description=f"phase {phase.value} {step}/{steps}",
+                             **({"losses": losses} if losses else {}))
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+

@@ -1,0 +1,64 @@
+"""One discriminator step and one generator step of a phase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from pscgan.config.schema import LossConfig
+from pscgan.losses.objective import discriminator_objective, generator_objective
+from pscgan.models.discriminator import fake_input, real_input
+from pscgan.models.interfaces import LGE
+from pscgan.models.phase import Phase
+from pscgan.training.distributed import DistContext
+from pscgan.training.gradients import average_gradients
+
+
+def _inputs(batch: dict[str, Any], device: torch.device) -> tuple[Tensor, Tensor | None, Tensor, Tensor]:
+    cond = batch["condition"].to(device) if "condition" in batch else None
+    return batch["cine"].to(device), cond, batch["labels"].to(device), batch["lge"].to(device)
+
+
+def _real(phase: Phase, labels: Tensor, lge: Tensor, classes: int) -> Tensor:
+    return real_input(phase, labels=labels if phase.judges_masks else None,
+                      lge=lge if phase in (Phase.SYNTHESIS, Phase.JOINT) else None, classes=classes)
+
+
+def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: nn.Module,
+                       opt: torch.optim.Optimizer, batch: dict[str, Any], ctx: DistContext, classes: int
+                       ) -> dict[str, float]:
+    """Update the discriminator once on a batch; returns the loss terms (prefixed ``d_``)."""
+    cine, cond, labels, lge = _inputs(batch, ctx.device)
+    with torch.no_grad():
+        fake = fake_input(phase, generator(cine, cond))
+    terms = discriminator_objective(loss_cfg, phase, discriminator, _real(phase, labels, lge, classes), fake,
+                                    labels=labels)
+    opt.zero_grad(set_to_none=True)
+    terms["total"].backward()
+    average_gradients(discriminator, ctx)
+    opt.step()
+    return {f"d_{k}": float(v.detach()) for k, v in terms.items()}
+
+
+def generator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: nn.Module | None,
+                   opt: torch.optim.Optimizer, batch: dict[str, Any], ctx: DistContext, classes: int
+                   ) -> dict[str, float]:
+    """Update the generator once on a batch; returns the loss terms (prefixed ``g_``)."""
+    cine, cond, labels, lge = _inputs(batch, ctx.device)
+    outputs = generator(cine, cond)
+    real = _real(phase, labels, lge, classes) if discriminator is not None else None
+    if discriminator is not None:
+        discriminator.requires_grad_(False)  # the generator step must not accumulate D gradients
+    try:
+        terms = generator_objective(loss_cfg, phase, outputs, discriminator, real, labels=labels,
+                                    lge=lge if LGE in outputs else None)
+    finally:
+        if discriminator is not None:
+            discriminator.requires_grad_(True)
+    opt.zero_grad(set_to_none=True)
+    terms["total"].backward()
+    average_gradients(generator, ctx)
+    opt.step()
+    return {f"g_{k}": float(v.detach()) for k, v in terms.items()}

@@ -1,0 +1,258 @@
+"""Progressive training of the cascade: a list of phases, each with its own networks, optimizers,
+losses, D:G ratio and length (StyleGAN2-ADA's "phases", without its pickles).
+
+Phase I trains the coarse-mask GAN; it is then frozen with its best validation weights and its masks
+condition phase II; phase III is conditioned on phase II's LGE in the same way (section 3 of the
+paper). Every ``checkpoint_interval`` generator steps the whole training state is checkpointed, so a
+run resumes exactly where it stopped, also in the middle of a phase.
+
+Example:
+    >>> # from pscgan.config.presets import get_preset
+    >>> # train(TrainOptions(config=get_preset("cpu"), data=Path("phantom"), run=Path("runs/cpu")))
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pscgan.config.schema import AdversarialLoss, PscganConfig
+from pscgan.errors import ConfigError, InputError
+from pscgan.models.phase import Phase, phases_for
+from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from pscgan.training.distributed import DistContext, barrier, rank_seed, reduce_mean
+from pscgan.training.gradients import broadcast_module
+from pscgan.training.rng import rng_state, seed_everything, set_rng_state
+from pscgan.training.run_folder import MetricsLog
+from pscgan.training.stream import BatchStream
+
+WEIGHTS_FILE = "model.safetensors"
+
+
+@dataclass
+class PhaseNets:
+    """The networks and optimizers of the phase being trained."""
+
+    phase: Phase
+    generator: torch.nn.Module
+    discriminator: torch.nn.Module | None
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer | None
+
+
+@dataclass
+class TrainState:
+    """Where training stands; everything here goes into each checkpoint."""
+
+    phase_index: int = 0
+    phase_step: int = 0
+    stream: dict[str, int] = field(default_factory=lambda: {"epoch": 0, "position": 0})
+    best: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def global_step(self, steps_per_phase: int) -> int:
+        return self.phase_index * steps_per_phase + self.phase_step
+
+
+def build_phase(config: PscganConfig, phase: Phase, device: torch.device) -> PhaseNets:
+    from pscgan.models.factory import build_discriminator, build_generator
+
+    g = build_generator(config, phase).to(device)
+    adversarial = config.loss.adversarial is not AdversarialLoss.NONE
+    d = build_discriminator(config, phase).to(device) if adversarial else None
+    t = config.train
+    opt_g = torch.optim.Adam(g.parameters(), lr=t.lr, betas=t.betas)
+    opt_d = torch.optim.Adam(d.parameters(), lr=t.lr, betas=t.betas) if d is not None else None
+    return PhaseNets(phase, g, d, opt_g, opt_d)
+
+
+def _phase_modules(nets: PhaseNets) -> dict[str, torch.nn.Module]:
+    mods = {f"{nets.phase.value}.generator": nets.generator}
+    if nets.discriminator is not None:
+        mods[f"{nets.phase.value}.discriminator"] = nets.discriminator
+    return mods
+
+
+class ProgressiveTrainer:
+    """Trains every phase of ``config`` on a training cache, writing into ``run``.
+
+    Args:
+        config: the resolved configuration (saved as the run's config.json by the caller).
+        run: run folder.
+        cache: the training cache (:class:`pscgan.data.cache.TrainingCache`).
+        train_indices: cache indices used for training.
+        val_indices: cache indices used for validation (held-out training subjects).
+        ctx: distributed context.
+        reporter: called with ``(phase, phase_step, steps_per_phase, metrics)`` after each logged step
+            (progress bar on rank 0).
+    """
+
+    def __init__(self, config: PscganConfig, run: Path, cache: Any, train_indices: list[int],
+                 val_indices: list[int], ctx: DistContext, reporter: Any = None, logger: Any = None,
+                 tensorboard: Any = None, stop_after: int | None = None) -> None:
+        if not train_indices:
+            raise InputError(run, "no training slices")
+        self.config, self.run, self.cache, self.ctx = config, Path(run), cache, ctx
+        self.train_indices, self.val_indices = train_indices, val_indices
+        self.phases = phases_for(progressive=config.model.progressive)
+        self.steps = config.train.steps_per_phase
+        self.metrics = MetricsLog(self.run / "metrics.jsonl")
+        self.reporter, self.logger, self.tb = reporter, logger, tensorboard
+        self.frozen: dict[Phase, torch.nn.Module] = {}
+        self.best_weights: dict[Phase, dict[str, torch.Tensor]] = {}
+        # Stop (with a checkpoint) after this many generator steps in this process: budgeted sessions.
+        self.stop_after = stop_after
+        self.steps_done = 0
+        self.stopped = False
+
+    # -- checkpoints ---------------------------------------------------------------------------------
+    def _checkpoint(self, state: TrainState, nets: PhaseNets) -> None:
+        if not self.ctx.is_main:
+            return
+        modules = {f"{p.value}.generator": g for p, g in self.frozen.items()} | _phase_modules(nets)
+        payload = {"train": state.__dict__, "rng": rng_state(),
+                   "opt_g": nets.opt_g.state_dict(),
+                   "opt_d": nets.opt_d.state_dict() if nets.opt_d is not None else None}
+        name = f"step_{state.global_step(self.steps):08d}"
+        protect = {f"best_{p.value}" for p in self.phases}
+        save_checkpoint(self.run, name, modules=modules, state=payload, keep_last=2, protect=protect)
+
+    def _save_best(self, nets: PhaseNets) -> None:
+        # Every rank holds identical weights (gradients are averaged), so each keeps its own copy in
+        # memory; rank 0 also writes it, for resumed runs and for inspection.
+        self.best_weights[nets.phase] = {k: v.detach().clone() for k, v in nets.generator.state_dict().items()}
+        if self.ctx.is_main:
+            save_checkpoint(self.run, f"best_{nets.phase.value}",
+                            modules={f"{nets.phase.value}.generator": nets.generator}, state={},
+                            update_latest=False)
+
+    def _restore(self) -> tuple[TrainState, dict[str, Any] | None]:
+        if latest_checkpoint(self.run) is None:
+            return TrainState(), None
+        ck = load_checkpoint(self.run, map_location=self.ctx.device)
+        if "train" not in ck.state:
+            raise InputError(ck.path, "not a resumable training checkpoint")
+        state = TrainState(**ck.state["train"])
+        for p in self.phases[: state.phase_index]:
+            g = build_phase(self.config, p, self.ctx.device).generator
+            g.load_state_dict(ck.module_state(f"{p.value}.generator"))
+            self.frozen[p] = g.eval().requires_grad_(False)
+        return state, {"checkpoint": ck}
+
+    # -- the loop ------------------------------------------------------------------------------------
+    def train(self) -> dict[Phase, torch.nn.Module] | None:
+        """Run (or resume) every phase; returns the trained generators in cascade order, or ``None``
+        when ``stop_after`` ended this session early (the run is then resumable)."""
+        state, restored = self._restore()
+        if restored is not None:
+            self.metrics.truncate_after(state.global_step(self.steps))
+        for index in range(state.phase_index, len(self.phases)):
+            phase = self.phases[index]
+            resume = restored if (restored is not None and index == state.phase_index) else None
+            if resume is None and index != state.phase_index:
+                state = TrainState(phase_index=index, best=state.best)
+            self._train_phase(phase, state, resume)
+            restored = None
+            if self.stopped:
+                return None
+        return dict(self.frozen)
+
+    def _train_phase(self, phase: Phase, state: TrainState, resume: dict[str, Any] | None) -> None:
+        from pscgan.training.conditions import CacheSamples, Subset, upstream_conditions
+        from pscgan.training.steps import discriminator_step, generator_step
+        from pscgan.training.validation import save_sample_png, validate
+
+        cfg, t, ctx = self.config, self.config.train, self.ctx
+        # Same initial weights on every rank: seed by the run seed and phase, then broadcast.
+        seed_everything(t.seed + state.phase_index)
+        nets = build_phase(cfg, phase, ctx.device)
+        broadcast_module(nets.generator, ctx)
+        if nets.discriminator is not None:
+            broadcast_module(nets.discriminator, ctx)
+        base = CacheSamples(self.cache)
+        conditions = upstream_conditions(phase, self.frozen, base, self.train_indices + self.val_indices,
+                                         device=ctx.device)
+        samples = CacheSamples(self.cache, conditions)
+        stream = BatchStream(Subset(samples, self.train_indices), t.batch_size, seed=t.seed + 1000 * state.phase_index,
+                             rank=ctx.rank, world_size=ctx.world_size)
+        val = Subset(samples, self.val_indices) if self.val_indices else None
+        seed_everything(rank_seed(t.seed + state.phase_index, ctx.rank))
+        if resume is not None:
+            ck = resume["checkpoint"]
+            nets.generator.load_state_dict(ck.module_state(f"{phase.value}.generator"))
+            if nets.discriminator is not None:
+                nets.discriminator.load_state_dict(ck.module_state(f"{phase.value}.discriminator"))
+                nets.opt_d.load_state_dict(ck.state["opt_d"])
+            nets.opt_g.load_state_dict(ck.state["opt_g"])
+            stream.load_state_dict(state.stream)
+            set_rng_state(ck.state["rng"])
+        classes = cfg.model.classes
+        nets.generator.train()
+        last_log = time.perf_counter()
+        while state.phase_step < self.steps:
+            logs: dict[str, float] = {}
+            if nets.discriminator is not None:
+                for _ in range(t.d_steps_per_g_step):
+                    logs.update(discriminator_step(phase, cfg.loss, nets.generator, nets.discriminator,
+                                                   nets.opt_d, stream.next(), ctx, classes))
+            logs.update(generator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_g,
+                                       stream.next(), ctx, classes))
+            state.phase_step += 1
+            state.stream = stream.state_dict()
+            step = state.phase_step
+            if not all(torch.isfinite(torch.tensor(v)) for v in logs.values()):
+                raise FloatingPointError(f"phase {phase.value} step {step}: non-finite loss {logs}")
+            record: dict[str, Any] | None = None
+            if step % t.log_interval == 0 or step == self.steps:
+                now = time.perf_counter()
+                logs = reduce_mean(logs, ctx)
+                record = {"step": state.global_step(self.steps), "phase": phase.value, "phase_step": step, **logs,
+                          "seconds_per_step": (now - last_log) / min(t.log_interval, step)}
+                last_log = now
+            if val is not None and (step % t.validation_interval == 0 or step == self.steps):
+                metrics = validate(phase, nets.generator, val, ctx.device)
+                record = (record or {"step": state.global_step(self.steps), "phase": phase.value,
+                                     "phase_step": step}) | {f"val_{k}": v for k, v in metrics.items()}
+                best = state.best.get(phase.value)
+                if best is None or metrics["score"] > best["score"]:
+                    state.best[phase.value] = {"score": metrics["score"], "step": step}
+                    self._save_best(nets)
+                if ctx.is_main:
+                    save_sample_png(self.run / "samples" / f"{phase.value}_{step:06d}.png", phase, nets.generator,
+                                    val, ctx.device)
+            if record is not None and ctx.is_main:
+                self.metrics.write(record)
+                if self.tb is not None:
+                    for k, v in record.items():
+                        if isinstance(v, (int, float)) and k != "step" and v is not None:
+                            self.tb.add_scalar(f"{phase.value}/{k}", v, record["step"])
+                if self.logger is not None:
+                    self.logger.info(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                              for k, v in record.items()))
+            if self.reporter is not None and ctx.is_main:
+                self.reporter(phase, step, self.steps, record)
+            self.steps_done += 1
+            self.stopped = self.stop_after is not None and self.steps_done >= self.stop_after
+            if step % t.checkpoint_interval == 0 or step == self.steps or self.stopped:
+                self._checkpoint(state, nets)
+            if self.stopped:
+                barrier(ctx)
+                return
+        barrier(ctx)
+        # Freeze the phase with its best validation weights (or the last ones without validation).
+        if phase in self.best_weights:
+            nets.generator.load_state_dict(self.best_weights[phase])
+        elif phase.value in state.best:  # resumed after the best was found: read it back
+            best = load_checkpoint(self.run / "checkpoints" / f"best_{phase.value}", map_location=ctx.device)
+            nets.generator.load_state_dict(best.module_state(f"{phase.value}.generator"))
+        self.frozen[phase] = nets.generator.eval().requires_grad_(False)
+
+
+def config_mismatch(saved: PscganConfig, asked: PscganConfig) -> None:
+    """Refuse to resume a run with a different configuration."""
+    if saved.model_dump() != asked.model_dump():
+        raise ConfigError(None, "the run was started with another configuration; resume without --preset/--set "
+                                "or start a new run folder")

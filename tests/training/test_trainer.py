@@ -1,0 +1,92 @@
+"""End-to-end training with the tiny preset: run folder, resume, determinism, weights."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from pscgan.config.presets import get_preset
+from pscgan.config.schema import apply_overrides
+from pscgan.errors import ConfigError, InputError
+from pscgan.inference.weights import load_weights
+from pscgan.training.launch import TrainOptions, run_training
+
+
+def _config(steps=3, **extra):
+    over = [f"train.steps_per_phase={steps}", "train.validation_interval=2", "train.checkpoint_interval=2"]
+    over += [f"{k}={v}" for k, v in extra.items()]
+    return apply_overrides(get_preset("tiny"), over)
+
+
+def _weights(path):
+    from safetensors.torch import load_file
+
+    return load_file(str(path))
+
+
+def test_full_run_writes_the_run_folder(tiny_ring_dataset, tmp_path):
+    run = tmp_path / "run"
+    weights = run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=_config(), progress=False))
+    for name in ("config.json", "split.json", "environment.json", "metrics.jsonl", "train.log", "model.safetensors"):
+        assert (run / name).is_file(), name
+    split = json.loads((run / "split.json").read_text())
+    assert split["validation"] and not set(split["validation"]) & set(split["train"])
+    assert not set(split["test"]) & set(split["train"] + split["validation"])
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["phase"] for r in records if "g_total" in r][:1] == ["coarse"]
+    assert {r["phase"] for r in records} == {"coarse", "synthesis", "segmentation"}
+    assert any("val_dice_overall" in r for r in records) and any("val_ssim" in r for r in records)
+    assert sorted(p.name for p in (run / "samples").iterdir())[0].startswith("coarse_")
+    assert (run / "checkpoints" / "best_synthesis").is_dir()
+    cascade, cfg = load_weights(weights)
+    out = cascade(torch.zeros(1, 1, cfg.model.frames, cfg.model.image_size, cfg.model.image_size))
+    assert out["mask_logits"].shape == (1, 4, 16, 16) and out["lge"].shape == (1, 1, 16, 16)
+
+
+def test_interrupted_and_resumed_run_ends_with_the_same_weights(tiny_ring_dataset, tmp_path):
+    cfg = _config(steps=4)
+    full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
+                                     deterministic=True, progress=False))
+    part = tmp_path / "part"
+    # stop mid-phase (step 3 of phase I), then in phase II, then finish
+    run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, deterministic=True, progress=False,
+                              stop_after=3))
+    assert not (part / "model.safetensors").exists()
+    run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False, stop_after=3))
+    resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
+    a, b = _weights(full), _weights(resumed)
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    steps_full = [json.loads(x)["step"] for x in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
+    steps_part = [json.loads(x)["step"] for x in (part / "metrics.jsonl").read_text().splitlines()]
+    assert steps_full == steps_part
+
+
+def test_progressive_off_trains_one_joint_generator(tiny_ring_dataset, tmp_path):
+    weights = run_training(TrainOptions(run=tmp_path / "joint", data=tiny_ring_dataset,
+                                        config=_config(steps=2, **{"model.progressive": "false"}), progress=False))
+    cascade, _ = load_weights(weights)
+    assert not cascade.progressive
+
+
+def test_new_run_refuses_a_folder_with_data(tiny_ring_dataset, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "precious.txt").write_text("x")
+    from pscgan.errors import OutputExistsError
+
+    with pytest.raises(OutputExistsError):
+        run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=_config(), progress=False))
+    assert (run / "precious.txt").read_text() == "x"
+
+
+def test_resume_errors(tiny_ring_dataset, tmp_path):
+    with pytest.raises(InputError, match="nothing to resume"):
+        run_training(TrainOptions(run=tmp_path / "none", resume=True))
+    run = tmp_path / "run"
+    run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=_config(steps=2), progress=False, stop_after=1))
+    with pytest.raises(ConfigError, match="another configuration"):
+        run_training(TrainOptions(run=run, resume=True, config=_config(steps=5)))
