@@ -87,3 +87,15 @@ def tiny_ring_dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("tiny") / "rings"
     write_ring_dataset(root, n_subjects=8, size=24, n_phases=6, scale=0.35)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tiny_ring_dataset, tmp_path_factory):
+    """Weights of the ``tiny`` preset trained for a few steps on the tiny ring dataset (session-wide)."""
+    from pscgan.config.presets import get_preset
+    from pscgan.config.schema import apply_overrides
+    from pscgan.training.launch import TrainOptions, run_training
+
+    cfg = apply_overrides(get_preset("tiny"), ["train.steps_per_phase=2"])
+    run = tmp_path_factory.mktemp("tiny-run") / "run"
+    return run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=cfg, progress=False))

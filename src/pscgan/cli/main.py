@@ -16,6 +16,7 @@ from pscgan.cli import bench as _bench
 from pscgan.cli import data as _data
 from pscgan.cli import demo as _demo
 from pscgan.cli import phantom as _phantom
+from pscgan.cli import predict as _predict
 from pscgan.cli import quantify as _quantify
 from pscgan.cli import train as _train
 
@@ -32,6 +33,7 @@ app.add_typer(_bench.app, name="bench")
 app.command("demo")(_demo.demo)
 app.command("quantify")(_quantify.quantify)
 app.command("train")(_train.train)
+app.command("predict")(_predict.predict)
 
 
 def _version(value: bool) -> None:

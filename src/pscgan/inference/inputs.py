@@ -1,0 +1,92 @@
+"""What ``pscgan predict`` can read: a dataset folder, a subject folder, a NIfTI or NPZ cine, or a
+DICOM cine series; each becomes one or more :class:`PredictInput`.
+
+Example:
+    >>> # [i.name for i in discover_inputs(Path("phantom"))]  -> ['phantom_0000', 'phantom_0001', ...]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from pscgan.data.layout import CINE_FILE, LABELS_FILE, MANIFEST_FILE, SUBJECT_FILE, SubjectInfo
+from pscgan.errors import InputError
+from pscgan.io.image import ImageVolume
+
+
+class InputKind(str, Enum):
+    SUBJECT = "subject"  # a canonical-layout subject folder
+    NIFTI = "nifti"
+    NPZ = "npz"
+    DICOM = "dicom"
+
+
+@dataclass(frozen=True)
+class PredictInput:
+    """One subject to predict: a name for its output folder, what it is, and where it is."""
+
+    name: str
+    kind: InputKind
+    path: Path
+
+
+@dataclass
+class LoadedInput:
+    """A predict input read into memory (labels only when a reference exists)."""
+
+    source: PredictInput
+    cine: ImageVolume
+    info: SubjectInfo | None
+    labels: ImageVolume | None
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for ext in (".nii.gz", ".nii", ".npz"):
+        if name.endswith(ext):
+            return name[: -len(ext)]
+    return name
+
+
+def discover_inputs(path: str | Path) -> list[PredictInput]:
+    """The subjects found at ``path`` (a dataset gives one per subject).
+
+    Raises:
+        InputError: ``path`` is missing or holds nothing pscgan can read.
+    """
+    from pscgan.data.layout import list_subject_folders
+    from pscgan.io.reader import input_format
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "input not found")
+    if path.is_dir() and (path / SUBJECT_FILE).is_file():
+        return [PredictInput(path.name, InputKind.SUBJECT, path)]
+    if path.is_dir() and ((path / MANIFEST_FILE).is_file()
+                          or any((p / SUBJECT_FILE).is_file() for p in path.iterdir() if p.is_dir())):
+        return [PredictInput(f.name, InputKind.SUBJECT, f) for f in list_subject_folders(path)]
+    fmt = input_format(path)
+    kind = {"nifti": InputKind.NIFTI, "npz": InputKind.NPZ, "dicom": InputKind.DICOM}.get(fmt)
+    if kind is None:
+        raise InputError(path, "not a dataset, subject folder, NIfTI/NPZ cine or DICOM series")
+    return [PredictInput(_stem(path) if kind is not InputKind.DICOM else path.name, kind, path)]
+
+
+def load_input(item: PredictInput) -> LoadedInput:
+    """Read the cine (and subject metadata and reference labels when the input has them)."""
+    from pscgan.data.layout import read_subject_info
+    from pscgan.io.nifti import read_nifti
+    from pscgan.io.reader import read_image
+
+    if item.kind is InputKind.SUBJECT:
+        info = read_subject_info(item.path)
+        cine = read_nifti(item.path / CINE_FILE, ndim=4)
+        labels_path = item.path / LABELS_FILE
+        labels = read_image(labels_path, kind="labels") if labels_path.is_file() else None
+        if cine.array.shape[3] != info.n_phases:
+            raise InputError(item.path / CINE_FILE, f"has {cine.array.shape[3]} phases but {SUBJECT_FILE} "
+                                                    f"says {info.n_phases}")
+        return LoadedInput(item, cine, info, labels)
+    return LoadedInput(item, read_image(item.path, kind="cine"), None, None)

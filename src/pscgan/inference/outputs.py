@@ -1,0 +1,142 @@
+"""Writing prediction results: one folder per subject (atomically), plus cohort-level tables.
+
+::
+
+    OUT/
+      summary.json            inputs, failures, weights, configuration, versions
+      slices.csv              per slice: scar area, myocardium area, scar ratio, scarred segments
+      subjects.csv            per subject: scar volume, myocardial volume, scar ratio, scarred segments
+      SUBJECT/
+        synthetic_lge.nii.gz  (x, y, slice) relative units [0, 1], original geometry
+        segmentation.nii.gz   (x, y, slice) uint8: 0 other, 1 LV blood pool, 2 healthy myocardium, 3 scar
+        clinical.json         clinical quantification of the predicted segmentation
+        network.npz           network-grid crops: cine, synthetic LGE, segmentation, coarse mask
+        records.json          preprocessing records (crop boxes, resampling) per slice
+        dicom/                DICOM derived MR + SEG, when the input was a DICOM series
+
+A subject folder appears only once complete, so a killed batch never leaves a half-written subject, and
+``--resume`` keeps finished subjects and completes the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pscgan.inference.inputs import InputKind, LoadedInput
+from pscgan.inference.predictor import Prediction
+from pscgan.io.atomic import safe_child, write_json_atomic, write_text_atomic
+from pscgan.io.nifti import write_nifti
+
+LGE_FILE = "synthetic_lge.nii.gz"
+SEG_FILE = "segmentation.nii.gz"
+CLINICAL_FILE = "clinical.json"
+NETWORK_FILE = "network.npz"
+RECORDS_FILE = "records.json"
+
+
+def subject_done(out: Path, name: str) -> bool:
+    """Whether ``OUT/name`` holds a complete subject result."""
+    folder = safe_child(out, name)
+    return (folder / CLINICAL_FILE).is_file() and (folder / SEG_FILE).is_file()
+
+
+def quantify_prediction(item: LoadedInput, pred: Prediction) -> Any:
+    from pscgan.clinical.quantify import quantify_labels
+
+    info = item.info
+    levels = angles = None
+    thickness = None
+    if info is not None:
+        by_index = {s.index: s for s in info.slices}
+        n = pred.labels_original.shape[2]
+        levels = [by_index[k].level if k in by_index else None for k in range(n)]
+        angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n)]
+        thickness = info.slice_thickness_mm
+    return quantify_labels(pred.labels_original, item.cine.spacing, levels=levels, rv_angles_deg=angles,
+                           slice_thickness_mm=thickness)
+
+
+def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep_identifiers: bool = False
+                         ) -> Path:
+    """Write one subject's results into ``OUT/<name>`` (complete or not at all)."""
+    name = item.source.name
+    final = safe_child(out, name)
+    tmp = out / f".{name}.partial"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        affine = np.asarray(item.cine.affine)
+        write_nifti(tmp / LGE_FILE, pred.lge_original, spacing=item.cine.spacing, affine=affine)
+        write_nifti(tmp / SEG_FILE, pred.labels_original, spacing=item.cine.spacing, affine=affine)
+        quant = quantify_prediction(item, pred)
+        write_json_atomic(tmp / CLINICAL_FILE, {"subject": name, "input": item.source.kind.value, **quant.as_dict()})
+        arrays: dict[str, np.ndarray] = {
+            "cine": np.stack([s.cine for s in pred.slices]).astype(np.float16),
+            "lge_synthetic": pred.lge.astype(np.float32), "segmentation": pred.labels,
+            "spacing_mm": np.asarray([s.spacing_mm for s in pred.slices], np.float32)}
+        if pred.coarse_labels is not None:
+            arrays["coarse_mask"] = pred.coarse_labels
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        (tmp / NETWORK_FILE).write_bytes(buf.getvalue())
+        write_json_atomic(tmp / RECORDS_FILE, [s.record.model_dump(mode="json") for s in pred.slices])
+        if item.source.kind is InputKind.DICOM:
+            from pscgan.inference.dicom_export import export_dicom
+
+            export_dicom(item.cine, pred.lge_original, pred.labels_original, tmp / "dicom",
+                         keep_identifiers=keep_identifiers)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _fmt(x: Any) -> Any:
+    return "" if x is None else x
+
+
+def write_tables(out: Path, names: list[str]) -> None:
+    """Rewrite slices.csv and subjects.csv from every finished subject's clinical.json."""
+    slice_rows, subject_rows = [], []
+    for name in names:
+        f = out / name / CLINICAL_FILE
+        if not f.is_file():
+            continue
+        q = json.loads(f.read_text())
+        s = q["subject"]
+        scarred = [k for k, v in q["segments"].items() if v["scar_present"]]
+        subject_rows.append([name, s["scar_volume_ml"], s["myocardium_volume_ml"], _fmt(s["scar_ratio"]),
+                             " ".join(scarred)])
+        for sl in q["slices"]:
+            qq = sl["quantities"]
+            slice_rows.append([name, sl["index"], _fmt(sl["level"]), qq["scar_area_cm2"], qq["myocardium_area_cm2"],
+                               _fmt(qq["scar_ratio"]),
+                               " ".join(str(g["segment"]) for g in sl["segments"] if g["scar_present"])])
+    _write_csv(out / "subjects.csv", ["subject", "scar_volume_ml", "myocardium_volume_ml", "scar_ratio",
+                                      "scarred_segments"], subject_rows)
+    _write_csv(out / "slices.csv", ["subject", "slice", "level", "scar_area_cm2", "myocardium_area_cm2",
+                                    "scar_ratio", "scarred_segments"], slice_rows)
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows(rows)
+    write_text_atomic(path, buf.getvalue())
+
+
+def write_summary(out: Path, summary: dict[str, Any]) -> None:
+    write_json_atomic(out / "summary.json", summary)

@@ -1,0 +1,99 @@
+"""Prediction on new data: inputs of every kind, original geometry, per-input failures, resume."""
+
+from __future__ import annotations
+
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from pscgan.cli.main import app
+from pscgan.inference.inputs import discover_inputs, load_input
+from pscgan.inference.predictor import Predictor
+from pscgan.io.nifti import write_nifti
+
+runner = CliRunner()
+
+
+def test_predict_dataset_writes_original_geometry(tiny_ring_dataset, tiny_weights, tmp_path):
+    out = tmp_path / "pred"
+    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--weights", str(tiny_weights), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    subj = out / "ring_00"
+    src = nib.load(str(tiny_ring_dataset / "ring_00" / "cine.nii.gz"))
+    seg = nib.load(str(subj / "segmentation.nii.gz"))
+    lge = nib.load(str(subj / "synthetic_lge.nii.gz"))
+    assert seg.shape == src.shape[:3] and lge.shape == src.shape[:3]
+    np.testing.assert_allclose(seg.affine, src.affine)
+    assert set(np.unique(np.asarray(seg.dataobj))) <= {0, 1, 2, 3}
+    lge_arr = np.asarray(lge.dataobj)
+    assert 0.0 <= lge_arr.min() and lge_arr.max() <= 1.0
+    clinical = json.loads((subj / "clinical.json").read_text())
+    assert "scar_volume_ml" in clinical["subject"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(summary["predicted"]) == 8 and summary["failures"] == []
+    assert (out / "subjects.csv").read_text().count("\n") == 9
+    with np.load(subj / "network.npz") as z:
+        assert z["cine"].shape[1:] == (4, 16, 16) and z["segmentation"].shape == (2, 16, 16)
+
+
+def test_predict_nifti_file_and_bad_inputs_in_one_batch(tiny_ring_dataset, tiny_weights, tmp_path):
+    cine = nib.load(str(tiny_ring_dataset / "ring_01" / "cine.nii.gz"))
+    good = tmp_path / "patient_a.nii.gz"
+    nib.save(cine, str(good))
+    bad = tmp_path / "flat.nii.gz"
+    write_nifti(bad, np.zeros((24, 24, 2), np.float32), spacing=(1.5, 1.5, 8.0))
+    nan = tmp_path / "nan.nii.gz"
+    arr = np.asarray(cine.dataobj).copy()
+    arr[0, 0, 0, 0] = np.nan
+    write_nifti(nan, arr, spacing=(1.5, 1.5, 8.0))
+    out = tmp_path / "pred"
+    res = runner.invoke(app, ["predict", str(good), str(bad), str(nan), str(tmp_path / "missing.nii.gz"),
+                              "--weights", str(tiny_weights), "--out", str(out)])
+    assert res.exit_code == 1
+    assert (out / "patient_a" / "segmentation.nii.gz").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    errors = " | ".join(f["error"] for f in summary["failures"])
+    assert "flat.nii.gz" in errors and "nan.nii.gz" in errors and "missing.nii.gz" in errors
+    assert summary["predicted"] == ["patient_a"]
+
+
+def test_resume_keeps_finished_subjects(tiny_ring_dataset, tiny_weights, tmp_path):
+    out = tmp_path / "pred"
+    args = ["predict", str(tiny_ring_dataset / "ring_00"), str(tiny_ring_dataset / "ring_01"),
+            "--weights", str(tiny_weights), "--out", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    stamp = (out / "ring_00" / "clinical.json").stat().st_mtime_ns
+    (out / "ring_01" / "clinical.json").unlink()          # as if killed before finishing ring_01
+    (out / ".ring_02.partial").mkdir()                    # a half-written leftover
+    res = runner.invoke(app, args + ["--resume"])
+    assert res.exit_code == 0, res.output
+    assert (out / "ring_00" / "clinical.json").stat().st_mtime_ns == stamp
+    assert (out / "ring_01" / "clinical.json").is_file()
+    assert runner.invoke(app, args).exit_code == 2        # refuses a non-empty folder without --resume
+
+
+def test_weights_of_another_preset_or_corrupted_are_refused(tiny_weights, tmp_path):
+    from pscgan.config.presets import get_preset
+    from pscgan.errors import InputError
+    from pscgan.inference.weights import load_weights
+
+    with pytest.raises(InputError, match="preset"):
+        load_weights(tiny_weights, expect=get_preset("cpu"))
+    data = bytearray(tiny_weights.read_bytes())
+    data[-5] ^= 0xFF
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="checksum"):
+        load_weights(bad)
+    res = runner.invoke(app, ["predict", str(tmp_path), "--weights", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "checksum" in res.output
+
+
+def test_predictor_api(tiny_ring_dataset, tiny_weights):
+    item = load_input(discover_inputs(tiny_ring_dataset / "ring_02")[0])
+    pred = Predictor.from_weights(tiny_weights).predict(item)
+    assert pred.labels.shape == (2, 16, 16) and pred.coarse_labels.shape == (2, 16, 16)
+    assert pred.labels_original.shape == (24, 24, 2)
