@@ -15,6 +15,7 @@ from pscgan import __version__
 from pscgan.cli import bench as _bench
 from pscgan.cli import data as _data
 from pscgan.cli import demo as _demo
+from pscgan.cli import evaluate as _evaluate
 from pscgan.cli import phantom as _phantom
 from pscgan.cli import predict as _predict
 from pscgan.cli import quantify as _quantify
@@ -34,6 +35,7 @@ app.command("demo")(_demo.demo)
 app.command("quantify")(_quantify.quantify)
 app.command("train")(_train.train)
 app.command("predict")(_predict.predict)
+app.command("evaluate")(_evaluate.evaluate)
 
 
 def _version(value: bool) -> None:

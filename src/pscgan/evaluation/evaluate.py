@@ -1,0 +1,78 @@
+"""``pscgan evaluate PRED_DIR REF_DIR``: Tables 1 and 2 of the paper for a prediction folder.
+
+Writes into ``OUT`` (default ``PRED_DIR/evaluation``): ``evaluation.json`` (every value),
+``table1.md``/``table1_segmentation.csv``/``table1_synthesis.csv``, ``table2.md``/``table2_diagnostic.csv``/
+``table2_agreement.csv`` and ``per_subject.csv`` (worst scar-ratio error first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from pscgan.evaluation.cohort import clinical_agreement, imaging_metrics, per_subject_rows
+from pscgan.evaluation.pairing import PairedSubject, pair_subject, subjects_to_pair
+from pscgan.evaluation.summary import Summary
+from pscgan.evaluation.tables import csv_table, markdown_table, table1, table2
+from pscgan.io.atomic import prepare_output_dir, write_json_atomic, write_text_atomic
+
+
+def jsonable(obj: Any) -> Any:
+    """Summaries and dataclasses as plain JSON values (None stays None: 'not defined')."""
+    if isinstance(obj, Summary):
+        return obj.as_dict()
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return jsonable(asdict(obj))
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, float) and obj != obj:  # NaN never reaches the JSON
+        return None
+    return obj
+
+
+def load_pairs(pred_dir: Path, ref_dir: Path) -> list[PairedSubject]:
+    import numpy as np
+
+    from pscgan.inference.outputs import NETWORK_FILE
+
+    ids = subjects_to_pair(pred_dir, ref_dir)
+    with np.load(pred_dir / ids[0] / NETWORK_FILE) as z:
+        _, frames, crop, _ = z["cine"].shape
+    return [pair_subject(pred_dir, ref_dir, sid, frames=frames, crop=crop) for sid in ids]
+
+
+def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None = None, *,
+             overwrite: bool = False) -> dict[str, Any]:
+    """Evaluate predictions against a reference dataset and write the tables."""
+    pred_dir, ref_dir = Path(pred_dir), Path(ref_dir)
+    out = Path(out) if out is not None else pred_dir / "evaluation"
+    pairs = load_pairs(pred_dir, ref_dir)
+    imaging = imaging_metrics(pairs)
+    clinical = clinical_agreement(pairs)
+    rows = per_subject_rows(pairs)
+    rows.sort(key=lambda r: -(r.get("scar_ratio_abs_error") or 0.0))
+    out = prepare_output_dir(out, overwrite=overwrite)
+    result = {"prediction": str(pred_dir), "reference": str(ref_dir), "n_subjects": len(pairs),
+              "imaging": {k: v for k, v in imaging.items() if not k.startswith("per_slice")},
+              "clinical": clinical, "per_subject": rows}
+    write_json_atomic(out / "evaluation.json", jsonable(result))
+    h1, r1, hs, rs = table1(imaging)
+    h2, r2, ha, ra = table2(clinical)
+    write_text_atomic(out / "table1.md", "## Table 1: segmentation and synthesis\n\n" + markdown_table(h1, r1)
+                      + "\n\n" + markdown_table(hs, rs) + "\n")
+    write_text_atomic(out / "table2.md", "## Table 2: clinical metrics\n\n" + markdown_table(h2, r2) + "\n\n"
+                      + markdown_table(ha, ra) + "\n")
+    write_text_atomic(out / "table1_segmentation.csv", csv_table(h1, r1))
+    write_text_atomic(out / "table1_synthesis.csv", csv_table(hs, rs))
+    write_text_atomic(out / "table2_diagnostic.csv", csv_table(h2, r2))
+    write_text_atomic(out / "table2_agreement.csv", csv_table(ha, ra))
+    keys = sorted({k for r in rows for k in r}, key=lambda k: (k != "subject", k))
+    write_text_atomic(out / "per_subject.csv", csv_table(keys, [[("" if r.get(k) is None else r.get(k))
+                                                                 for k in keys] for r in rows]))
+    result["tables"] = {"table1": (h1, r1, hs, rs), "table2": (h2, r2, ha, ra)}
+    result["out"] = str(out)
+    result["pairs"] = pairs
+    return result

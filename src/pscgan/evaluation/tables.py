@@ -1,0 +1,94 @@
+"""The paper's Table 1 (imaging) and Table 2 (clinical) layouts, as Markdown and CSV.
+
+Example:
+    >>> rows = [["Overall", "97.17 (0.48)%"]]
+    >>> print(markdown_table(["", "Accuracy"], rows))
+    |  | Accuracy |
+    | --- | --- |
+    | Overall | 97.17 (0.48)% |
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from pscgan.evaluation.summary import Summary
+
+CLASS_ROWS = (("Overall", None), ("Scar", "scar"), ("Healthy myocardium", "healthy_myocardium"),
+              ("Blood pool", "lv_blood_pool"))
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(str(h) for h in header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def csv_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _pct(s: Summary | None) -> str:
+    return s.format(2, 100, "%") if s is not None else "n/a"
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def table1(imaging: dict[str, Any]) -> tuple[list[str], list[list[str]], list[str], list[list[str]]]:
+    """Segmentation rows (accuracy, sensitivity, specificity, Dice, HD95) and the synthesis row."""
+    seg_header = ["", "Accuracy", "Sensitivity", "Specificity", "Dice coefficient", "HD95 (mm)"]
+    seg_rows = []
+    seg = imaging.get("segmentation")
+    for title, key in CLASS_ROWS:
+        if seg is None:
+            seg_rows.append([title] + ["n/a"] * 5)
+            continue
+        m = seg["overall"] if key is None else seg["per_class"][key]
+        seg_rows.append([title, _pct(m["accuracy"]), _pct(m["sensitivity"]), _pct(m["specificity"]),
+                         m["dice"].format(3), m["hd95_mm"].format(1)])
+    syn_header = ["SSIM", "NRMSE", "PSNR (dB)"]
+    syn = imaging.get("synthesis")
+    syn_rows = [[syn["ssim"].format(2), syn["nrmse"].format(2), syn["psnr_db"].format(2)]] if syn else [["n/a"] * 3]
+    return seg_header, seg_rows, syn_header, syn_rows
+
+
+def table2(clinical: dict[str, Any]) -> tuple[list[str], list[list[str]], list[str], list[list[str]]]:
+    """Diagnostic rows (localisation, transmurality) and agreement rows (scar size, scar ratio)."""
+    diag_header = ["", "Sensitivity", "Specificity", "PPV", "NPV", "AUC"]
+    diag_rows = []
+    for title, key in (("Scar segment-level localization", "segment_localisation"),
+                       ("Scar transmurality (> 50 %)", "transmurality")):
+        d = clinical.get(key)
+        if d is None:
+            diag_rows.append([title] + ["n/a"] * 5)
+        else:
+            diag_rows.append([title] + [_num(None if d[k] is None else 100 * d[k], 2) + ("%" if d[k] is not None
+                                                                                         else "")
+                                        for k in ("sensitivity", "specificity", "ppv", "npv")] + [_num(d["auc"])])
+    agree_header = ["", "Method", "Reference", "Pearson's r (p-value)", "Bias (limits of agreement)", "n"]
+    agree_rows = []
+    for title, key, scale in (("Scar size per slice (cm²)", "scar_size_slice_cm2", 1.0),
+                              ("Scar volume (ml)", "scar_volume_ml", 1.0), ("Scar ratio (%)", "scar_ratio", 100.0)):
+        a = clinical[key]
+
+        def ms(mean: float | None, sd: float | None) -> str:
+            if mean is None:
+                return "n/a"
+            return f"{mean * scale:.2f} ± {sd * scale:.2f}" if sd is not None else f"{mean * scale:.2f}"
+
+        p, ba = a["pearson"], a["bland_altman"]
+        r = "not defined" if p["r"] is None else f"{p['r']:.2f} ({p['p_value']:.2g})"
+        bias = ("not defined" if ba["bias"] is None else
+                f"{ba['bias'] * scale:.2f} ({ba['lower'] * scale:.2f}, {ba['upper'] * scale:.2f})")
+        agree_rows.append([title, ms(a["pred_mean"], a["pred_sd"]), ms(a["ref_mean"], a["ref_sd"]), r, bias,
+                           str(p["n"]) + (f" (+{p['n_excluded']} not defined)" if p["n_excluded"] else "")])
+    return diag_header, diag_rows, agree_header, agree_rows
