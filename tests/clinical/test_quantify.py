@@ -70,3 +70,12 @@ def test_emidec_levels_cover_the_stack(emidec_dir):
     vol = read_nifti(emidec_dir / "samplePositive" / "labels.nii.gz", dtype=None)
     levels = [lvl.value for lvl in infer_levels(from_emidec(vol.array)) if lvl is not None]
     assert levels[0] != levels[-1] and set(levels) == {"basal", "mid", "apical"}
+
+
+def test_round_trip_through_json():
+    vol, _ = _ring_volume()
+    q = quantify_labels(vol, (1.5, 1.5, 8.0), levels=["basal", "mid", "apical"])
+    from pscgan.clinical.quantify import Quantification
+
+    back = Quantification.from_dict(json.loads(json.dumps(q.as_dict())))
+    assert back == q

@@ -19,6 +19,7 @@ from pscgan.cli import evaluate as _evaluate
 from pscgan.cli import phantom as _phantom
 from pscgan.cli import predict as _predict
 from pscgan.cli import quantify as _quantify
+from pscgan.cli import report as _report
 from pscgan.cli import train as _train
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.command("quantify")(_quantify.quantify)
 app.command("train")(_train.train)
 app.command("predict")(_predict.predict)
 app.command("evaluate")(_evaluate.evaluate)
+app.command("report")(_report.report)
 
 
 def _version(value: bool) -> None:

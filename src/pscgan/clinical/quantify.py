@@ -78,6 +78,18 @@ class Quantification:
         d["segments"] = {str(k): v for k, v in d["segments"].items()}
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Quantification:
+        """Rebuild from :meth:`as_dict` output (e.g. a prediction's clinical.json); extra keys are ignored."""
+        slices = [SliceResult(index=s["index"], level=s["level"], level_source=s["level_source"],
+                              rv_insertion_angle_deg=s["rv_insertion_angle_deg"],
+                              rv_angle_source=s["rv_angle_source"], quantities=SliceQuantities(**s["quantities"]),
+                              segments=[SegmentResult(**g) for g in s["segments"]]) for s in d["slices"]]
+        return cls(subject=StackQuantities(**d["subject"]), slices=slices,
+                   segments={int(k): SegmentResult(**v) for k, v in d["segments"].items()},
+                   spacing_mm=tuple(d["spacing_mm"]), scar_fraction_threshold=d["scar_fraction_threshold"],
+                   notes=list(d.get("notes", [])))
+
 
 def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
                     levels: Sequence[SliceLevel | str | None] | None = None,

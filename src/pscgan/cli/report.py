@@ -1,0 +1,24 @@
+"""``pscgan report``: HTML reports of a prediction folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pscgan.cli._common import console, handle_errors
+
+
+@handle_errors
+def report(
+    pred_dir: Path = typer.Argument(..., help="Output folder of `pscgan predict`."),
+    ref_dir: Path | None = typer.Argument(None, help="Reference dataset (adds real LGE, reference labels, "
+                                                     "agreement)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Report folder (default PRED_DIR/report)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing report folder."),
+) -> None:
+    """One self-contained HTML page per subject and one for the cohort (index.html)."""
+    from pscgan.report.build import build_reports
+
+    index = build_reports(pred_dir, ref_dir, out or pred_dir / "report", overwrite=overwrite)
+    console().print(f"report written: {index}")

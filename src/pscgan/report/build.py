@@ -1,0 +1,89 @@
+"""Reports from a prediction folder (and, when given, the reference dataset).
+
+``OUT/index.html`` is the cohort report; ``OUT/subjects/<id>.html`` one page per subject. With a
+reference dataset the pages show the acquired LGE and the reference segmentation beside the
+predictions, and the cohort page the agreement statistics; without one, predictions only.
+
+Example:
+    >>> # build_reports(Path("pred"), Path("phantom-test"), Path("report"))
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pscgan.clinical.quantify import Quantification
+from pscgan.io.atomic import prepare_output_dir, safe_child
+from pscgan.report.data import SliceView, SubjectReportData
+
+
+def _views(sid: str, cine: np.ndarray, lge_pred: np.ndarray, labels_pred: np.ndarray, spacing: Any,
+           clinical: dict[str, Any], lge_ref: np.ndarray | None = None,
+           labels_ref: np.ndarray | None = None) -> list[SliceView]:
+    levels = {s["index"]: s["level"] for s in clinical["slices"]}
+    return [SliceView(index=k, level=levels.get(k), spacing_mm=tuple(spacing[k]), cine=cine[k],
+                      lge_synthetic=lge_pred[k], lge_reference=None if lge_ref is None else lge_ref[k],
+                      labels_predicted=labels_pred[k], labels_reference=None if labels_ref is None else labels_ref[k])
+            for k in range(len(labels_pred))]
+
+
+def _metrics(row: dict[str, Any]) -> dict[str, float | None]:
+    names = {"dice_overall": "Dice, overall (3 tissues)", "dice_scar": "Dice, scar",
+             "ssim": "SSIM (synthetic vs real LGE)"}
+    return {label: row.get(key) for key, label in names.items() if key in row}
+
+
+def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None) -> list[SubjectReportData]:
+    from pscgan.inference.outputs import CLINICAL_FILE, NETWORK_FILE, subject_done
+
+    out: list[SubjectReportData] = []
+    if ref_dir is not None:
+        from pscgan.evaluation.cohort import per_subject_rows
+        from pscgan.evaluation.evaluate import load_pairs
+
+        pairs = load_pairs(pred_dir, ref_dir)
+        rows = {r["subject"]: r for r in per_subject_rows(pairs)}
+        for p in pairs:
+            out.append(SubjectReportData(
+                subject_id=p.subject_id,
+                slices=_views(p.subject_id, p.cine, p.lge_pred, p.labels_pred, p.spacing_rc, p.clinical_pred,
+                              p.lge_ref, p.labels_ref),
+                predicted=Quantification.from_dict(p.clinical_pred),
+                reference=Quantification.from_dict(p.clinical_ref) if p.clinical_ref else None,
+                imaging_metrics=_metrics(rows[p.subject_id]),
+                details={"input": str(p.clinical_pred.get("input", ""))}))
+        return out
+    for folder in sorted(p for p in pred_dir.iterdir() if p.is_dir() and subject_done(pred_dir, p.name)):
+        clinical = json.loads((folder / CLINICAL_FILE).read_text())
+        with np.load(folder / NETWORK_FILE, allow_pickle=False) as z:
+            views = _views(folder.name, z["cine"].astype(np.float32), z["lge_synthetic"], z["segmentation"],
+                           z["spacing_mm"], clinical)
+        out.append(SubjectReportData(subject_id=folder.name, slices=views,
+                                     predicted=Quantification.from_dict(clinical), reference=None,
+                                     details={"input": str(clinical.get("input", ""))}))
+    return out
+
+
+def build_reports(pred_dir: str | Path, ref_dir: str | Path | None, out: str | Path, *,
+                  overwrite: bool = False, title: str | None = None) -> Path:
+    """Write the cohort page and one page per subject; returns the cohort page's path."""
+    from pscgan.errors import InputError
+    from pscgan.report import write_cohort_report, write_subject_report
+
+    pred_dir = Path(pred_dir)
+    if not pred_dir.is_dir():
+        raise InputError(pred_dir, "prediction folder not found")
+    subjects = subjects_from_predictions(pred_dir, Path(ref_dir) if ref_dir is not None else None)
+    if not subjects:
+        raise InputError(pred_dir, "holds no finished subject predictions")
+    out = prepare_output_dir(out, overwrite=overwrite)
+    links = {}
+    for s in subjects:
+        page = safe_child(out / "subjects", f"{s.subject_id}.html")
+        write_subject_report(s, page)
+        links[s.subject_id] = f"subjects/{page.name}"
+    return write_cohort_report(subjects, out / "index.html", subject_links=links, title=title)
