@@ -1,0 +1,78 @@
+"""Batch prediction: many inputs, one output folder, failures reported per input.
+
+Example:
+    >>> # summary = predict_batch([Path("phantom")], Path("pred"), weights=default_weights_path())
+    >>> # summary["failures"] -> []
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pscgan.errors import ConfigError, InputError, PscganError
+
+
+def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: str = "cpu", batch_size: int = 16,
+                  overwrite: bool = False, resume: bool = False, keep_identifiers: bool = False,
+                  progress: bool = False) -> dict[str, Any]:
+    """Predict every subject found in ``inputs`` into ``out``; returns the summary also written to
+    ``out/summary.json`` (``failures`` lists the inputs that could not be predicted, with the reason)."""
+    import pscgan
+    from pscgan.cli._common import progress_columns
+    from pscgan.inference.inputs import discover_inputs, load_input
+    from pscgan.inference.outputs import subject_done, write_subject_result, write_summary, write_tables
+    from pscgan.inference.predictor import Predictor
+    from pscgan.inference.weights import read_weights_metadata
+    from pscgan.io.atomic import prepare_output_dir
+
+    if resume and overwrite:
+        raise ConfigError(None, "--resume and --overwrite exclude each other")
+    if not weights.is_file():
+        raise InputError(weights, "weights file not found (train one with `pscgan train`)")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(None, "--device cuda was asked for but no CUDA device is available")
+    predictor = Predictor.from_weights(weights, device=device, batch_size=batch_size)
+    if not resume:
+        prepare_output_dir(out, overwrite=overwrite)
+    out.mkdir(parents=True, exist_ok=True)
+    items, failures = [], []
+    for path in inputs:
+        try:
+            items.extend(discover_inputs(path))
+        except PscganError as exc:
+            failures.append({"input": str(path), "error": str(exc)})
+    names = [i.name for i in items]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise InputError(None, f"several inputs would write to the same output folder: {sorted(dupes)}")
+    from rich.progress import Progress
+
+    done, skipped = [], []
+    with Progress(*progress_columns(), disable=not progress) as bar:
+        task = bar.add_task("predicting", total=len(items))
+        for item in items:
+            if resume and subject_done(out, item.name):
+                skipped.append(item.name)
+            else:
+                try:
+                    loaded = load_input(item)
+                    write_subject_result(out, loaded, predictor.predict(loaded), keep_identifiers=keep_identifiers)
+                    done.append(item.name)
+                except PscganError as exc:
+                    failures.append({"input": str(item.path), "subject": item.name, "error": str(exc)})
+            bar.advance(task)
+    finished = [n for n in names if subject_done(out, n)]
+    write_tables(out, finished)
+    meta = read_weights_metadata(weights)
+    summary = {"pscgan": pscgan.__version__, "python": platform.python_version(),
+               "weights": {"file": weights.name, "sha256": meta.get("sha256"), "preset": predictor.config.preset},
+               "inputs": [str(p) for p in inputs], "predicted": done, "kept_from_before": skipped,
+               "subjects": finished, "failures": failures}
+    write_summary(out, summary)
+    return summary
