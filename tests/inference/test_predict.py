@@ -97,3 +97,41 @@ def test_predictor_api(tiny_ring_dataset, tiny_weights):
     pred = Predictor.from_weights(tiny_weights).predict(item)
     assert pred.labels.shape == (2, 16, 16) and pred.coarse_labels.shape == (2, 16, 16)
     assert pred.labels_original.shape == (24, 24, 2)
+
+
+def _dicom_writer():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "io" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("pscgan_test_dicom_writer_predict", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_predict_dicom_series_end_to_end(tiny_ring_dataset, tiny_weights, tmp_path):
+    """A DICOM cine in, NIfTI + DICOM derived MR + DICOM SEG out, with no patient identifier."""
+    import pydicom
+
+    kit = _dicom_writer()
+    cine = np.asarray(nib.load(str(tiny_ring_dataset / "ring_03" / "cine.nii.gz")).dataobj)
+    folder = tmp_path / "dicom_cine"
+    folder.mkdir()
+    positions = kit.slice_positions(cine.shape[2])
+    for k in range(cine.shape[2]):
+        for t in range(cine.shape[3]):
+            ds = kit.make_dataset(np.clip(cine[:, :, k, t].T, 0, 4000).astype(np.uint16), position=positions[k],
+                                  spacing_rc=(1.5, 1.5), trigger_ms=t * 150.0, instance=k * cine.shape[3] + t + 1)
+            ds.save_as(folder / f"IM{k:02d}{t:02d}.dcm", enforce_file_format=True)
+    out = tmp_path / "pred"
+    res = runner.invoke(app, ["predict", str(folder), "--weights", str(tiny_weights), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    subj = out / "dicom_cine"
+    lge_files = sorted((subj / "dicom" / "synthetic_lge").iterdir())
+    assert len(lge_files) == cine.shape[2]
+    seg = pydicom.dcmread(subj / "dicom" / "segmentation.dcm")
+    assert seg.Modality == "SEG"
+    for f in [*lge_files, subj / "dicom" / "segmentation.dcm", subj / "clinical.json", out / "summary.json"]:
+        data = f.read_bytes()
+        assert kit.PATIENT_NAME.encode() not in data and b"PID-4711" not in data, f
