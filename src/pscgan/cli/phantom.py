@@ -27,11 +27,15 @@ def generate(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output folder that holds data."),
 ) -> None:
     """Generate a phantom cohort: cine, LGE, labels and metadata per subject, with a subject-level split."""
+    from pscgan.cli._common import console
     from pscgan.phantom.cohort import CohortOptions, generate_cohort
 
     options = CohortOptions(n_subjects=subjects, seed=seed, normal_fraction=normal_fraction, n_slices=slices,
                             matrix=matrix, cine_scar_contrast=not no_cine_scar_contrast)
-    generate_cohort(out, options, workers=workers, overwrite=overwrite)
+    manifest = generate_cohort(out, options, workers=workers, overwrite=overwrite)
+    n_normal = len(manifest.provenance.get("normal_subjects", []))
+    console().print(f"wrote {len(manifest.subjects)} subjects ({n_normal} normal) to {out}; split "
+                    + ", ".join(f"{part} {len(ids)}" for part, ids in manifest.split.items()))
 
 
 @app.command("validate")
@@ -46,7 +50,27 @@ def validate(
                                                "comparison."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing validation folder."),
 ) -> None:
-    """Measure the phantom's physiology and contrast from the generated data, beside the spec's ranges."""
-    from pscgan.phantom.validation import validate_dataset
+    """Measure the phantom's physiology and contrast from the generated data, beside the spec's ranges.
 
-    validate_dataset(data, out=out, reference=reference, overwrite=overwrite)
+    Values outside their range are reported (table, validation.json, validation.md) and counted as
+    warnings; the command still exits 0.
+    """
+    from rich.progress import Progress
+
+    from pscgan.cli._common import console, progress_columns, progress_enabled
+    from pscgan.phantom.validation import validate_dataset
+    from pscgan.phantom.validation_report import rich_table
+
+    with Progress(*progress_columns(), disable=not progress_enabled(), transient=True) as bar:
+        task = bar.add_task("measuring subjects", total=None)
+        report = validate_dataset(data, out=out, reference=reference, overwrite=overwrite,
+                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+    con = console()
+    con.print(rich_table(report))
+    n_fail = len(report.failures)
+    if n_fail:
+        con.print(f"[bold yellow]warning:[/] {n_fail} of {len(report.checks)} measured values lie outside "
+                  f"their expected range: " + ", ".join(c.key for c in report.failures))
+    else:
+        con.print(f"all {len(report.checks)} checks within range (or informative)")
+    con.print(f"report written to {report.out}")
