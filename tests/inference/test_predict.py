@@ -135,3 +135,15 @@ def test_predict_dicom_series_end_to_end(tiny_ring_dataset, tiny_weights, tmp_pa
     for f in [*lge_files, subj / "dicom" / "segmentation.dcm", subj / "clinical.json", out / "summary.json"]:
         data = f.read_bytes()
         assert kit.PATIENT_NAME.encode() not in data and b"PID-4711" not in data, f
+
+
+def test_predict_one_split_part(tiny_ring_dataset, tiny_weights, tmp_path):
+    manifest = json.loads((tiny_ring_dataset / "dataset.json").read_text())
+    out = tmp_path / "pred"
+    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--split", "test", "--weights", str(tiny_weights),
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "summary.json").read_text())["predicted"] == manifest["split"]["test"]
+    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--split", "nope", "--weights", str(tiny_weights),
+                              "--out", str(tmp_path / "p2")])
+    assert res.exit_code == 1 and "no split part 'nope'" in res.output

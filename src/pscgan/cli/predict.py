@@ -18,6 +18,7 @@ def predict(
                                         help="Trained weights (default: the bundled phantom-trained CPU model)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="Slices per forward pass."),
+    split: str | None = typer.Option(None, "--split", help="For datasets: only this split part (e.g. test)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output folder that holds data."),
     resume: bool = typer.Option(False, "--resume", help="Keep finished subjects in OUT and complete the rest."),
     keep_identifiers: bool = typer.Option(False, "--keep-identifiers",
@@ -29,7 +30,7 @@ def predict(
 
     summary = predict_batch(inputs, out, weights=weights or default_weights_path(), device=device,
                             batch_size=batch_size, overwrite=overwrite, resume=resume,
-                            keep_identifiers=keep_identifiers, progress=progress_enabled())
+                            keep_identifiers=keep_identifiers, progress=progress_enabled(), split=split)
     c = console()
     failures = summary["failures"]
     c.print(f"{len(summary['predicted'])} predicted, {len(summary['kept_from_before'])} kept, "

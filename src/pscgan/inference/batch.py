@@ -17,7 +17,7 @@ from pscgan.errors import ConfigError, InputError, PscganError
 
 def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: str = "cpu", batch_size: int = 16,
                   overwrite: bool = False, resume: bool = False, keep_identifiers: bool = False,
-                  progress: bool = False) -> dict[str, Any]:
+                  progress: bool = False, split: str | None = None) -> dict[str, Any]:
     """Predict every subject found in ``inputs`` into ``out``; returns the summary also written to
     ``out/summary.json`` (``failures`` lists the inputs that could not be predicted, with the reason)."""
     import pscgan
@@ -44,7 +44,7 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
     items, failures = [], []
     for path in inputs:
         try:
-            items.extend(discover_inputs(path))
+            items.extend(discover_inputs(path, split=split))
         except PscganError as exc:
             failures.append({"input": str(path), "error": str(exc)})
     names = [i.name for i in items]
@@ -72,7 +72,7 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
     meta = read_weights_metadata(weights)
     summary = {"pscgan": pscgan.__version__, "python": platform.python_version(),
                "weights": {"file": weights.name, "sha256": meta.get("sha256"), "preset": predictor.config.preset},
-               "inputs": [str(p) for p in inputs], "predicted": done, "kept_from_before": skipped,
+               "inputs": [str(p) for p in inputs], "split": split, "predicted": done, "kept_from_before": skipped,
                "subjects": finished, "failures": failures}
     write_summary(out, summary)
     return summary

@@ -50,8 +50,12 @@ def _stem(path: Path) -> str:
     return name
 
 
-def discover_inputs(path: str | Path) -> list[PredictInput]:
+def discover_inputs(path: str | Path, *, split: str | None = None) -> list[PredictInput]:
     """The subjects found at ``path`` (a dataset gives one per subject).
+
+    Args:
+        path: dataset folder, subject folder, NIfTI/NPZ file or DICOM series folder.
+        split: for a dataset with a ``dataset.json`` split, only the subjects of this part (e.g. ``test``).
 
     Raises:
         InputError: ``path`` is missing or holds nothing pscgan can read.
@@ -66,7 +70,20 @@ def discover_inputs(path: str | Path) -> list[PredictInput]:
         return [PredictInput(path.name, InputKind.SUBJECT, path)]
     if path.is_dir() and ((path / MANIFEST_FILE).is_file()
                           or any((p / SUBJECT_FILE).is_file() for p in path.iterdir() if p.is_dir())):
-        return [PredictInput(f.name, InputKind.SUBJECT, f) for f in list_subject_folders(path)]
+        folders = list_subject_folders(path)
+        if split is not None:
+            from pscgan.data.layout import read_manifest
+
+            if not (path / MANIFEST_FILE).is_file():
+                raise InputError(path, f"--split {split} needs a {MANIFEST_FILE} with a split")
+            parts = read_manifest(path).split
+            if split not in parts:
+                raise InputError(path / MANIFEST_FILE, f"has no split part {split!r} (parts: {sorted(parts)})")
+            wanted = set(parts[split])
+            folders = [f for f in folders if f.name in wanted]
+        return [PredictInput(f.name, InputKind.SUBJECT, f) for f in folders]
+    if split is not None:
+        raise InputError(path, "--split applies to dataset folders only")
     fmt = input_format(path)
     kind = {"nifti": InputKind.NIFTI, "npz": InputKind.NPZ, "dicom": InputKind.DICOM}.get(fmt)
     if kind is None:
