@@ -147,3 +147,19 @@ def test_predict_one_split_part(tiny_ring_dataset, tiny_weights, tmp_path):
     res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--split", "nope", "--weights", str(tiny_weights),
                               "--out", str(tmp_path / "p2")])
     assert res.exit_code == 1 and "no split part 'nope'" in res.output
+
+
+def test_half_precision_weights_load_and_agree(tiny_weights, tmp_path):
+    import torch
+
+    from pscgan.inference.weights import load_weights, save_weights
+
+    cascade, cfg = load_weights(tiny_weights)
+    half = tmp_path / "half.safetensors"
+    save_weights(half, cascade, cfg, half=True)
+    cascade16, _ = load_weights(half)
+    x = torch.rand(2, 1, cfg.model.frames, cfg.model.image_size, cfg.model.image_size) * 2 - 1
+    with torch.no_grad():
+        a, b = cascade(x), cascade16(x)
+    assert torch.allclose(a["lge"], b["lge"], atol=5e-2)
+    assert half.stat().st_size < tiny_weights.stat().st_size

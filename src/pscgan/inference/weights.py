@@ -45,11 +45,18 @@ def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
 
 
 def save_weights(path: str | Path, cascade: torch.nn.Module, config: PscganConfig, *,
-                 extra: dict[str, str] | None = None) -> None:
-    """Write the cascade's weights with their configuration and checksum, atomically."""
+                 extra: dict[str, str] | None = None, half: bool = False) -> None:
+    """Write the cascade's weights with their configuration and checksum, atomically.
+
+    Args:
+        half: store floating-point tensors as float16 (half the size; they are cast back to the
+            networks' float32 on load).
+    """
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in cascade.state_dict().items()}
+    if half:
+        tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     metadata = {"format": FORMAT, "version": VERSION, "config": config.model_dump_json(),
                 "sha256": tensors_digest(tensors), **(extra or {})}
     with atomic_path(path) as tmp:

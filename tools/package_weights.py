@@ -1,0 +1,36 @@
+"""Package a trained run's weights for shipping inside pscgan (float16, with provenance metadata).
+
+Usage::
+
+    python tools/package_weights.py RUN src/pscgan/weights/pscgan-cpu-phantom.safetensors
+
+The packaged file keeps the run's configuration and a checksum, and records the run's split and the
+training command from ``RUN/environment.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from pscgan.inference.weights import load_weights, save_weights
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run", type=Path)
+    ap.add_argument("out", type=Path)
+    args = ap.parse_args()
+    cascade, config = load_weights(args.run / "model.safetensors")
+    env = json.loads((args.run / "environment.json").read_text())
+    split = json.loads((args.run / "split.json").read_text())
+    extra = {"training_command": " ".join(env.get("command", [])),
+             "training_versions": json.dumps(env.get("versions", {})),
+             "test_subjects": json.dumps(split.get("test", []))}
+    save_weights(args.out, cascade, config, extra=extra, half=True)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 2**20:.1f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
