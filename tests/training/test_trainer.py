@@ -40,6 +40,7 @@ def test_full_run_writes_the_run_folder(tiny_ring_dataset, tmp_path):
     assert any("val_dice_overall" in r for r in records) and any("val_ssim" in r for r in records)
     assert sorted(p.name for p in (run / "samples").iterdir())[0].startswith("coarse_")
     assert (run / "checkpoints" / "best_synthesis").is_dir()
+    assert any((run / "tensorboard").iterdir())
     cascade, cfg = load_weights(weights)
     out = cascade(torch.zeros(1, 1, cfg.model.frames, cfg.model.image_size, cfg.model.image_size))
     assert out["mask_logits"].shape == (1, 4, 16, 16) and out["lge"].shape == (1, 1, 16, 16)

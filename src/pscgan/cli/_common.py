@@ -27,8 +27,11 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except PscganError as exc:
             from rich.console import Console
+            from rich.markup import escape
 
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            # messages may hold brackets (paths, `pip install "pscgan[export]"`) that are not markup
+            message = escape(str(exc))
+            Console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -1,0 +1,263 @@
+"""Typed, validated configuration of a PSCGAN run: sections ``model``, ``loss`` and ``train``.
+
+A :class:`PscganConfig` is what a preset (:mod:`pscgan.config.presets`) produces and what every run
+saves as ``config.json`` beside its outputs, so that a result can always be traced to the exact
+network and loss that made it. Unknown keys are refused (a typo must not silently fall back to a
+default), and options are string enums.
+
+Example:
+    >>> cfg = PscganConfig()
+    >>> cfg.model.encoder.value, cfg.model.attention.value, cfg.loss.adversarial.value
+    ('scln', 'full', 'hinge')
+    >>> cfg2 = apply_overrides(cfg, ["model.attention=factorised", "train.lr=0.0005"])
+    >>> cfg2.model.attention.value, cfg2.train.lr
+    ('factorised', 0.0005)
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pscgan.errors import ConfigError
+
+SCHEMA_VERSION = 1
+
+
+class EncoderKind(str, Enum):
+    """Cine encoder of every generator: the SCLN or one of the baselines of tables 3-4."""
+
+    SCLN = "scln"
+    CONV3D = "conv3d"
+    CONVLSTM = "convlstm"
+    CONV3D_LSTM = "conv3d_lstm"
+    CONV2D_CONV1D = "conv2d_conv1d"
+    LSTM_CONV2D = "lstm_conv2d"
+    GRU_CONV2D = "gru_conv2d"
+    RNN_CONV2D = "rnn_conv2d"
+
+
+class Pathways(str, Enum):
+    """Which SCLN perceptual pathways are built (table 4 ablations)."""
+
+    BOTH = "both"
+    SPATIAL = "spatial"
+    TEMPORAL = "temporal"
+
+
+class AttentionMode(str, Enum):
+    """Self-attention of the multi-attention weighing unit.
+
+    ``full`` attends over all T*H*W positions (the paper); ``factorised`` attends within each frame,
+    then along time at each pixel (the efficient option); ``none`` removes the unit (pathway outputs
+    are added, table 4's "multi-attention weighing removed").
+    """
+
+    FULL = "full"
+    FACTORISED = "factorised"
+    NONE = "none"
+
+
+class BottleneckInput(str, Enum):
+    """How the last SCLN output (C x T x h x w) reaches the fully connected bottleneck.
+
+    ``flatten`` is the paper (one dense layer from all T*h*w*C values); ``time_weighted`` first
+    collapses time with a learned weighting (the same "dot layer" the skips use), which divides the
+    first dense layer by T.
+    """
+
+    FLATTEN = "flatten"
+    TIME_WEIGHTED = "time_weighted"
+
+
+class AdversarialLoss(str, Enum):
+    """Adversarial loss (section 7.5); ``none`` switches adversarial learning off (table 3)."""
+
+    HINGE = "hinge"
+    WGAN_GP = "wgan_gp"
+    LSGAN = "lsgan"
+    NONE = "none"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class ModelConfig(_Section):
+    """Networks: input geometry, encoder, generator and discriminator widths."""
+
+    frames: int = Field(25, ge=1, description="Cine frames T fed to the network.")
+    image_size: int = Field(64, ge=16, description="Square in-plane size; divisible by 16 (4 halvings).")
+    classes: int = Field(4, ge=2, description="Classes (0 other, 1 blood pool, 2 myocardium, 3 scar).")
+    progressive: bool = Field(True, description="Three cascaded GANs; false: one generator, parallel heads.")
+    encoder: EncoderKind = EncoderKind.SCLN
+    widths: tuple[int, int, int, int] = Field((16, 32, 64, 128), description="Encoder block channels.")
+    dilations: tuple[int, ...] = Field((1, 1, 2, 4, 6, 8), description="Dilations of each pathway's stack.")
+    residual_dilations: tuple[int, ...] = Field((1, 2, 4), description="Dilations of the residual block.")
+    spatial_kernel: int = Field(3, ge=1, description="In-plane kernel of the spatial pathway.")
+    temporal_kernel: int = Field(3, ge=2, description="Causal kernel (frames) of the temporal pathway.")
+    pathways: Pathways = Pathways.BOTH
+    attention: AttentionMode = AttentionMode.FULL
+    full_attention_max_positions: int = Field(
+        0, ge=0, description="Blocks with at most this many T*h*w tokens use full attention whatever "
+                             "`attention` says.")
+    attention_qk_reduction: int = Field(8, ge=1, description="Query/key channels are C / this (paper: 8).")
+    attention_value_reduction: int = Field(1, ge=1, description="Value channels are C / this.")
+    leaky_slope: float = Field(0.2, ge=0.0, lt=1.0)
+    bottleneck_input: BottleneckInput = BottleneckInput.FLATTEN
+    bottleneck_features: int = Field(4096, ge=1, description="Width of the first fully connected layer.")
+    decoder_start_channels: int = Field(256, ge=1, description="Channels of the reshaped decoder input.")
+    decoder_widths: tuple[int, int, int, int] = Field((128, 64, 32, 16), description="Upsampling blocks.")
+    condition_pool: int = Field(1, ge=1, description="Average-pool factor of the condition image.")
+    discriminator_widths: tuple[int, int, int, int, int] = (64, 128, 256, 512, 512)
+    discriminator_attention: bool = Field(True, description="Self-attention between conv 2 and conv 3.")
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelConfig:
+        if self.image_size % 16:
+            raise ValueError(f"image_size must be divisible by 16 (four stride-2 blocks), "
+                             f"got {self.image_size}")
+        if any(d < 1 for d in (*self.dilations, *self.residual_dilations)):
+            raise ValueError("dilations must be positive")
+        if not self.dilations or self.dilations[0] != 1:
+            raise ValueError("the first dilation carries the stride and must be 1")
+        if not self.residual_dilations:
+            raise ValueError("residual_dilations must not be empty")
+        if min(*self.widths, *self.decoder_widths, *self.discriminator_widths) < 1:
+            raise ValueError("widths must be positive")
+        if self.encoder is not EncoderKind.SCLN and (
+                self.pathways is not Pathways.BOTH or self.attention is not AttentionMode.FULL):
+            raise ValueError("pathways and attention switches apply to the scln encoder only")
+        return self
+
+    @property
+    def bottleneck_size(self) -> int:
+        """In-plane size after the 4 encoder blocks (4 for 64x64 input)."""
+        return self.image_size // 16
+
+
+class LossConfig(_Section):
+    """Loss terms and weights. The paper gives no weights; defaults are ours and named as such."""
+
+    adversarial: AdversarialLoss = AdversarialLoss.HINGE
+    adversarial_weight: float = Field(1.0, ge=0.0)
+    gradient_penalty_weight: float = Field(10.0, ge=0.0, description="WGAN-GP lambda (Gulrajani et al.).")
+    segmentation_weight: float = Field(1.0, ge=0.0, description="Multi-class cross-entropy, eq. (8)-(9).")
+    regularisation: bool = Field(True, description="Synthetic regularisation of eq. (11)-(13), phase II.")
+    regularisation_weight: float = Field(0.01, ge=0.0)
+    ogs_nu: float = Field(1.0, gt=0.0, description="nu of eq. (11).")
+    ogs_group_size: int = Field(3, ge=1, description="K of eq. (12)-(13).")
+    content: bool = Field(True, description="Discriminator feature content loss, eq. (15), phase II.")
+    content_weight: float = Field(1.0, ge=0.0)
+    pixel_l1_weight: float = Field(0.0, ge=0.0, description="Optional pixel L1 on the LGE (not in paper).")
+    auxiliary: bool = Field(True, description="Pixel-count auxiliary loss of eq. (17), phase III.")
+    auxiliary_weight: float = Field(1.0, ge=0.0)
+
+
+class TrainConfig(_Section):
+    """Optimisation schedule (section 6.3); consumed by the trainer."""
+
+    lr: float = Field(1e-3, gt=0.0, description="Adam learning rate of both networks (paper: 0.001).")
+    betas: tuple[float, float] = Field((0.9, 0.999), description="Adam betas (not in the paper: defaults).")
+    batch_size: int = Field(1, ge=1, description="Paper: 1.")
+    d_steps_per_g_step: int = Field(2, ge=1, description="Discriminator steps per generator step (paper: 2).")
+    steps_per_phase: int = Field(20000, ge=1, description="Generator steps per phase (not in the paper).")
+    validation_interval: int = Field(1000, ge=1, description="Generator steps between validations.")
+    checkpoint_interval: int = Field(1000, ge=1, description="Generator steps between checkpoints.")
+    log_interval: int = Field(50, ge=1)
+    seed: int = 0
+    num_threads: int = Field(0, ge=0, description="torch threads (0: torch's default).")
+
+
+class PscganConfig(_Section):
+    """A complete run configuration, saved as JSON beside every run."""
+
+    schema_version: int = SCHEMA_VERSION
+    preset: str = Field("custom", description="Name of the preset this config started from.")
+    model: ModelConfig = ModelConfig()
+    loss: LossConfig = LossConfig()
+    train: TrainConfig = TrainConfig()
+
+    @model_validator(mode="after")
+    def _check(self) -> PscganConfig:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version} is not supported "
+                             f"(expected {SCHEMA_VERSION})")
+        if self.loss.adversarial is AdversarialLoss.NONE and (self.loss.content or self.loss.auxiliary):
+            raise ValueError("the content (eq. 15) and auxiliary (eq. 17) losses read the discriminator: "
+                             "switch them off when adversarial=none (pixel_l1_weight can replace content)")
+        return self
+
+    def to_json(self) -> str:
+        """The config as indented JSON text."""
+        return self.model_dump_json(indent=2) + "\n"
+
+    def save(self, path: str | Path) -> None:
+        """Write the config atomically as JSON."""
+        from pscgan.io.atomic import write_text_atomic
+
+        write_text_atomic(path, self.to_json())
+
+
+def load_config(path: str | Path) -> PscganConfig:
+    """Read and validate a saved config.
+
+    Raises:
+        ConfigError: naming the file and the problem when the file is missing, not JSON, or invalid.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "config file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(path, f"not a readable JSON config: {exc}") from None
+    return config_from_dict(data, source=path)
+
+
+def config_from_dict(data: Any, *, source: str | Path | None = None) -> PscganConfig:
+    """Validate a plain dict as a :class:`PscganConfig`, turning validation errors into ConfigError."""
+    try:
+        return PscganConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, _describe(exc)) from None
+
+
+def apply_overrides(config: PscganConfig, overrides: list[str] | tuple[str, ...]) -> PscganConfig:
+    """Return a validated copy of ``config`` with ``section.field=value`` overrides applied.
+
+    Values are parsed as JSON when possible (numbers, booleans, lists), otherwise taken as strings,
+    so ``model.widths=[8,16,32,64]`` and ``model.attention=factorised`` both work.
+
+    Raises:
+        ConfigError: on a malformed override, an unknown field or an invalid value.
+    """
+    data = config.model_dump(mode="json")
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or len(parts) != 2 or parts[0] not in ("model", "loss", "train"):
+            raise ConfigError(None, f"override {item!r} must look like section.field=value "
+                                    "with section one of model, loss, train")
+        section, field = parts
+        if field not in data[section]:
+            raise ConfigError(None, f"override {item!r}: {section} has no field {field!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        data[section][field] = value
+    data["preset"] = config.preset if not overrides else f"{config.preset}+overrides"
+    return config_from_dict(data)
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "config"
+        problems.append(f"{where}: {err['msg']}")
+    return "invalid config: " + "; ".join(problems)

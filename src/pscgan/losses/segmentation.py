@@ -1,0 +1,41 @@
+"""Multi-class cross-entropy of eq. (8)-(9), on one-hot targets.
+
+Eq. (9) is a per-class binary cross-entropy on the softmax probabilities, averaged over the N = 4
+classes: ``-(1/N) sum_n [y_n log p_n + (1 - y_n) log(1 - p_n)]``. It is averaged over pixels and over
+the batch (eq. 8 sums over samples; with the paper's batch of 1 the two agree). ``log(1 - p_n)`` is
+computed as ``logsumexp_{j != n} z_j - logsumexp_j z_j`` on the logits z, which stays finite when a
+class probability saturates at 1.
+
+Example:
+    >>> import torch
+    >>> logits = torch.tensor([[[[4.0]], [[0.0]], [[0.0]], [[0.0]]]])   # (1, 4, 1, 1), confident class 0
+    >>> round(float(multiclass_cross_entropy(logits, torch.tensor([[[0]]]))), 4)
+    0.0265
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def multiclass_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
+    """Eq. (9) averaged over classes, pixels and batch.
+
+    Args:
+        logits: (B, N, H, W) class logits.
+        target: (B, H, W) integer labels, or (B, N, H, W) one-hot / soft targets.
+
+    Returns:
+        Scalar loss.
+    """
+    classes = logits.shape[1]
+    if target.dim() == logits.dim() - 1:
+        target = F.one_hot(target.long(), classes).movedim(-1, 1).to(logits.dtype)
+    log_p = torch.log_softmax(logits, dim=1)
+    spatial = [1] * (logits.dim() - 2)
+    others = torch.eye(classes, dtype=torch.bool, device=logits.device).view(1, classes, classes, *spatial)
+    log_rest = torch.logsumexp(logits.unsqueeze(1).masked_fill(others, float("-inf")), dim=2)
+    log_not_p = log_rest - torch.logsumexp(logits, dim=1, keepdim=True)
+    return -(target * log_p + (1 - target) * log_not_p).mean()

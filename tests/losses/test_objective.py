@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from pscgan.config.schema import AdversarialLoss
+from pscgan.losses.objective import discriminator_objective, generator_objective
+from pscgan.models.discriminator import fake_input, real_input
+from pscgan.models.factory import build_discriminator, build_generator
+from pscgan.models.phase import Phase
+
+GENERATOR_TERMS = {Phase.COARSE: {"segmentation", "adversarial"},
+                   Phase.SYNTHESIS: {"regularisation", "adversarial", "content"},
+                   Phase.SEGMENTATION: {"segmentation", "adversarial", "auxiliary"},
+                   Phase.JOINT: {"segmentation", "regularisation", "adversarial", "content", "auxiliary"}}
+
+
+def batch(tiny, phase):
+    torch.manual_seed(0)
+    cine = torch.rand(2, 1, 4, 16, 16) * 2 - 1
+    labels = torch.randint(0, 4, (2, 16, 16))
+    lge = torch.rand(2, 1, 16, 16) * 2 - 1
+    cond = {Phase.SYNTHESIS: torch.softmax(torch.randn(2, 4, 16, 16), 1), Phase.SEGMENTATION: lge}.get(phase)
+    return cine, cond, labels, lge
+
+
+@pytest.mark.parametrize("phase", list(Phase))
+@pytest.mark.parametrize("kind", [AdversarialLoss.HINGE, AdversarialLoss.WGAN_GP, AdversarialLoss.LSGAN])
+def test_terms_of_each_phase_and_they_train(tiny, phase, kind):
+    loss = tiny.loss.model_copy(update={"adversarial": kind, "pixel_l1_weight": 0.0})
+    cfg = tiny.model_copy(update={"loss": loss})
+    g, d = build_generator(cfg, phase), build_discriminator(cfg, phase)
+    cine, cond, labels, lge = batch(tiny, phase)
+    out = g(cine, cond)
+    real = real_input(phase, labels=labels, lge=lge)
+    d_terms = discriminator_objective(cfg.loss, phase, d, real, fake_input(phase, out), labels=labels)
+    expected_d = {"adversarial", "total"}
+    expected_d |= {"gradient_penalty"} if kind is AdversarialLoss.WGAN_GP else set()
+    expected_d |= {"counts"} if d.count is not None else set()
+    assert set(d_terms) == expected_d
+    d_terms["total"].backward()
+    g_terms = generator_objective(cfg.loss, phase, out, d, real, labels=labels, lge=lge)
+    assert set(g_terms) == GENERATOR_TERMS[phase] | {"total"}
+    assert all(torch.isfinite(v) for v in g_terms.values())
+    g.zero_grad()
+    g_terms["total"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in g.parameters())
+
+
+def test_switches_remove_their_terms(tiny):
+    loss = tiny.loss.model_copy(update={"adversarial": AdversarialLoss.NONE, "content": False,
+                                        "auxiliary": False, "regularisation": False, "pixel_l1_weight": 1.0})
+    g = build_generator(tiny, Phase.JOINT)
+    cine, _, labels, lge = batch(tiny, Phase.JOINT)
+    terms = generator_objective(loss, Phase.JOINT, g(cine), None, None, labels=labels, lge=lge)
+    assert set(terms) == {"segmentation", "pixel_l1", "total"}

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from pscgan.losses.segmentation import multiclass_cross_entropy
+
+
+def test_equals_per_class_binary_cross_entropy_on_softmax():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 4, 5, 6, generator=g) * 3
+    labels = torch.randint(0, 4, (2, 5, 6), generator=g)
+    onehot = F.one_hot(labels, 4).permute(0, 3, 1, 2).float()
+    ref = F.binary_cross_entropy(torch.softmax(logits, 1), onehot)
+    torch.testing.assert_close(multiclass_cross_entropy(logits, labels), ref)
+    torch.testing.assert_close(multiclass_cross_entropy(logits, onehot), ref)
+
+
+def test_finite_with_saturated_logits():
+    logits = torch.tensor([[[[200.0]], [[0.0]], [[0.0]], [[-200.0]]]], requires_grad=True)
+    loss = multiclass_cross_entropy(logits, torch.tensor([[[1]]]))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()
+    # class 0 has p = 1 while the target is 1: -log(1 - p0) = 200 - log(1 + ...) ~ 200; class 1: -log p1 ~ 200
+    assert 99 < float(loss.detach()) < 101

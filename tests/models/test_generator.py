@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from pscgan.config.presets import get_preset
+from pscgan.config.schema import AttentionMode, BottleneckInput, EncoderKind, Pathways
+from pscgan.models.factory import build_cascade, build_generator
+from pscgan.models.generator import Generator
+from pscgan.models.interfaces import COARSE_MASK_LOGITS, LGE, MASK_LOGITS
+from pscgan.models.phase import Phase, condition_from
+
+from .conftest import cine_for, condition_for
+
+EXPECTED_KEYS = {Phase.COARSE: {MASK_LOGITS}, Phase.SYNTHESIS: {LGE}, Phase.SEGMENTATION: {MASK_LOGITS},
+                 Phase.JOINT: {MASK_LOGITS, LGE}}
+
+
+def check_outputs(out, phase, batch, cfg):
+    assert set(out) == EXPECTED_KEYS[phase]
+    s = cfg.image_size
+    if MASK_LOGITS in out:
+        assert tuple(out[MASK_LOGITS].shape) == (batch, cfg.classes, s, s)
+    if LGE in out:
+        assert tuple(out[LGE].shape) == (batch, 1, s, s)
+        if out[LGE].device.type != "meta":
+            assert out[LGE].abs().max() <= 1
+
+
+@pytest.mark.parametrize("preset", ["tiny", "cpu", "paper"])
+@pytest.mark.parametrize("phase", list(Phase))
+def test_output_shapes_of_every_preset(preset, phase):
+    cfg = get_preset(preset)
+    with torch.device("meta"):  # shapes only: the paper generator has 2e8 parameters
+        g = build_generator(cfg, phase)
+        out = g(cine_for(cfg, batch=1).to("meta"), condition_for(cfg, phase, batch=1))
+    check_outputs(out, phase, 1, cfg.model)
+
+
+VARIANTS = ([{"encoder": k} for k in EncoderKind]
+            + [{"pathways": p, "attention": a} for p in Pathways for a in AttentionMode]
+            + [{"bottleneck_input": BottleneckInput.TIME_WEIGHTED, "condition_pool": 2},
+               {"attention": AttentionMode.FACTORISED, "full_attention_max_positions": 64},
+               {"attention": AttentionMode.NONE, "full_attention_max_positions": 64}])
+
+
+def _variant_id(update: dict) -> str:
+    return "-".join(str(getattr(v, "value", v)) for v in update.values())
+
+
+@pytest.mark.parametrize("update", VARIANTS, ids=_variant_id)
+@pytest.mark.parametrize("phase", [Phase.SYNTHESIS, Phase.JOINT])
+def test_every_variant_runs_and_every_parameter_gets_a_gradient(tiny, update, phase):
+    cfg = tiny.model.model_copy(update=update)
+    torch.manual_seed(0)
+    g = Generator(cfg, phase)
+    for name, p in g.named_parameters():
+        if name.endswith("gamma"):
+            p.data.fill_(0.5)  # gamma starts at 0, which would block the attention weights' gradients
+    out = g(cine_for(tiny), condition_for(tiny, phase))
+    check_outputs(out, phase, 2, cfg)
+    sum((o * torch.randn_like(o)).sum() for o in out.values()).backward()
+    missing = [n for n, p in g.named_parameters() if p.grad is None or not torch.any(p.grad != 0)]
+    assert not missing
+
+
+@pytest.mark.parametrize("mode", [AttentionMode.FACTORISED, AttentionMode.NONE])
+def test_small_blocks_keep_full_attention(tiny, mode):
+    cfg = tiny.model.model_copy(update={"attention": mode, "full_attention_max_positions": 64})
+    modes = [b.attention_mode for b in Generator(cfg, Phase.COARSE).encoder.blocks]
+    # T*h*w per block: 4*8*8=256, 4*4*4=64, 16, 4
+    assert modes == [mode, AttentionMode.FULL, AttentionMode.FULL, AttentionMode.FULL]
+
+
+def test_condition_is_checked(tiny):
+    g2 = build_generator(tiny, Phase.SYNTHESIS)
+    with pytest.raises(ValueError, match="needs a condition"):
+        g2(cine_for(tiny))
+    g1 = build_generator(tiny, Phase.COARSE)
+    with pytest.raises(ValueError, match="takes no condition"):
+        g1(cine_for(tiny), torch.zeros(2, 4, 16, 16))
+    with pytest.raises(ValueError, match="cine must be"):
+        g1(torch.zeros(2, 4, 16, 16))
+
+
+def test_condition_changes_the_output(tiny):
+    torch.manual_seed(0)
+    g = build_generator(tiny, Phase.SEGMENTATION)
+    cine = cine_for(tiny)
+    a = g(cine, torch.zeros(2, 1, 16, 16))[MASK_LOGITS]
+    b = g(cine, torch.ones(2, 1, 16, 16))[MASK_LOGITS]
+    assert not torch.allclose(a, b)
+
+
+def test_cascade_feeds_each_phase_what_it_was_trained_on(tiny):
+    torch.manual_seed(0)
+    cascade = build_cascade(tiny)
+    cine = cine_for(tiny)
+    out = cascade(cine)
+    assert set(out) == {COARSE_MASK_LOGITS, LGE, MASK_LOGITS}
+    gens = cascade.generators
+    coarse = gens["coarse"](cine)
+    synth = gens["synthesis"](cine, torch.softmax(coarse[MASK_LOGITS], 1))
+    seg = gens["segmentation"](cine, synth[LGE])
+    torch.testing.assert_close(out[LGE], synth[LGE])
+    torch.testing.assert_close(out[MASK_LOGITS], seg[MASK_LOGITS])
+    assert torch.equal(condition_from(Phase.SEGMENTATION, synth), synth[LGE])
+
+
+def test_joint_cascade_when_progressive_is_off(tiny):
+    cfg = tiny.model_copy(update={"model": tiny.model.model_copy(update={"progressive": False})})
+    out = build_cascade(cfg)(cine_for(tiny))
+    assert set(out) == {LGE, MASK_LOGITS}
