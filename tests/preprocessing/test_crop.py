@@ -11,20 +11,28 @@ from pscgan.preprocessing.crop import crop_array, crop_box, uncrop_array
 
 
 def test_box_is_centred_on_the_rounded_centre():
-    box = crop_box((40.4, 20.6), (100, 90), 64)
-    assert (box.row0, box.col0, box.size) == (40 - 32, 21 - 32, 64)
+    box = crop_box((40.4, 50.6), (100, 90), 64)
+    assert (box.row0, box.col0, box.size) == (40 - 32, 51 - 32, 64)
     box = crop_box((10.0, 10.0), (30, 30), 5)
     assert (box.row0, box.col0) == (8, 8)  # odd size: the centre pixel is the middle one
 
 
-def test_padding_uses_the_fill_value():
+def test_box_near_the_border_is_shifted_inside_not_padded():
     img = np.arange(1.0, 101.0).reshape(10, 10)
     box = crop_box((0.0, 9.0), img.shape, 6)
-    out = crop_array(img, box, fill=float(img.min()))
-    assert out.shape == (6, 6)
-    assert (box.row0, box.col0) == (-3, 6)
-    assert np.all(out[:3] == 1.0) and np.all(out[:, 4:] == 1.0)  # top rows and right columns are padding
-    np.testing.assert_array_equal(out[3:, :4], img[:3, 6:])
+    assert (box.row0, box.col0) == (0, 4)
+    np.testing.assert_array_equal(crop_array(img, box, fill=-1.0), img[:6, 4:])
+    # an image that is already crop-sized is taken whole, wherever the LV was located
+    assert (crop_box((3.0, 60.0), (64, 64), 64).row0, crop_box((3.0, 60.0), (64, 64), 64).col0) == (0, 0)
+
+
+def test_smaller_image_is_centred_and_padded_with_the_fill_value():
+    img = np.arange(1.0, 17.0).reshape(4, 4)
+    box = crop_box((0.0, 3.0), img.shape, 6)
+    assert (box.row0, box.col0) == (-1, -1)
+    out = crop_array(img, box, fill=0.0)
+    np.testing.assert_array_equal(out[1:5, 1:5], img)
+    assert out[0].sum() == 0 and out[:, 5].sum() == 0
 
 
 @settings(max_examples=60, deadline=None)

@@ -312,9 +312,15 @@ __all__ = ["CacheEntry", "TrainingCache", "build_cache", "dataset_fingerprint", 
            "write_packed"]
 
 
+#: Bumped whenever preprocessing changes what it produces for the same options, so that caches built
+#: by an older version are not reused.
+PREPROCESSING_VERSION = 2
+
+
 def options_key(options: Any) -> str:
-    """Short hash of preprocessing options (names the cache file built with them)."""
-    return hashlib.sha256(json.dumps(_to_jsonable(options), sort_keys=True).encode()).hexdigest()[:12]
+    """Short hash of preprocessing options and version (names the cache file built with them)."""
+    payload = {"options": _to_jsonable(options), "preprocessing_version": PREPROCESSING_VERSION}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def ensure_cache(dataset: str | Path, options: Any, *, fallback_dir: str | Path | None = None,

@@ -25,12 +25,24 @@ import numpy as np
 from pscgan.preprocessing.record import CropRecord
 
 
+def _start(centre: float, length: int, size: int) -> int:
+    if length < size:  # an image smaller than the box sits in its middle
+        return -((size - length) // 2)
+    start = int(np.floor(centre + 0.5)) - size // 2
+    # Shift the box back inside the image rather than padding: an LV near the border stays off-centre
+    # in the crop, but the network never sees padding it was not trained on, and an image that is
+    # already crop-sized is taken whole whatever the localisation says.
+    return int(np.clip(start, 0, length - size))
+
+
 def crop_box(centre_rc: tuple[float, float], grid_shape: tuple[int, int], size: int = 64) -> CropRecord:
-    """The ``size`` x ``size`` box centred on ``centre_rc`` in a ``grid_shape`` image (it may stick out)."""
+    """The ``size`` x ``size`` box centred on ``centre_rc`` in a ``grid_shape`` image, shifted to lie
+    inside the image when the image is at least ``size`` long on that axis (padding only for smaller
+    images, which are centred in the box)."""
     if size <= 0:
         raise ValueError(f"crop size must be positive, got {size}")
-    row0 = int(np.floor(centre_rc[0] + 0.5)) - size // 2
-    col0 = int(np.floor(centre_rc[1] + 0.5)) - size // 2
+    row0 = _start(centre_rc[0], int(grid_shape[0]), size)
+    col0 = _start(centre_rc[1], int(grid_shape[1]), size)
     return CropRecord(row0=row0, col0=col0, size=size, grid_shape=(int(grid_shape[0]), int(grid_shape[1])))
 
 
