@@ -38,9 +38,11 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-def _weights(path: Path, preset: str, seed: int = 0) -> Path:
+def _weights(path: Path, preset: str, seed: int = 0, overrides: tuple[str, ...] = ()) -> Path:
     """Random weights of ``preset``; attention gammas start at 0, so set them to make attention count."""
-    cfg = get_preset(preset)
+    from pscgan.config.schema import apply_overrides
+
+    cfg = apply_overrides(get_preset(preset), list(overrides))
     torch.manual_seed(seed)
     cascade = build_cascade(cfg)
     with torch.no_grad():
@@ -205,7 +207,7 @@ def test_docstring_examples_run(module):
 @pytest.mark.slow
 def test_cpu_preset_with_factorised_attention_exports(tmp_path):
     # 14-33 s depending on machine load: the preset users deploy, with factorised attention (fused kernel)
-    assert get_preset("cpu").model.attention.value == "factorised"
-    report = export_onnx(_weights(tmp_path / "cpu.safetensors", "cpu"), tmp_path / "cpu.onnx")
+    report = export_onnx(_weights(tmp_path / "cpu.safetensors", "cpu", overrides=("model.attention=factorised",)),
+                         tmp_path / "cpu.onnx")
     assert report.passed, report.comparisons
     assert {c.batch for c in report.comparisons} == {1, 3}
