@@ -54,3 +54,15 @@ def progress_columns() -> tuple[Any, ...]:
 def progress_enabled() -> bool:
     """Show live progress bars only on an interactive terminal (not in CI logs or pipes)."""
     return sys.stderr.isatty()
+
+
+def print_paper_tables(out: Any, tables: dict[str, Any]) -> None:
+    """Print the evaluation's Table 1 / Table 2 pairs (header, rows) as rich tables."""
+    from rich.table import Table
+
+    for name, (ha, ra, hb, rb) in tables.items():
+        for header, rows in ((ha, ra), (hb, rb)):
+            t = Table(*header, title=name)
+            for row in rows:
+                t.add_row(*[str(x) for x in row])
+            out.print(t)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors
+from pscgan.cli._common import console, handle_errors, print_paper_tables
 
 #: Seed of the demo cohort: different from the training cohort's (seed 0), so the demo subjects are new
 #: to the bundled model.
@@ -24,8 +24,6 @@ def demo(
     """Generate a phantom cohort, predict synthetic LGE + segmentation with the bundled weights, score
     them against the phantom's ground truth, and write an HTML report."""
     import time
-
-    from rich.table import Table
 
     from pscgan.errors import InputError
     from pscgan.evaluation.evaluate import evaluate
@@ -52,10 +50,5 @@ def demo(
     result = evaluate(out / "predictions", data, out / "evaluation")
     c.print("[bold]4/4[/] writing the HTML report")
     index = build_reports(out / "predictions", data, out / "report", title="pscgan demo (phantom)")
-    for name, (ha, ra, hb, rb) in result["tables"].items():
-        for header, rows in ((ha, ra), (hb, rb)):
-            t = Table(*header, title=name)
-            for row in rows:
-                t.add_row(*[str(x) for x in row])
-            c.print(t)
+    print_paper_tables(c, result["tables"])
     c.print(f"done in {time.perf_counter() - start:.0f} s. Open [bold]{index}[/] in a browser.")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors
+from pscgan.cli._common import console, handle_errors, print_paper_tables
 
 
 @handle_errors
@@ -18,16 +18,9 @@ def evaluate(
 ) -> None:
     """Imaging metrics (accuracy, sensitivity, specificity, Dice, HD95, SSIM, PSNR, NRMSE) and clinical
     agreement (Pearson r, Bland-Altman, segment localisation, transmurality)."""
-    from rich.table import Table
-
     from pscgan.evaluation.evaluate import evaluate as run
 
     result = run(pred_dir, ref_dir, out, overwrite=overwrite)
     c = console()
-    for name, (ha, ra, hb, rb) in result["tables"].items():
-        for header, rows in ((ha, ra), (hb, rb)):
-            t = Table(*header, title=name)
-            for row in rows:
-                t.add_row(*[str(x) for x in row])
-            c.print(t)
+    print_paper_tables(c, result["tables"])
     c.print(f"{result['n_subjects']} subjects evaluated; tables in {result['out']}")
