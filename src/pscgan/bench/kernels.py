@@ -1,4 +1,5 @@
-"""Timings of the two kernels that bound the networks' speed, recorded beside the models benchmark.
+"""Reference timings recorded beside the models benchmark: the float32 matrix-multiply rate, and the
+two kernels that bound the networks' speed.
 
 * the fused attention of the first SCLN block (N = 25*32*32 tokens, query/key 2 channels, value 16):
   forward, and forward + backward with and without the query split of
@@ -27,6 +28,15 @@ def _best(fn: Callable[[], Any], repeats: int) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def matmul_gflops(threads: int, size: int = 4096, repeats: int = 5) -> float:
+    """Best float32 ``size x size`` matrix-multiply rate (GFLOP/s) on ``threads`` threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    return 2 * size ** 3 / _best(lambda: a @ b, repeats) / 1e9
 
 
 def attention_timings(threads: int, tokens: int = 25 * 32 * 32, qk: int = 2, value: int = 16,

@@ -5,7 +5,8 @@ one Adam training step), one training iteration (``d_steps_per_g_step`` discrimi
 generator step, see :mod:`pscgan.bench.workloads`), and the inference cascade. Every measurement
 runs in its own interpreter (:mod:`pscgan.bench.worker`) so peak resident memory is not mixed between
 networks. In the same run it times a large float32 matrix multiply on the same number of threads,
-before and after, so achieved FLOP/s can be read against what the machine delivered at the time.
+before and after (in fresh interpreters too), so achieved FLOP/s can be read against what the
+machine delivered at the time.
 
 FLOPs are the model's own matmul and convolution work (forward; forward + backward for training),
 counted by torch's ``FlopCounterMode`` on the meta device; zero padding inside the fused attention
@@ -26,7 +27,6 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,25 +36,6 @@ from pscgan.models.phase import Phase, phases_for
 MODES = {"generator": ("forward", "train"), "discriminator": ("forward", "train"), "cascade": ("forward",),
          "iteration": ("train",)}
 GIB = 2 ** 30
-
-
-def measure_matmul_gflops(threads: int, size: int = 4096, repeats: int = 5) -> float:
-    """Best float32 ``size x size`` matrix-multiply rate (GFLOP/s) on ``threads`` threads."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        a, b = torch.randn(size, size), torch.randn(size, size)
-        a @ b
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            a @ b
-            best = min(best, time.perf_counter() - start)
-    finally:
-        torch.set_num_threads(previous)
-    return 2 * size ** 3 / best / 1e9
 
 
 def machine_info() -> dict[str, Any]:
@@ -122,8 +103,10 @@ def run_benchmark(presets: Sequence[str], *, overrides: Sequence[str] = (),
     unknown = sorted(set(networks) - set(NETWORKS))
     if unknown:
         raise ValueError(f"unknown network(s) {', '.join(unknown)}; choose from {', '.join(NETWORKS)}")
-    matmul_before = measure_matmul_gflops(threads, matmul_size)
-    kernel_timings = _kernel_timings(threads) if kernels else None
+    before = run_worker({"mode": "reference", "threads": threads, "matmul_size": matmul_size,
+                         "kernels": kernels}, timeout)
+    _check_reference(before)
+    matmul_before = before["matmul_gflops"]
     entries = []
     for preset in presets:
         config = apply_overrides(get_preset(preset), list(overrides))
@@ -142,7 +125,9 @@ def run_benchmark(presets: Sequence[str], *, overrides: Sequence[str] = (),
                 entries.append(entry)
                 if on_result is not None:
                     on_result(entry)
-    matmul_after = measure_matmul_gflops(threads, matmul_size)
+    after = run_worker({"mode": "reference", "threads": threads, "matmul_size": matmul_size}, timeout)
+    _check_reference(after)
+    matmul_after = after["matmul_gflops"]
     reference = (matmul_before + matmul_after) / 2
     for entry in entries:
         for mode in MODES[entry["network"]]:
@@ -150,20 +135,13 @@ def run_benchmark(presets: Sequence[str], *, overrides: Sequence[str] = (),
     return {"command": command, "machine": machine_info(), "threads": threads, "repeats": repeats,
             "matmul_gflops": {"before": matmul_before, "after": matmul_after, "reference": reference,
                               "size": matmul_size},
-            "kernels": kernel_timings,
+            "kernels": before.get("kernels"),
             "entries": entries}
 
 
-def _kernel_timings(threads: int) -> dict[str, Any]:
-    import torch
-
-    from pscgan.bench.kernels import attention_timings, convolution_timings
-
-    previous = torch.get_num_threads()
-    try:
-        return {"attention": attention_timings(threads), "convolution": convolution_timings(threads)}
-    finally:
-        torch.set_num_threads(previous)
+def _check_reference(result: dict[str, Any]) -> None:
+    if "error" in result:
+        raise RuntimeError(f"reference measurement failed: {result['error']}")
 
 
 def _derive(result: dict[str, Any], matmul_gflops: float) -> None:

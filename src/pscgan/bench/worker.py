@@ -2,7 +2,10 @@
 
 Invoked by :mod:`pscgan.bench.models` as ``python -m pscgan.bench.worker '<json spec>'``; prints one
 JSON line. The spec names a preset (plus ``section.field=value`` overrides), a network, a phase, a
-mode (``forward`` or ``train``), the thread count and the number of timed repeats.
+mode (``forward`` or ``train``), the thread count and the number of timed repeats; or mode
+``reference``: the matrix-multiply rate and the kernel timings of :mod:`pscgan.bench.kernels`. The
+parent process runs no torch computation itself, so idle OpenMP threads of its own cannot steal a
+core from the measurement.
 
 FLOPs are counted first, on the meta device (no memory, no compute); then the pass runs once to warm
 up (allocations, optimiser state) and ``repeats`` more times, timed; the median is reported with all
@@ -34,6 +37,8 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     from pscgan.models.flops import count_flops
 
     torch.set_num_threads(spec["threads"])
+    if spec["mode"] == "reference":
+        return _reference(spec)
     baseline = _rss_bytes()
     config = apply_overrides(get_preset(spec["preset"]), spec.get("overrides", []))
     torch.manual_seed(0)
@@ -52,6 +57,17 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         times.append(time.perf_counter() - start)
     return {"parameters": work.parameters, "flops": flops, "seconds": statistics.median(times),
             "seconds_all": times, "peak_rss_bytes": _rss_bytes(), "baseline_rss_bytes": baseline}
+
+
+def _reference(spec: dict[str, Any]) -> dict[str, Any]:
+    from pscgan.bench.kernels import attention_timings, convolution_timings, matmul_gflops
+
+    threads = spec["threads"]
+    out: dict[str, Any] = {"matmul_gflops": matmul_gflops(threads, spec.get("matmul_size", 4096))}
+    if spec.get("kernels", False):
+        out["kernels"] = {"attention": attention_timings(threads),
+                          "convolution": convolution_timings(threads)}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
