@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 
 from pscgan.data.layout import (
     DatasetManifest,
@@ -22,6 +25,13 @@ from pscgan.data.layout import (
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# Property-based input fuzzing (tests/*/test_fuzz_*.py): reproducible (derandomized, no example database),
+# no per-example deadline (file I/O on a shared machine), the counting fixture below is function-scoped on
+# purpose, and file bytes are drawn in bulk.
+settings.register_profile("fuzz", derandomize=True, database=None, deadline=None, print_blob=False,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                                 HealthCheck.data_too_large, HealthCheck.large_base_example])
+
 TESTS_DIR = Path(__file__).resolve().parent
 EMIDEC_DIR = TESTS_DIR / "data" / "emidec-samples"
 
@@ -31,6 +41,26 @@ def emidec_dir() -> Path:
     """The two real EMIDEC LGE cases shipped with the tests."""
     assert (EMIDEC_DIR / "samplePositive" / "lge.nii.gz").is_file(), "EMIDEC samples missing from tests/data"
     return EMIDEC_DIR
+
+
+@pytest.fixture
+def tiny():
+    """A fresh ``tiny`` preset (a few thousand parameters, 4 frames of 16x16): safe to modify."""
+    from pscgan.config.presets import get_preset
+
+    return get_preset("tiny")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run the test with one torch thread: the tiny networks gain nothing from a second one, and the
+    suite runs with ``-n 2``. Folders of network tests use it through an autouse fixture."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def ring_subject(seed: int, size: int = 72, n_slices: int = 2, n_phases: int = 25, scale: float = 1.0):
@@ -99,3 +129,80 @@ def tiny_weights(tiny_ring_dataset, tmp_path_factory):
     cfg = apply_overrides(get_preset("tiny"), ["train.steps_per_phase=2"])
     run = tmp_path_factory.mktemp("tiny-run") / "run"
     return run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=cfg, progress=False))
+
+
+class FuzzCases:
+    """Runs one generated input case: a reader's result must be a valid volume, its error a PscganError.
+
+    Any other exception fails the test; an example that runs longer than ``watchdog_s`` (a hang, never
+    expected: the fuzz inputs are a few kB) fails it too. ``cases`` counts the examples run.
+    """
+
+    watchdog_s = 60
+
+    def __init__(self) -> None:
+        self.cases = 0
+
+    @contextlib.contextmanager
+    def watchdog(self, what: str):  # noqa: ANN201
+        """Count one case and fail it if ``what`` has not finished within ``watchdog_s``."""
+        def hang(signum, frame):  # noqa: ANN001
+            raise AssertionError(f"{what} did not finish within {self.watchdog_s} s")
+
+        self.cases += 1
+        previous = signal.signal(signal.SIGALRM, hang)
+        signal.alarm(self.watchdog_s)
+        try:
+            yield
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+
+    def run(self, call, source, ndims=(2, 3, 4, 5)):  # noqa: ANN001, ANN201 - a reader call and its input
+        """``call()`` -> the :class:`ImageVolume` checked against ``ndims``, or None after a PscganError."""
+        from hypothesis import event
+
+        from pscgan.errors import PscganError
+
+        try:
+            with self.watchdog(f"reading {source}"):
+                result = call()
+        except PscganError as err:
+            assert err.path is not None and str(err).startswith(str(err.path)) and err.problem, err
+            assert Path(source) in (err.path, *err.path.parents), f"error names {err.path}, not {source}"
+            # outcome tally, shown by pytest --hypothesis-show-statistics
+            event(f"{type(err).__name__}: {' '.join(err.problem.split()[:3])}")
+            return None
+        assert_valid_volume(result, ndims)
+        event("read")
+        return result
+
+
+def assert_valid_volume(vol, ndims=(2, 3, 4, 5)) -> None:  # noqa: ANN001 - an ImageVolume
+    """A reader's result: a non-empty real array with finite values, positive spacing, a finite affine."""
+    from pscgan.io.image import MAX_ARRAY_BYTES, ImageVolume
+
+    assert isinstance(vol, ImageVolume)
+    arr = vol.array
+    assert arr.ndim in ndims and arr.size > 0 and arr.nbytes <= MAX_ARRAY_BYTES, arr.shape
+    assert arr.dtype.kind in "buif", arr.dtype
+    assert np.all(np.isfinite(arr))
+    assert len(vol.spacing) == 3 and all(np.isfinite(s) and s > 0 for s in vol.spacing), vol.spacing
+    assert np.asarray(vol.affine).shape == (4, 4) and np.all(np.isfinite(vol.affine))
+
+
+@pytest.fixture
+def fuzz_cases(record_property):
+    """A :class:`FuzzCases` runner; its case count is reported as ``fuzz_cases`` and summed for the run."""
+    runner = FuzzCases()
+    yield runner
+    record_property("fuzz_cases", runner.cases)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the number of generated fuzz cases of the run (works under pytest-xdist too)."""
+    total = sum(value for reports in terminalreporter.stats.values() for rep in reports
+                if getattr(rep, "when", None) == "teardown"
+                for name, value in getattr(rep, "user_properties", ()) if name == "fuzz_cases")
+    if total:
+        terminalreporter.write_line(f"fuzz: {total} generated input cases ran")

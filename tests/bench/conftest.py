@@ -1,15 +1,10 @@
-"""Fixtures of the benchmark tests."""
+"""Fixtures of the benchmark tests (the ``tiny`` preset comes from ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """The tiny networks gain nothing from a second thread, and the suite runs with ``-n 2``."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Every benchmark test runs with one torch thread."""

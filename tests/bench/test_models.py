@@ -5,12 +5,9 @@ from pscgan.bench.worker import measure
 from pscgan.bench.workloads import NETWORKS, build_workload
 
 
-def test_every_workload_runs_on_tiny():
-    from pscgan.config.presets import get_preset
-
-    cfg = get_preset("tiny")
+def test_every_workload_runs_on_tiny(tiny):
     for network in NETWORKS:
-        w = build_workload(cfg, network, "segmentation")
+        w = build_workload(tiny, network, "segmentation")
         if w.forward is not None:
             w.forward()
         if w.train_step is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from pscgan.losses.segmentation import multiclass_cross_entropy
+from pscgan.losses.segmentation import foreground_dice_loss, multiclass_cross_entropy
 
 
 def test_equals_per_class_binary_cross_entropy_on_softmax():
@@ -23,3 +23,21 @@ def test_finite_with_saturated_logits():
     assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()
     # class 0 has p = 1 while the target is 1: -log(1 - p0) = 200 - log(1 + ...) ~ 200; class 1: -log p1 ~ 200
     assert 99 < float(loss.detach()) < 101
+
+
+def test_foreground_dice_loss_equals_a_hand_computed_batch_dice():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 4, 6, 6)
+    target = torch.randint(0, 4, (2, 6, 6))
+    p = torch.softmax(logits, 1)
+    onehot = F.one_hot(target, 4).permute(0, 3, 1, 2).float()
+    dice = [1 - (2 * (p[:, c] * onehot[:, c]).sum() + 1e-5) / (p[:, c].sum() + onehot[:, c].sum() + 1e-5)
+            for c in (1, 2, 3)]
+    assert torch.isclose(foreground_dice_loss(logits, target), torch.stack(dice).mean(), atol=1e-6)
+
+
+def test_foreground_dice_loss_is_zero_for_a_perfect_prediction_and_ignores_background():
+    target = torch.zeros(1, 8, 8, dtype=torch.long)
+    target[0, 2:5, 2:5] = 3
+    logits = F.one_hot(target, 4).permute(0, 3, 1, 2).float() * 100
+    assert float(foreground_dice_loss(logits, target)) < 1e-4

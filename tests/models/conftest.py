@@ -1,17 +1,11 @@
-"""Fixtures of the network tests: the tiny preset and small inputs."""
+"""Fixtures of the network tests: small inputs (the ``tiny`` preset comes from ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from pscgan.config.presets import get_preset
 from pscgan.config.schema import PscganConfig
-
-
-@pytest.fixture
-def tiny() -> PscganConfig:
-    return get_preset("tiny")
 
 
 def cine_for(config: PscganConfig, batch: int = 2, seed: int = 0) -> torch.Tensor:
@@ -29,9 +23,5 @@ def condition_for(config: PscganConfig, phase, batch: int = 2) -> torch.Tensor |
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """The tiny networks gain nothing from a second thread, and the suite runs with ``-n 2``."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Every network test runs with one torch thread."""

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from pscgan.config.presets import get_preset
-from pscgan.config.schema import AttentionMode, BottleneckInput, EncoderKind, Pathways
+from pscgan.config.schema import AttentionMode, BottleneckInput, ConditionInjection, EncoderKind, Pathways
 from pscgan.models.factory import build_cascade, build_generator
 from pscgan.models.generator import Generator
 from pscgan.models.interfaces import COARSE_MASK_LOGITS, LGE, MASK_LOGITS
@@ -40,6 +40,7 @@ def test_output_shapes_of_every_preset(preset, phase):
 VARIANTS = ([{"encoder": k} for k in EncoderKind]
             + [{"pathways": p, "attention": a} for p in Pathways for a in AttentionMode]
             + [{"bottleneck_input": BottleneckInput.TIME_WEIGHTED, "condition_pool": 2},
+               {"condition_injection": ConditionInjection.DECODER, "condition_pool": 2},
                {"attention": AttentionMode.FACTORISED, "full_attention_max_positions": 64},
                {"attention": AttentionMode.NONE, "full_attention_max_positions": 64}])
 
@@ -90,6 +91,24 @@ def test_condition_changes_the_output(tiny):
     a = g(cine, torch.zeros(2, 1, 16, 16))[MASK_LOGITS]
     b = g(cine, torch.ones(2, 1, 16, 16))[MASK_LOGITS]
     assert not torch.allclose(a, b)
+
+
+def test_decoder_injection_lets_a_one_pixel_condition_change_that_pixel(tiny):
+    # Through the bottleneck alone a condition pixel reaches the output only via a 4x4 grid; with
+    # decoder injection it is concatenated at full resolution, so the output changes most near it.
+    cfg = tiny.model_copy(update={"model": tiny.model.model_copy(
+        update={"condition_injection": ConditionInjection.DECODER})})
+    torch.manual_seed(0)
+    g = build_generator(cfg, Phase.SEGMENTATION)
+    cine = cine_for(cfg)
+    base = torch.zeros(2, 1, 16, 16)
+    spike = base.clone()
+    spike[:, :, 9, 3] = 1.0
+    diff = (g(cine, spike)[MASK_LOGITS] - g(cine, base)[MASK_LOGITS]).abs().sum(dim=(0, 1))
+    assert diff[9, 3] > 0
+    near = diff[8:11, 2:5].mean()
+    far = torch.cat([diff[:4].flatten(), diff[-4:].flatten()]).mean()
+    assert near > far
 
 
 def test_cascade_feeds_each_phase_what_it_was_trained_on(tiny):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import signal
 
 import numpy as np
 import pytest
@@ -76,6 +77,20 @@ def test_corrupted_weights_are_refused(tmp_path):
         load_checkpoint(tmp_path)
 
 
+def test_edited_checkpoint_metadata_is_refused(tmp_path):
+    net, _ = _trained()
+    folder = save_checkpoint(tmp_path, "step_00000001", modules={"g": net},
+                             state={"train": {"phase_step": 7, "lr_scale": 0.5}})
+    meta_path = folder / "state.json"
+    text = meta_path.read_text()
+    assert '"phase_step"' in text or "phase_step" in text
+    meta = json.loads(text)
+    meta["name"] = "step_00000002"  # any edit of the metadata, e.g. a flipped digit
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(InputError, match="metadata is corrupted"):
+        load_checkpoint(tmp_path)
+
+
 def test_half_written_checkpoint_is_ignored(tmp_path):
     net, _ = _trained()
     save_checkpoint(tmp_path, "step_00000001", modules={"g": net}, state={"step": 1})
@@ -104,3 +119,37 @@ def test_unknown_module_name(tmp_path):
     save_checkpoint(tmp_path, "step_00000001", modules={"g": net}, state={})
     with pytest.raises(InputError, match="no weights for module 'd'"):
         load_checkpoint(tmp_path).module_state("d")
+
+
+def test_a_checkpoint_moved_aside_by_a_killed_save_is_put_back(tmp_path):
+    net, _ = _trained()
+    save_checkpoint(tmp_path, "step_00000002", modules={"g": net}, state={"step": 2})
+    ckdir = tmp_path / "checkpoints"
+    # Killed while re-saving under the same name: the old folder was moved aside, the new one not renamed in.
+    (ckdir / "step_00000002").rename(ckdir / "step_00000002.old")
+    (ckdir / "step_00000002.partial").mkdir()
+    assert load_checkpoint(tmp_path).state["step"] == 2
+    assert (ckdir / "step_00000002").is_dir() and not (ckdir / "step_00000002.old").exists()
+    save_checkpoint(tmp_path, "step_00000002", modules={"g": net}, state={"step": 3})  # replaced in place
+    assert sorted(p.name for p in ckdir.iterdir()) == ["latest.json", "step_00000002"]
+    assert load_checkpoint(tmp_path).state["step"] == 3
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
+def test_fault_hook_kills_inside_the_checkpoint_write_only_when_asked(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from pscgan.training.checkpoint import KILL_HOOK_ENV
+
+    script = ("import sys, torch; from pscgan.training.checkpoint import save_checkpoint as s\n"
+              "for i in (1, 2): s(sys.argv[1], f'step_{i:08d}', modules={'g': torch.nn.Linear(2, 2)}, state={})")
+    env = {k: v for k, v in os.environ.items() if k != KILL_HOOK_ENV}
+    assert subprocess.run([sys.executable, "-c", script, str(tmp_path / "inert")], env=env).returncode == 0
+    assert json.loads((tmp_path / "inert" / "checkpoints" / "latest.json").read_text())["name"] == "step_00000002"
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "killed")], env={**env, KILL_HOOK_ENV: "2"})
+    assert proc.returncode == -signal.SIGKILL
+    ckdir = tmp_path / "killed" / "checkpoints"
+    assert sorted(p.name for p in ckdir.iterdir()) == ["latest.json", "step_00000001", "step_00000002.partial"]
+    assert load_checkpoint(tmp_path / "killed").path.name == "step_00000001"

@@ -16,6 +16,7 @@ from pscgan.cli import bench as _bench
 from pscgan.cli import data as _data
 from pscgan.cli import demo as _demo
 from pscgan.cli import evaluate as _evaluate
+from pscgan.cli import experiment as _experiment
 from pscgan.cli import export as _export
 from pscgan.cli import phantom as _phantom
 from pscgan.cli import predict as _predict
@@ -40,6 +41,8 @@ app.command("predict")(_predict.predict)
 app.command("evaluate")(_evaluate.evaluate)
 app.command("export")(_export.export)
 app.command("report")(_report.report)
+app.command("experiment")(_experiment.experiment)
+app.command("cv")(_experiment.cv)
 
 
 def _version(value: bool) -> None:

@@ -22,7 +22,8 @@ def predict(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output folder that holds data."),
     resume: bool = typer.Option(False, "--resume", help="Keep finished subjects in OUT and complete the rest."),
     keep_identifiers: bool = typer.Option(False, "--keep-identifiers",
-                                          help="Copy patient identifiers into DICOM outputs (default: removed)."),
+                                          help="Keep the patient and study identifiers of DICOM inputs: in the DICOM "
+                                               "outputs and SUBJECT/identifiers.json (default: removed)."),
 ) -> None:
     """Predict every input; failures are reported per input while the rest of the batch completes."""
     from pscgan.inference.batch import predict_batch

@@ -16,9 +16,13 @@ def report(
                                                      "agreement)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Report folder (default PRED_DIR/report)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing report folder."),
+    keep_identifiers: bool = typer.Option(False, "--keep-identifiers",
+                                          help="Show the patient identifiers kept by `pscgan predict "
+                                               "--keep-identifiers` (default: never shown)."),
 ) -> None:
     """One self-contained HTML page per subject and one for the cohort (index.html)."""
     from pscgan.report.build import build_reports
 
-    index = build_reports(pred_dir, ref_dir, out or pred_dir / "report", overwrite=overwrite)
+    index = build_reports(pred_dir, ref_dir, out or pred_dir / "report", overwrite=overwrite,
+                          keep_identifiers=keep_identifiers)
     console().print(f"report written: {index}")

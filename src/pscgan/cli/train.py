@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -42,4 +43,5 @@ def train(
     opts = TrainOptions(run=resume or out, data=data, config=config, resume=resume is not None, device=device,
                         deterministic=deterministic, validation_fraction=validation_fraction, overwrite=overwrite)
     weights = run_training(opts)
-    console().print(f"trained weights: {weights}")
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one line, not one per process
+        console().print(f"trained weights: {weights}")

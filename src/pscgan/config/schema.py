@@ -74,6 +74,20 @@ class BottleneckInput(str, Enum):
     TIME_WEIGHTED = "time_weighted"
 
 
+class ConditionInjection(str, Enum):
+    """Where phases II and III read their condition image (the previous phase's mask or LGE).
+
+    ``bottleneck`` is the paper: the flattened condition joins the bottleneck vector before the second
+    dense layer, so it reaches the decoder only through a 4x4 grid. ``decoder`` also concatenates the
+    condition, average-pooled to each upsampling block's resolution, to that block's input (as the
+    skips are), so a thin structure in the condition (a subendocardial scar in the synthetic LGE) can
+    reach the output at full resolution. Not in the paper.
+    """
+
+    BOTTLENECK = "bottleneck"
+    DECODER = "decoder"
+
+
 class AdversarialLoss(str, Enum):
     """Adversarial loss (section 7.5); ``none`` switches adversarial learning off (table 3)."""
 
@@ -113,6 +127,7 @@ class ModelConfig(_Section):
     decoder_start_channels: int = Field(256, ge=1, description="Channels of the reshaped decoder input.")
     decoder_widths: tuple[int, int, int, int] = Field((128, 64, 32, 16), description="Upsampling blocks.")
     condition_pool: int = Field(1, ge=1, description="Average-pool factor of the condition image.")
+    condition_injection: ConditionInjection = ConditionInjection.BOTTLENECK
     discriminator_widths: tuple[int, int, int, int, int] = (64, 128, 256, 512, 512)
     discriminator_attention: bool = Field(True, description="Self-attention between conv 2 and conv 3.")
 
@@ -147,6 +162,9 @@ class LossConfig(_Section):
     adversarial_weight: float = Field(1.0, ge=0.0)
     gradient_penalty_weight: float = Field(10.0, ge=0.0, description="WGAN-GP lambda (Gulrajani et al.).")
     segmentation_weight: float = Field(1.0, ge=0.0, description="Multi-class cross-entropy, eq. (8)-(9).")
+    segmentation_dice_weight: float = Field(
+        0.0, ge=0.0, description="Soft Dice loss on the foreground classes added to eq. (9) (MONAI DiceLoss); "
+                                 "counters the scar's small pixel share. Not in the paper (0 = off).")
     regularisation: bool = Field(True, description="Synthetic regularisation of eq. (11)-(13), phase II.")
     regularisation_weight: float = Field(0.01, ge=0.0)
     ogs_nu: float = Field(1.0, gt=0.0, description="nu of eq. (11).")
@@ -171,6 +189,10 @@ class TrainConfig(_Section):
     log_interval: int = Field(50, ge=1)
     seed: int = 0
     num_threads: int = Field(0, ge=0, description="torch threads (0: torch's default).")
+    divergence_retries: int = Field(3, ge=0, description="Non-finite (NaN/inf) steps recovered from in a row, "
+                                                         "each by restoring the last checkpoint, before stopping.")
+    divergence_lr_factor: float = Field(0.5, gt=0.0, lt=1.0, description="Learning-rate multiplier applied at "
+                                                                          "each recovery from a non-finite step.")
 
 
 class PscganConfig(_Section):

@@ -8,6 +8,11 @@ Clinical agreement, method vs reference:
   the quantification threshold) -> sensitivity, specificity, PPV, NPV, AUC (score: predicted fraction);
 * transmurality: per segment, transmural scar (> 50 % of the wall) -> the same statistics (score:
   predicted transmurality), and agreement of the five transmurality classes.
+
+What a method does not produce (:mod:`pscgan.evaluation.parts`: no synthetic LGE, no segmentation, or a
+scar-only one) is reported as not defined: the entry is ``None`` and its name is listed under
+``not_defined``. A scar-only segmentation defines the scar metrics and the scar size, but no overall
+metric, no scar ratio and no AHA segments (all need the myocardium).
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import numpy as np
 
 from pscgan.clinical.agreement import bland_altman, diagnostic_accuracy, pearson, transmurality_class
 from pscgan.evaluation.pairing import PairedSubject
+from pscgan.evaluation.parts import DefinedParts
 from pscgan.evaluation.segmentation import SegmentationMetrics
 from pscgan.evaluation.synthesis import SynthesisMetrics
+from pscgan.labels import LABEL_NAMES
 
 TRANSMURAL_THRESHOLD = 0.5
 
@@ -37,20 +44,67 @@ def _segment_pairs(subjects: Sequence[PairedSubject]) -> list[tuple[dict[str, An
     return pairs
 
 
+def cohort_parts(subjects: Sequence[PairedSubject]) -> DefinedParts:
+    """The parts every subject's prediction defines."""
+    parts = DefinedParts()
+    for s in subjects:
+        parts = parts.intersection(s.parts)
+    return parts
+
+
+def _undefined_classes(parts: DefinedParts) -> list[str]:
+    return [name for name, label in LABEL_NAMES.items() if not parts.class_defined(label)]
+
+
 def imaging_metrics(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
+    parts = cohort_parts(subjects)
     seg, syn = SegmentationMetrics(hd95=True), SynthesisMetrics()
     for s in subjects:
-        ids = [f"{s.subject_id}/{k}" for k in range(len(s.labels_pred))]
-        if s.labels_ref is not None:
+        ids = [f"{s.subject_id}/{k}" for k in range(len(s.cine))]
+        if s.labels_ref is not None and parts.segmentation:
             seg(s.labels_pred, s.labels_ref, spacing=s.spacing_rc, ids=ids)
-        if s.lge_ref is not None:
+        if s.lge_ref is not None and parts.synthetic_lge:
             syn(s.lge_pred, s.lge_ref, ids=ids)
-    return {"segmentation": seg.aggregate() if seg.samples else None,
+    not_defined = [] if parts.synthetic_lge else ["synthesis"]
+    segmentation = seg.aggregate() if seg.samples else None
+    if not parts.segmentation:
+        not_defined.append("segmentation")
+    else:
+        # One-vs-rest values of a class the method never predicts mean nothing, nor do means over them.
+        classes = _undefined_classes(parts)
+        overall = not parts.tissue_complete
+        not_defined += [f"segmentation.per_class.{name}" for name in classes]
+        not_defined += ["segmentation.overall"] if overall else []
+        for sample in seg.samples:
+            sample.update({name: None for name in classes + (["overall"] if overall else [])})
+        if segmentation is not None:
+            segmentation["per_class"].update({name: None for name in classes})
+            if overall:
+                segmentation["overall"] = None
+    return {"segmentation": segmentation,
             "synthesis": syn.aggregate() if syn.samples else None,
+            "not_defined": not_defined, "defined_parts": parts.model_dump(mode="json"),
             "per_slice_segmentation": seg.samples, "per_slice_synthesis": syn.samples}
 
 
+_SCAR_KEYS = ("scar_size_slice_cm2", "scar_volume_ml")
+_MYOCARDIUM_KEYS = ("scar_ratio", "segment_localisation", "transmurality", "transmurality_classes")
+
+
+def _clinical_not_defined(parts: DefinedParts) -> list[str]:
+    """Clinical quantities a method with ``parts`` cannot produce."""
+    if not parts.scar:
+        return [*_SCAR_KEYS, *_MYOCARDIUM_KEYS]
+    return [] if parts.tissue_complete else list(_MYOCARDIUM_KEYS)
+
+
 def clinical_agreement(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
+    not_defined = _clinical_not_defined(cohort_parts(subjects))
+    if len(not_defined) == len(_SCAR_KEYS) + len(_MYOCARDIUM_KEYS):  # no segmentation: nothing to quantify
+        return {"n_subjects": sum(s.clinical_ref is not None for s in subjects),
+                "n_subjects_without_reference": sum(s.clinical_ref is None for s in subjects),
+                **{k: None for k in not_defined}, "not_defined": not_defined,
+                "transmural_threshold": TRANSMURAL_THRESHOLD}
     with_ref = [s for s in subjects if s.clinical_ref is not None]
     sp = [s.clinical_pred["subject"] for s in with_ref]
     sr = [s.clinical_ref["subject"] for s in with_ref]
@@ -90,6 +144,8 @@ def clinical_agreement(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
     else:
         out["transmurality"] = out["transmurality_classes"] = None
     out["transmural_threshold"] = TRANSMURAL_THRESHOLD
+    out.update({k: None for k in not_defined})
+    out["not_defined"] = not_defined
     return out
 
 
@@ -97,16 +153,17 @@ def per_subject_rows(subjects: Sequence[PairedSubject]) -> list[dict[str, Any]]:
     """One row per subject, for worst-case lists (scar ratio error, Dice, SSIM)."""
     rows = []
     for s in subjects:
+        pred = s.clinical_pred["subject"] if s.clinical_pred is not None else {}
         row: dict[str, Any] = {"subject": s.subject_id,
-                               "scar_volume_ml_pred": s.clinical_pred["subject"]["scar_volume_ml"],
-                               "scar_ratio_pred": s.clinical_pred["subject"]["scar_ratio"]}
-        if s.labels_ref is not None:
+                               "scar_volume_ml_pred": pred.get("scar_volume_ml") if s.parts.scar else None,
+                               "scar_ratio_pred": pred.get("scar_ratio") if s.parts.tissue_complete else None}
+        if s.labels_ref is not None and s.labels_pred is not None:
             m = SegmentationMetrics(hd95=False)
             m(s.labels_pred, s.labels_ref)
             agg = m.aggregate()
-            row["dice_overall"] = agg["overall"]["dice"].mean
-            row["dice_scar"] = agg["per_class"]["scar"]["dice"].mean
-        if s.lge_ref is not None:
+            row["dice_overall"] = agg["overall"]["dice"].mean if s.parts.tissue_complete else None
+            row["dice_scar"] = agg["per_class"]["scar"]["dice"].mean if s.parts.scar else None
+        if s.lge_ref is not None and s.lge_pred is not None:
             m2 = SynthesisMetrics()
             m2(s.lge_pred, s.lge_ref)
             row["ssim"] = m2.aggregate()["ssim"].mean

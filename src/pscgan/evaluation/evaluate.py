@@ -14,7 +14,7 @@ from typing import Any
 from pscgan.evaluation.cohort import clinical_agreement, imaging_metrics, per_subject_rows
 from pscgan.evaluation.pairing import PairedSubject, pair_subject, subjects_to_pair
 from pscgan.evaluation.summary import Summary
-from pscgan.evaluation.tables import csv_table, markdown_table, table1, table2
+from pscgan.evaluation.tables import NOT_DEFINED_NOTE, csv_table, markdown_table, table1, table2
 from pscgan.io.atomic import prepare_output_dir, write_json_atomic, write_text_atomic
 
 
@@ -39,7 +39,7 @@ def load_pairs(pred_dir: Path, ref_dir: Path) -> list[PairedSubject]:
     from pscgan.inference.outputs import NETWORK_FILE
 
     ids = subjects_to_pair(pred_dir, ref_dir)
-    with np.load(pred_dir / ids[0] / NETWORK_FILE) as z:
+    with np.load(pred_dir / ids[0] / NETWORK_FILE, allow_pickle=False) as z:
         _, frames, crop, _ = z["cine"].shape
     return [pair_subject(pred_dir, ref_dir, sid, frames=frames, crop=crop) for sid in ids]
 
@@ -61,10 +61,12 @@ def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None =
     write_json_atomic(out / "evaluation.json", jsonable(result))
     h1, r1, hs, rs = table1(imaging)
     h2, r2, ha, ra = table2(clinical)
+    note1 = f"\n{NOT_DEFINED_NOTE}\n" if imaging["not_defined"] else ""
+    note2 = f"\n{NOT_DEFINED_NOTE}\n" if clinical["not_defined"] else ""
     write_text_atomic(out / "table1.md", "## Table 1: segmentation and synthesis\n\n" + markdown_table(h1, r1)
-                      + "\n\n" + markdown_table(hs, rs) + "\n")
+                      + "\n\n" + markdown_table(hs, rs) + "\n" + note1)
     write_text_atomic(out / "table2.md", "## Table 2: clinical metrics\n\n" + markdown_table(h2, r2) + "\n\n"
-                      + markdown_table(ha, ra) + "\n")
+                      + markdown_table(ha, ra) + "\n" + note2)
     write_text_atomic(out / "table1_segmentation.csv", csv_table(h1, r1))
     write_text_atomic(out / "table1_synthesis.csv", csv_table(hs, rs))
     write_text_atomic(out / "table2_diagnostic.csv", csv_table(h2, r2))

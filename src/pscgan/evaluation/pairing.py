@@ -3,18 +3,22 @@
 The paper's imaging metrics are computed on the 64x64 crops around the LV. The reference subject is
 prepared with the same preprocessing as at prediction time (crop located from the cine), and the crop
 boxes recorded by the prediction are checked to be the very same, so both sides cover the same pixels.
+
+A prediction that declares only some parts (:mod:`pscgan.evaluation.parts`, e.g. a baseline without a
+synthetic LGE or without a segmentation) pairs too: what it does not define is ``None`` here.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pscgan.errors import InputError
+from pscgan.evaluation.parts import DefinedParts, partial_prediction_done, read_parts
 
 
 @dataclass
@@ -22,27 +26,34 @@ class PairedSubject:
     """Prediction and reference of one subject, on the network grid and as clinical results."""
 
     subject_id: str
-    labels_pred: np.ndarray          # (S, H, W)
+    labels_pred: np.ndarray | None   # (S, H, W); None when the prediction has no segmentation
     labels_ref: np.ndarray | None    # (S, H, W)
-    lge_pred: np.ndarray             # (S, H, W) in [-1, 1]
+    lge_pred: np.ndarray | None      # (S, H, W) in [-1, 1]; None when it has no synthetic LGE
     lge_ref: np.ndarray | None       # (S, H, W) in [-1, 1]
     spacing_rc: list[tuple[float, float]]
-    clinical_pred: dict[str, Any]
+    clinical_pred: dict[str, Any] | None  # None without a segmentation
     clinical_ref: dict[str, Any] | None
     cine: np.ndarray                 # (S, T, H, W) network input, for reports
+    parts: DefinedParts = field(default_factory=DefinedParts)
 
 
-def _prediction_files(pred_dir: Path, sid: str) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, Any]]:
+def _prediction_files(pred_dir: Path, sid: str
+                      ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, Any] | None, DefinedParts]:
     from pscgan.inference.outputs import CLINICAL_FILE, NETWORK_FILE, RECORDS_FILE
 
     folder = pred_dir / sid
-    for f in (NETWORK_FILE, RECORDS_FILE, CLINICAL_FILE):
+    parts = read_parts(folder)
+    needed = (NETWORK_FILE, RECORDS_FILE) + ((CLINICAL_FILE,) if parts.segmentation else ())
+    for f in needed:
         if not (folder / f).is_file():
             raise InputError(folder / f, "prediction file missing (was `pscgan predict` interrupted?)")
     with np.load(folder / NETWORK_FILE, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
-    return (arrays, json.loads((folder / RECORDS_FILE).read_text()),
-            json.loads((folder / CLINICAL_FILE).read_text()))
+    for key, wanted in (("segmentation", parts.segmentation), ("lge_synthetic", parts.synthetic_lge)):
+        if wanted and key not in arrays:
+            raise InputError(folder / NETWORK_FILE, f"holds no {key!r} array, which the prediction declares")
+    clinical = json.loads((folder / CLINICAL_FILE).read_text()) if parts.segmentation else None
+    return arrays, json.loads((folder / RECORDS_FILE).read_text()), clinical, parts
 
 
 def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: int) -> PairedSubject:
@@ -51,7 +62,7 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
     from pscgan.data.layout import load_subject
     from pscgan.preprocessing.pipeline import PreprocessOptions, prepare_subject
 
-    arrays, records, clinical_pred = _prediction_files(pred_dir, sid)
+    arrays, records, clinical_pred, parts = _prediction_files(pred_dir, sid)
     subject = load_subject(ref_dir / sid)
     prepared = prepare_subject(subject, PreprocessOptions(n_phases=frames, crop_size=crop, localisation="cine"))
     if len(prepared) != len(records):
@@ -60,9 +71,12 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
         if p.record.crop.model_dump(mode="json") != r["crop"]:
             raise InputError(pred_dir / sid, f"slice {p.slice_index}: the prediction's crop differs from the "
                                              "reference's; was the cine changed after prediction?")
-    if arrays["segmentation"].shape != (len(prepared), crop, crop):
-        raise InputError(pred_dir / sid, f"network outputs of shape {arrays['segmentation'].shape} do not match "
-                                         f"{len(prepared)} slices of {crop}x{crop}")
+    labels_pred = arrays["segmentation"] if parts.segmentation else None
+    lge_pred = arrays["lge_synthetic"] if parts.synthetic_lge else None
+    for out in (labels_pred, lge_pred):
+        if out is not None and out.shape != (len(prepared), crop, crop):
+            raise InputError(pred_dir / sid, f"network outputs of shape {out.shape} do not match "
+                                             f"{len(prepared)} slices of {crop}x{crop}")
     labels_ref = np.stack([p.labels for p in prepared]) if subject.labels is not None else None
     lge_ref = np.stack([p.lge for p in prepared]) if subject.lge is not None else None
     clinical_ref = None
@@ -76,9 +90,9 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
                                            for k in range(n)],
                             slice_thickness_mm=info.slice_thickness_mm)
         clinical_ref = q.as_dict()
-    return PairedSubject(sid, arrays["segmentation"], labels_ref, arrays["lge_synthetic"], lge_ref,
+    return PairedSubject(sid, labels_pred, labels_ref, lge_pred, lge_ref,
                          [tuple(s) for s in arrays["spacing_mm"]], clinical_pred, clinical_ref,
-                         arrays["cine"].astype(np.float32))
+                         arrays["cine"].astype(np.float32), parts)
 
 
 def subjects_to_pair(pred_dir: Path, ref_dir: Path) -> list[str]:
@@ -89,7 +103,8 @@ def subjects_to_pair(pred_dir: Path, ref_dir: Path) -> list[str]:
     if not pred_dir.is_dir():
         raise InputError(pred_dir, "prediction folder not found")
     ref = {f.name for f in list_subject_folders(ref_dir)}
-    pred = {p.name for p in pred_dir.iterdir() if p.is_dir() and subject_done(pred_dir, p.name)}
+    pred = {p.name for p in pred_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+            and (subject_done(pred_dir, p.name) or partial_prediction_done(pred_dir, p.name))}
     if not pred:
         raise InputError(pred_dir, "holds no finished subject predictions")
     both = sorted(pred & ref)

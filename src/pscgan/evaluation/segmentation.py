@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from pscgan.evaluation._checks import check_batch
 from pscgan.evaluation.summary import Summary, gather_across_ranks, summarise
 from pscgan.labels import LABEL_NAMES, NUM_CLASSES, Tissue
 
@@ -88,11 +89,7 @@ class SegmentationMetrics:
             spacing: per-sample pixel spacing (mm), needed for HD95.
             ids: per-sample identifiers kept with the values (for worst-case lists).
         """
-        pred, ref = np.asarray(pred), np.asarray(ref)
-        if pred.ndim == 2:
-            pred, ref = pred[None], ref[None]
-        if pred.shape != ref.shape:
-            raise ValueError(f"prediction shape {pred.shape} differs from reference shape {ref.shape}")
+        pred, ref = check_batch(pred, ref, ids)
         for i in range(pred.shape[0]):
             counts = confusion_counts(pred[i], ref[i])
             sample: dict[str, Any] = {"id": ids[i] if ids is not None else str(len(self.samples))}

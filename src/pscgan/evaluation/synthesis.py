@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from pscgan.evaluation._checks import check_batch
 from pscgan.evaluation.summary import gather_across_ranks, summarise
 
 DATA_RANGE = 1.0
@@ -54,11 +55,7 @@ class SynthesisMetrics:
         """Add a batch of images ``(B, H, W)`` in [-1, 1]."""
         from skimage.metrics import normalized_root_mse, peak_signal_noise_ratio, structural_similarity
 
-        pred, ref = np.asarray(pred), np.asarray(ref)
-        if pred.ndim == 2:
-            pred, ref = pred[None], ref[None]
-        if pred.shape != ref.shape:
-            raise ValueError(f"prediction shape {pred.shape} differs from reference shape {ref.shape}")
+        pred, ref = check_batch(pred, ref, ids)
         for i in range(pred.shape[0]):
             p, r = to_unit_range(pred[i]), to_unit_range(ref[i])
             mse = float(np.mean((p - r) ** 2))

@@ -1,5 +1,8 @@
 """The paper's Table 1 (imaging) and Table 2 (clinical) layouts, as Markdown and CSV.
 
+``n/a``: no value could be computed (e.g. no reference). ``n/d``: not defined -- the method does not
+produce this output (listed under ``not_defined`` by :mod:`pscgan.evaluation.cohort`).
+
 Example:
     >>> rows = [["Overall", "97.17 (0.48)%"]]
     >>> print(markdown_table(["", "Accuracy"], rows))
@@ -19,6 +22,8 @@ from pscgan.evaluation.summary import Summary
 
 CLASS_ROWS = (("Overall", None), ("Scar", "scar"), ("Healthy myocardium", "healthy_myocardium"),
               ("Blood pool", "lv_blood_pool"))
+NOT_DEFINED = "n/d"
+NOT_DEFINED_NOTE = "n/d: not defined -- the method does not produce this output."
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -48,7 +53,12 @@ def table1(imaging: dict[str, Any]) -> tuple[list[str], list[list[str]], list[st
     seg_header = ["", "Accuracy", "Sensitivity", "Specificity", "Dice coefficient", "HD95 (mm)"]
     seg_rows = []
     seg = imaging.get("segmentation")
+    not_defined = set(imaging.get("not_defined", []))
     for title, key in CLASS_ROWS:
+        if "segmentation" in not_defined or ("segmentation.overall" if key is None
+                                             else f"segmentation.per_class.{key}") in not_defined:
+            seg_rows.append([title] + [NOT_DEFINED] * 5)
+            continue
         if seg is None:
             seg_rows.append([title] + ["n/a"] * 5)
             continue
@@ -58,6 +68,8 @@ def table1(imaging: dict[str, Any]) -> tuple[list[str], list[list[str]], list[st
     syn_header = ["SSIM", "NRMSE", "PSNR (dB)"]
     syn = imaging.get("synthesis")
     syn_rows = [[syn["ssim"].format(2), syn["nrmse"].format(2), syn["psnr_db"].format(2)]] if syn else [["n/a"] * 3]
+    if "synthesis" in not_defined:
+        syn_rows = [[NOT_DEFINED] * 3]
     return seg_header, seg_rows, syn_header, syn_rows
 
 
@@ -65,10 +77,13 @@ def table2(clinical: dict[str, Any]) -> tuple[list[str], list[list[str]], list[s
     """Diagnostic rows (localisation, transmurality) and agreement rows (scar size, scar ratio)."""
     diag_header = ["", "Sensitivity", "Specificity", "PPV", "NPV", "AUC"]
     diag_rows = []
+    not_defined = set(clinical.get("not_defined", []))
     for title, key in (("Scar segment-level localization", "segment_localisation"),
                        ("Scar transmurality (> 50 %)", "transmurality")):
         d = clinical.get(key)
-        if d is None:
+        if key in not_defined:
+            diag_rows.append([title] + [NOT_DEFINED] * 5)
+        elif d is None:
             diag_rows.append([title] + ["n/a"] * 5)
         else:
             diag_rows.append([title] + [_num(None if d[k] is None else 100 * d[k], 2) + ("%" if d[k] is not None
@@ -79,6 +94,9 @@ def table2(clinical: dict[str, Any]) -> tuple[list[str], list[list[str]], list[s
     for title, key, scale in (("Scar size per slice (cm²)", "scar_size_slice_cm2", 1.0),
                               ("Scar volume (ml)", "scar_volume_ml", 1.0), ("Scar ratio (%)", "scar_ratio", 100.0)):
         a = clinical[key]
+        if key in not_defined:
+            agree_rows.append([title] + [NOT_DEFINED] * 5)
+            continue
 
         def ms(mean: float | None, sd: float | None) -> str:
             if mean is None:

@@ -1,5 +1,9 @@
 """Batch prediction: many inputs, one output folder, failures reported per input.
 
+Every file is written atomically and each subject folder appears only once complete, so a batch killed
+at any moment leaves finished subjects and hidden temporaries. ``resume`` keeps the finished subjects
+untouched, removes the temporaries and predicts the rest.
+
 Example:
     >>> # summary = predict_batch([Path("phantom")], Path("pred"), weights=default_weights_path())
     >>> # summary["failures"] -> []
@@ -8,11 +12,30 @@ Example:
 from __future__ import annotations
 
 import platform
+import re
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pscgan.errors import ConfigError, InputError, PscganError
+
+# What an interrupted batch leaves behind: half-written subject folders and atomic-write temporaries
+# (see pscgan.inference.outputs.write_subject_result and pscgan.io.atomic.atomic_path).
+_LEFTOVER = re.compile(r"^\..+(\.partial|\.tmp(\..*)?)$")
+
+
+def remove_leftovers(out: Path) -> list[str]:
+    """Delete the temporaries an interrupted batch left in ``out``; returns their names."""
+    removed = []
+    for child in sorted(out.iterdir()) if out.is_dir() else []:
+        if _LEFTOVER.match(child.name):
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+            removed.append(child.name)
+    return removed
 
 
 def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: str = "cpu", batch_size: int = 16,
@@ -41,6 +64,7 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
     if not resume:
         prepare_output_dir(out, overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(out)
     items, failures = [], []
     for path in inputs:
         try:

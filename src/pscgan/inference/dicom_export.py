@@ -19,12 +19,16 @@ copying a whole source header, so nothing identifying can slip through from priv
 PatientName and PatientID are set to ``ANONYMOUS``; birth date, sex, age, other patient ids, study date
 and time, study id, accession number, referring physician, institution and station names are left out
 (or empty where DICOM requires the attribute); PatientIdentityRemoved is ``YES`` with a
-DeidentificationMethod. The StudyInstanceUID, FrameOfReferenceUID and the source SOPInstanceUIDs are kept:
-without them the outputs would not land in the source study nor overlay the cine. They identify the
+DeidentificationMethod and a DeidentificationMethodCodeSequence naming the DICOM PS3.15 Basic
+Application Level Confidentiality Profile with its Retain UIDs Option. The StudyInstanceUID,
+FrameOfReferenceUID and the source SOPInstanceUIDs are kept: without them the outputs would not land in
+the source study nor overlay the cine. They identify the
 examination only to someone holding the source data; remap UIDs with a dedicated de-identification tool
 before sharing outputs and sources outside your institution. Series and content dates are those of the
 export, not of the examination. ``keep_identifiers=True`` copies the patient, study and institution
-attributes from the source instead (and its PatientIdentityRemoved, if any).
+attributes from the source instead (and its PatientIdentityRemoved, if any), so that the outputs file
+under the same patient in a PACS; :func:`source_identifiers` returns them for the prediction's
+``identifiers.json``.
 
 Example:
     >>> from pscgan.io.dicom import read_dicom_series
@@ -42,6 +46,7 @@ import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -85,6 +90,10 @@ _IDENTIFYING = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDa
                 "PatientIdentityRemoved", "DeidentificationMethod", "StudyDate", "StudyTime", "StudyID",
                 "AccessionNumber", "ReferringPhysicianName", "StudyDescription", "InstitutionName",
                 "InstitutionAddress", "InstitutionalDepartmentName", "StationName")
+#: What ``identifiers.json`` holds with ``keep_identifiers``: who and which examination the outputs belong to.
+_LINKING = ("PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientSex", "PatientAge",
+            "StudyDate", "StudyTime", "StudyID", "AccessionNumber", "StudyDescription", "InstitutionName",
+            "StudyInstanceUID", "SeriesInstanceUID", "SeriesNumber", "SeriesDescription")
 #: Type 2 attributes of the patient and study modules: present in every output, empty when unknown.
 _TYPE2_EMPTY = ("PatientBirthDate", "PatientSex", "StudyDate", "StudyTime", "StudyID", "AccessionNumber",
                 "ReferringPhysicianName")
@@ -247,10 +256,36 @@ def reference_header(source: Dataset, *, keep_identifiers: bool) -> Dataset:
         ref.PatientName, ref.PatientID = PSEUDONYM_NAME, PSEUDONYM_ID
         ref.PatientIdentityRemoved = "YES"
         ref.DeidentificationMethod = DEID_METHOD
+        ref.DeidentificationMethodCodeSequence = [_code_item(codes.DCM.BasicApplicationConfidentialityProfile),
+                                                  _code_item(codes.DCM.RetainUidsOption)]
     for keyword in ("PatientName", "PatientID", *_TYPE2_EMPTY):
         if keyword not in ref:
             setattr(ref, keyword, "")
     return ref
+
+
+def _code_item(code: Any) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code.value, code.scheme_designator, code.meaning
+    return item
+
+
+def source_identifiers(cine: ImageVolume) -> dict[str, str]:
+    """The patient, study and series identifiers of the cine's first source image, as text.
+
+    Only for ``keep_identifiers``: the result identifies the patient. Empty or absent attributes are left
+    out.
+
+    Raises:
+        InputError: the source images cannot be found or read (see :func:`find_source_images`).
+    """
+    source = find_source_images(cine, 0)[0]
+    found = {}
+    for keyword in _LINKING:
+        value = getattr(source, keyword, None)
+        if value not in (None, ""):
+            found[keyword] = str(value)
+    return found
 
 
 def synthetic_lge_image(ref: Dataset, image: np.ndarray, *, series_uid: str, instance: int, version: str,
@@ -297,7 +332,7 @@ def synthetic_lge_image(ref: Dataset, image: np.ndarray, *, series_uid: str, ins
 
 def _copy_deidentification_status(seg: Dataset, ref: Dataset) -> None:
     # Make the status explicit in the SEG whatever highdicom's patient-module copy includes.
-    for keyword in ("PatientIdentityRemoved", "DeidentificationMethod"):
+    for keyword in ("PatientIdentityRemoved", "DeidentificationMethod", "DeidentificationMethodCodeSequence"):
         if keyword in ref:
             seg[keyword] = copy.deepcopy(ref[keyword])
 

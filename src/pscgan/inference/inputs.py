@@ -42,12 +42,58 @@ class LoadedInput:
     labels: ImageVolume | None
 
 
+#: Longest subject name (UTF-8 bytes) used for output names: file systems allow 255 bytes per name and
+#: the outputs add to it (``.NAME.partial`` while a subject is written, ``NAME.html`` in reports).
+MAX_NAME_BYTES = 200
+
+
+def check_output_name(name: str, source: str | Path | None = None) -> str:
+    """Return ``name`` if it can name an output folder or file, else raise :class:`InputError`.
+
+    Subject names come from input file and folder names (never from DICOM tags); they must stay inside
+    the output folder and must not collide with its hidden temporaries, hence no separators, ``.``/``..``,
+    leading dot or tilde, control characters, undecodable bytes, or more than :data:`MAX_NAME_BYTES`.
+
+    Example:
+        >>> check_output_name("subject_01")
+        'subject_01'
+    """
+    problem = None
+    if not name or name.startswith((".", "~")):
+        problem = "is empty or starts with '.' or '~'"
+    elif any(c in name for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problem = "holds a path separator or a control character"
+    else:
+        try:
+            size = len(name.encode("utf-8"))
+        except UnicodeEncodeError:
+            problem = "holds bytes that are not UTF-8"
+        else:
+            if size > MAX_NAME_BYTES:
+                problem = f"is longer than {MAX_NAME_BYTES} bytes"
+    if problem is not None:
+        shown = name if len(name) <= 60 else f"{name[:57]}..."
+        raise InputError(source, f"subject name {shown!r} {problem}; it names the output folder, rename the "
+                                 "input")
+    return name
+
+
 def _stem(path: Path) -> str:
-    name = path.name
+    name = _folder_name(path)
     for ext in (".nii.gz", ".nii", ".npz"):
         if name.endswith(ext):
             return name[: -len(ext)]
     return name
+
+
+def _folder_name(path: Path) -> str:
+    # `pscgan predict .` names the subject after the current folder, not "."
+    return path.name if path.name not in ("", ".", "..") else path.resolve().name
+
+
+def _item(path: Path, kind: InputKind) -> PredictInput:
+    name = _stem(path) if kind in (InputKind.NIFTI, InputKind.NPZ) else _folder_name(path)
+    return PredictInput(check_output_name(name, path), kind, path)
 
 
 def discover_inputs(path: str | Path, *, split: str | None = None) -> list[PredictInput]:
@@ -67,10 +113,13 @@ def discover_inputs(path: str | Path, *, split: str | None = None) -> list[Predi
     if not path.exists():
         raise InputError(path, "input not found")
     if path.is_dir() and (path / SUBJECT_FILE).is_file():
-        return [PredictInput(path.name, InputKind.SUBJECT, path)]
+        return [_item(path, InputKind.SUBJECT)]
     if path.is_dir() and ((path / MANIFEST_FILE).is_file()
                           or any((p / SUBJECT_FILE).is_file() for p in path.iterdir() if p.is_dir())):
-        folders = list_subject_folders(path)
+        try:
+            folders = list_subject_folders(path)
+        except ValueError as exc:  # a manifest naming a subject outside the dataset
+            raise InputError(path / MANIFEST_FILE, str(exc)) from None
         if split is not None:
             from pscgan.data.layout import read_manifest
 
@@ -81,14 +130,14 @@ def discover_inputs(path: str | Path, *, split: str | None = None) -> list[Predi
                 raise InputError(path / MANIFEST_FILE, f"has no split part {split!r} (parts: {sorted(parts)})")
             wanted = set(parts[split])
             folders = [f for f in folders if f.name in wanted]
-        return [PredictInput(f.name, InputKind.SUBJECT, f) for f in folders]
+        return [_item(f, InputKind.SUBJECT) for f in folders]
     if split is not None:
         raise InputError(path, "--split applies to dataset folders only")
     fmt = input_format(path)
     kind = {"nifti": InputKind.NIFTI, "npz": InputKind.NPZ, "dicom": InputKind.DICOM}.get(fmt)
     if kind is None:
         raise InputError(path, "not a dataset, subject folder, NIfTI/NPZ cine or DICOM series")
-    return [PredictInput(_stem(path) if kind is not InputKind.DICOM else path.name, kind, path)]
+    return [_item(path, kind)]
 
 
 def load_input(item: PredictInput) -> LoadedInput:

@@ -13,9 +13,14 @@
         network.npz           network-grid crops: cine, synthetic LGE, segmentation, coarse mask
         records.json          preprocessing records (crop boxes, resampling) per slice
         dicom/                DICOM derived MR + SEG, when the input was a DICOM series
+        identifiers.json      patient and study identifiers of a DICOM input, only with --keep-identifiers
 
 A subject folder appears only once complete, so a killed batch never leaves a half-written subject, and
 ``--resume`` keeps finished subjects and completes the rest.
+
+Subject folders are named after the input file or folder (checked by
+:func:`~pscgan.inference.inputs.check_output_name`), never after DICOM tags. Without
+``keep_identifiers`` no patient or study identifier of a DICOM input reaches any file written here.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from pscgan.inference.inputs import InputKind, LoadedInput
+from pscgan.errors import InputError
+from pscgan.inference.inputs import InputKind, LoadedInput, check_output_name
 from pscgan.inference.predictor import Prediction
 from pscgan.io.atomic import safe_child, write_json_atomic, write_text_atomic
 from pscgan.io.nifti import write_nifti
@@ -40,11 +46,24 @@ SEG_FILE = "segmentation.nii.gz"
 CLINICAL_FILE = "clinical.json"
 NETWORK_FILE = "network.npz"
 RECORDS_FILE = "records.json"
+IDENTIFIERS_FILE = "identifiers.json"
+
+
+def subject_folder(out: Path, name: str) -> Path:
+    """``OUT/name``, refused (:class:`InputError`) when ``name`` could write outside ``OUT``."""
+    check_output_name(name)
+    try:
+        return safe_child(out, name)
+    except ValueError as exc:  # e.g. OUT/name is a symbolic link leading elsewhere
+        raise InputError(out / name, str(exc)) from None
 
 
 def subject_done(out: Path, name: str) -> bool:
-    """Whether ``OUT/name`` holds a complete subject result."""
-    folder = safe_child(out, name)
+    """Whether ``OUT/name`` holds a complete subject result (never for a name no subject may have)."""
+    try:
+        folder = subject_folder(out, name)
+    except InputError:
+        return False
     return (folder / CLINICAL_FILE).is_file() and (folder / SEG_FILE).is_file()
 
 
@@ -66,9 +85,14 @@ def quantify_prediction(item: LoadedInput, pred: Prediction) -> Any:
 
 def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep_identifiers: bool = False
                          ) -> Path:
-    """Write one subject's results into ``OUT/<name>`` (complete or not at all)."""
+    """Write one subject's results into ``OUT/<name>`` (complete or not at all).
+
+    Args:
+        keep_identifiers: for a DICOM input, copy the patient and study identifiers into the DICOM
+            outputs and write them to ``identifiers.json`` (default: neither).
+    """
     name = item.source.name
-    final = safe_child(out, name)
+    final = subject_folder(out, name)
     tmp = out / f".{name}.partial"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -95,6 +119,10 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
 
             export_dicom(item.cine, pred.lge_original, pred.labels_original, tmp / "dicom",
                          keep_identifiers=keep_identifiers)
+            if keep_identifiers:
+                from pscgan.inference.dicom_export import source_identifiers
+
+                write_json_atomic(tmp / IDENTIFIERS_FILE, source_identifiers(item.cine))
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)

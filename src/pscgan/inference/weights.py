@@ -1,10 +1,12 @@
 """Trained cascade weights: one safetensors file that carries its own configuration and checksum.
 
 The file holds the :class:`~pscgan.models.cascade.Cascade` state dict; its metadata holds the format
-tag, the full run configuration (so the right networks are built before loading) and a SHA-256 over
-every tensor's name, dtype, shape and bytes. Loading never unpickles anything, and refuses a file
-whose checksum does not match, whose configuration is invalid, or whose tensors do not fit the
-networks of that configuration (e.g. weights of another preset given with ``--preset``).
+tag, the full run configuration (so the right networks are built before loading), a SHA-256 over
+every tensor's name, dtype, shape and bytes, and a SHA-256 over the other metadata entries (a flipped
+digit in the configuration would otherwise build subtly different networks that still fit the tensors).
+Loading never unpickles anything, and refuses a file whose checksums do not match, whose configuration
+is invalid, or whose tensors do not fit the networks of that configuration (e.g. weights of another
+preset given with ``--preset``).
 
 Example:
     >>> import tempfile, pathlib
@@ -44,6 +46,12 @@ def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
+def metadata_digest(metadata: dict[str, str]) -> str:
+    """SHA-256 over every metadata entry except the two checksums (format, configuration, extras)."""
+    payload = {k: v for k, v in metadata.items() if k not in ("sha256", "metadata_sha256")}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def save_weights(path: str | Path, cascade: torch.nn.Module, config: PscganConfig, *,
                  extra: dict[str, str] | None = None, half: bool = False) -> None:
     """Write the cascade's weights with their configuration and checksum, atomically.
@@ -59,12 +67,14 @@ def save_weights(path: str | Path, cascade: torch.nn.Module, config: PscganConfi
         tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     metadata = {"format": FORMAT, "version": VERSION, "config": config.model_dump_json(),
                 "sha256": tensors_digest(tensors), **(extra or {})}
+    metadata["metadata_sha256"] = metadata_digest(metadata)
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
 
 
 def read_weights_metadata(path: str | Path) -> dict[str, str]:
-    """The metadata of a weights file (format, version, config JSON, checksum, extras)."""
+    """The metadata of a weights file (format, version, config JSON, checksums, extras), verified against
+    its own checksum when the file has one (files written before pscgan added it have none)."""
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)
@@ -77,6 +87,8 @@ def read_weights_metadata(path: str | Path) -> dict[str, str]:
         raise InputError(path, f"not a readable safetensors weights file ({exc})") from None
     if meta.get("format") != FORMAT:
         raise InputError(path, "not a pscgan cascade weights file (missing format tag)")
+    if "metadata_sha256" in meta and metadata_digest(meta) != meta["metadata_sha256"]:
+        raise InputError(path, "checksum mismatch: the weights file's configuration is corrupted")
     return meta
 
 

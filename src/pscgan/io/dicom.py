@@ -39,6 +39,7 @@ POSITION_TOLERANCE_MM = 0.01
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 #: A DICOM file and its header (pixel data deferred).
 _Item = tuple[Path, Any]
+_PIXEL_TAGS = (0x7FE00010, 0x7FE00008, 0x7FE00009)  # PixelData, FloatPixelData, DoubleFloatPixelData
 _REQUIRED_TAGS = ("SeriesInstanceUID", "Rows", "Columns", "ImageOrientationPatient", "ImagePositionPatient",
                   "PixelSpacing")
 
@@ -96,6 +97,8 @@ def read_dicom_series(source: str | Path | Sequence[str | Path], kind: SeriesKin
         data = data[..., 0]
     first = [slice_files[0][1] for slice_files in ordered]
     affine, spacing, slice_positions = _affine(geometry, first, positions)
+    if not (np.all(np.isfinite(affine)) and np.all(np.isfinite(spacing))):
+        raise InputError(where, f"ImagePositionPatient values {slice_positions[:4]} give no finite geometry")
     meta = _meta(kind, ordered, first, geometry, slice_positions, trigger)
     return ImageVolume(data, spacing=spacing, affine=affine, source=where, meta=meta)
 
@@ -124,32 +127,91 @@ def _read_headers(where: Path, files: list[Path]) -> list[_Item]:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    headers = []
+    headers, skipped = [], []
     for path in files:
         if path.name.upper() == "DICOMDIR":
             continue
         try:
             # Large values (the pixel data) are deferred: read from disk only when decoded.
             ds = pydicom.dcmread(path, defer_size=1024)
+            # pydicom decodes each element on first access, where a damaged one raises anything; decode
+            # the header now (not the pixel data) so that every later access is safe.
+            for tag in [t for t in ds.keys() if t not in _PIXEL_TAGS]:
+                ds[tag]  # noqa: B018 - the access is the decoding
         except InvalidDicomError:
-            continue  # other files beside the series (notes, thumbnails) are ignored
+            skipped.append(path.name)  # other files beside the series (notes, thumbnails) are ignored
+            continue
         except Exception as exc:
             raise InputError(path, f"unreadable DICOM file ({type(exc).__name__}: {exc})") from None
-        if not any(tag in ds for tag in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        if not any(tag in ds for tag in _PIXEL_TAGS):
             continue  # presentation states, reports, ...
         headers.append((path, ds))
     if not headers:
-        raise InputError(where, "no DICOM image files found")
+        detail = (f"; {len(skipped)} file(s) skipped as not DICOM (no 'DICM' marker at byte 128), e.g. "
+                  f"{skipped[0]}" if skipped else "")
+        raise InputError(where, f"no DICOM image files found{detail}")
     for path, ds in headers:
         missing = [tag for tag in _REQUIRED_TAGS if tag not in ds or ds[tag].value in (None, "")]
         if missing:
             raise InputError(path, f"missing required DICOM tags: {', '.join(missing)}")
-        if int(getattr(ds, "NumberOfFrames", 1) or 1) > 1:
+        _check_values(path, ds)
+        if _optional(path, ds, "NumberOfFrames", 1) > 1:
             raise InputError(path, "enhanced multi-frame DICOM is not supported; convert the series to "
                                    "NIfTI (e.g. with dcm2niix) and read that")
-        if int(getattr(ds, "SamplesPerPixel", 1)) != 1:
+        if _optional(path, ds, "SamplesPerPixel", 1) != 1:
             raise InputError(path, "colour DICOM images are not supported (expected one sample per pixel)")
     return headers
+
+
+def _check_values(path: Path, ds: Any) -> None:
+    """Refuse malformed values of the tags the reader computes with, so that later uses cannot fail.
+
+    Files in the wild carry text such as ``"abc"`` in numeric tags (pydicom keeps it and warns).
+    """
+    _numbers(path, ds, "Rows", 1, positive=True)
+    _numbers(path, ds, "Columns", 1, positive=True)
+    _numbers(path, ds, "ImageOrientationPatient", 6)
+    _numbers(path, ds, "ImagePositionPatient", 3)
+    _numbers(path, ds, "PixelSpacing", 2, positive=True)
+    for tag in ("RescaleSlope", "RescaleIntercept", "TriggerTime", "InstanceNumber"):
+        _optional(path, ds, tag, 0.0)
+
+
+def _numbers(path: Path, ds: Any, tag: str, count: int, *, positive: bool = False) -> np.ndarray:
+    """The ``count`` finite numbers (positive if asked) of ``tag``, or an InputError naming the file."""
+    try:
+        value = ds[tag].value  # pydicom converts the raw value here and may fail (e.g. IS "inf")
+        scalar = isinstance(value, (str, bytes)) or not hasattr(value, "__len__")
+        values = np.asarray([value] if scalar else list(value), dtype=np.float64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        value, values = f"an unreadable value ({exc})", None
+    if values is None or values.shape != (count,) or not np.all(np.isfinite(values)) or (
+            positive and np.any(values <= 0)):
+        want = f"{count} finite{' positive' if positive else ''} number{'s' if count > 1 else ''}"
+        raise InputError(path, f"DICOM tag {tag} holds {value!s:.60}; expected {want}. The file is damaged "
+                               "or was written by faulty software; export the series again")
+    return values
+
+
+def _optional(path: Path, ds: Any, tag: str, default: float) -> float:
+    """The single number of ``tag``, ``default`` when absent or blank; malformed values are refused."""
+    if tag not in ds or ds[tag].value in (None, ""):
+        return default
+    return float(_numbers(path, ds, tag, 1)[0])
+
+
+def _ipp(ds: Any) -> np.ndarray:
+    """ImagePositionPatient of a dataset whose values :func:`_check_values` accepted."""
+    return np.asarray([float(v) for v in ds.ImagePositionPatient])
+
+
+def _metadata(ds: Any, tag: str) -> float | None:
+    """An optional descriptive value (slice thickness, RR interval): None when absent or not positive."""
+    try:
+        value = float(ds[tag].value) if tag in ds and ds[tag].value not in (None, "") else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if value is not None and np.isfinite(value) and value > 0 else None
 
 
 def _select_series(where: Path, headers: list[_Item], series_uid: str | None) -> list[_Item]:
@@ -162,7 +224,9 @@ def _select_series(where: Path, headers: list[_Item], series_uid: str | None) ->
                                     f"found {sorted(by_series)}")
         return by_series[series_uid]
     if len(by_series) > 1:
-        summary = "; ".join(f"{uid} ({len(items)} files, {getattr(items[0][1], 'SeriesDescription', '')!s})"
+        # Series numbers, not descriptions: free-text descriptions can carry identifying text and this
+        # message reaches logs and summary.json (PS3.15 removes SeriesDescription).
+        summary = "; ".join(f"{uid} ({len(items)} files, series number {getattr(items[0][1], 'SeriesNumber', '?')!s})"
                             for uid, items in by_series.items())
         raise InputError(where, f"holds {len(by_series)} DICOM series, expected one: {summary}. "
                                 "Put each series in its own folder or choose one by its SeriesInstanceUID")
@@ -171,36 +235,34 @@ def _select_series(where: Path, headers: list[_Item], series_uid: str | None) ->
 
 def _check_consistent(where: Path, headers: list[_Item]) -> None:
     ref_path, ref = headers[0]
-    ref_iop = np.asarray(ref.ImageOrientationPatient, float)
-    ref_ps = np.asarray(ref.PixelSpacing, float)
+    ref_iop = _numbers(ref_path, ref, "ImageOrientationPatient", 6)
+    ref_ps = _numbers(ref_path, ref, "PixelSpacing", 2)
     for path, ds in headers[1:]:
         if (int(ds.Rows), int(ds.Columns)) != (int(ref.Rows), int(ref.Columns)):
             raise InputError(where, f"mixed image sizes: {path.name} is {ds.Rows}x{ds.Columns}, "
                                     f"{ref_path.name} is {ref.Rows}x{ref.Columns} (rows x columns)")
-        if not np.allclose(np.asarray(ds.ImageOrientationPatient, float), ref_iop, atol=1e-4):
+        if not np.allclose(_numbers(path, ds, "ImageOrientationPatient", 6), ref_iop, atol=1e-4):
             raise InputError(where, f"mixed image orientations: {path.name} and {ref_path.name} differ "
                                     "(ImageOrientationPatient); a series must be one stack of parallel "
                                     "slices")
-        if not np.allclose(np.asarray(ds.PixelSpacing, float), ref_ps, rtol=1e-4):
+        if not np.allclose(_numbers(path, ds, "PixelSpacing", 2), ref_ps, rtol=1e-4):
             raise InputError(where, f"mixed pixel spacings: {path.name} and {ref_path.name} differ")
 
 
 def _geometry(path: Path, ds: Any) -> dict[str, Any]:
-    iop = np.asarray(ds.ImageOrientationPatient, float)
+    iop = _numbers(path, ds, "ImageOrientationPatient", 6)
     row_dir, col_dir = iop[:3], iop[3:]
     normal = np.cross(row_dir, col_dir)
     if not np.isclose(np.linalg.norm(normal), 1.0, atol=1e-3):
         raise InputError(path, f"invalid ImageOrientationPatient {iop.tolist()} (directions not orthonormal)")
-    row_spacing, col_spacing = (float(v) for v in ds.PixelSpacing)
-    if row_spacing <= 0 or col_spacing <= 0:
-        raise InputError(path, f"invalid PixelSpacing {[row_spacing, col_spacing]}")
+    row_spacing, col_spacing = (float(v) for v in _numbers(path, ds, "PixelSpacing", 2, positive=True))
     return {"iop": iop, "row_dir": row_dir, "col_dir": col_dir, "normal": normal,
             "row_spacing": row_spacing, "col_spacing": col_spacing}
 
 
 def _group_by_position(headers: list[_Item], normal: np.ndarray) -> dict[float, list[_Item]]:
     def position(item: _Item) -> float:
-        return float(np.dot(np.asarray(item[1].ImagePositionPatient, float), normal))
+        return float(np.dot(_numbers(*item, "ImagePositionPatient", 3), normal))
 
     groups: dict[float, list[_Item]] = {}
     for item in sorted(headers, key=position):
@@ -218,14 +280,17 @@ def _order_phases(where: Path, groups: dict[float, list[_Item]],
                                    for _, ds in all_items):
         raise InputError(where, "cannot order the cine phases: neither TriggerTime nor InstanceNumber is "
                                 "present in every file")
+    tag = "TriggerTime" if use_trigger else "InstanceNumber"
+
+    def key(item: _Item) -> float:
+        return _optional(item[0], item[1], tag, 0.0)  # checked by _check_values: cannot fail
+
     ordered, triggers = [], []
     for k, pos in enumerate(positions):
-        key = (lambda h: float(h[1].TriggerTime)) if use_trigger else (lambda h: int(h[1].InstanceNumber))
         items = sorted(groups[pos], key=key)
         values = [key(h) for h in items]
         for a, b, (path, _) in zip(values, values[1:], items[1:]):
             if a == b:
-                tag = "TriggerTime" if use_trigger else "InstanceNumber"
                 raise InputError(where, f"duplicate phase at slice {k} (position {pos:.2f} mm): {path.name} "
                                         f"has the same {tag} ({b}) as another file; is a series repeated "
                                         "in the folder?")
@@ -255,6 +320,9 @@ def _one_per_position(where: Path, groups: dict[float, list[_Item]],
 
 def _read_pixels(path: Path, ds: Any, rows: int, cols: int) -> np.ndarray:
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+    if syntax is not None and not syntax.is_transfer_syntax:
+        raise InputError(path, f"unknown transfer syntax {syntax}; pixel data cannot be decoded (a private "
+                               "syntax? export the series with a standard one)")
     if syntax is not None and syntax.is_compressed:
         from pydicom.pixels import get_decoder
 
@@ -273,9 +341,10 @@ def _read_pixels(path: Path, ds: Any, rows: int, cols: int) -> np.ndarray:
     if pixels.shape != (rows, cols):
         raise InputError(path, f"pixel data shape {pixels.shape} does not match Rows x Columns "
                                f"{(rows, cols)}")
-    slope = float(getattr(ds, "RescaleSlope", 1.0) or 1.0)
-    intercept = float(getattr(ds, "RescaleIntercept", 0.0) or 0.0)
-    out = pixels.astype(np.float32) * np.float32(slope) + np.float32(intercept)
+    slope = _optional(path, ds, "RescaleSlope", 1.0) or 1.0
+    intercept = _optional(path, ds, "RescaleIntercept", 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow becomes inf, refused below
+        out = pixels.astype(np.float32) * np.float32(slope) + np.float32(intercept)
     if not np.all(np.isfinite(out)):
         raise InputError(path, "pixel data holds NaN or infinite values")
     return out
@@ -283,15 +352,14 @@ def _read_pixels(path: Path, ds: Any, rows: int, cols: int) -> np.ndarray:
 
 def _affine(geometry: dict[str, Any], first: list[Any],
             positions: list[float]) -> tuple[np.ndarray, tuple[float, float, float], list[float]]:
-    ipp = np.asarray([np.asarray(ds.ImagePositionPatient, float) for ds in first])
+    ipp = np.asarray([_ipp(ds) for ds in first])
     if len(first) > 1:
         steps = np.diff(np.asarray(positions))
         slice_spacing = float(np.mean(steps))
         slice_step = (ipp[-1] - ipp[0]) / (len(first) - 1)
     else:
         ds = first[0]
-        slice_spacing = float(getattr(ds, "SpacingBetweenSlices", None) or getattr(ds, "SliceThickness", None)
-                              or 1.0)
+        slice_spacing = _metadata(ds, "SpacingBetweenSlices") or _metadata(ds, "SliceThickness") or 1.0
         slice_step = geometry["normal"] * slice_spacing
     lps = np.eye(4)
     lps[:3, 0] = geometry["row_dir"] * geometry["col_spacing"]  # x runs along a row: column spacing
@@ -319,14 +387,13 @@ def _meta(kind: SeriesKind, ordered: list[list[_Item]], first: list[Any], geomet
         "study_instance_uid": _uid(ref, "StudyInstanceUID"),
         "frame_of_reference_uid": _uid(ref, "FrameOfReferenceUID"),
         "image_orientation_patient": geometry["iop"].tolist(),
-        "image_positions_patient": [[float(v) for v in ds.ImagePositionPatient] for ds in first],
+        "image_positions_patient": [_ipp(ds).tolist() for ds in first],
         "pixel_spacing_mm": [geometry["row_spacing"], geometry["col_spacing"]],
         "slice_positions_mm": slice_positions,
         "uniform_slice_spacing": bool(steps.size == 0
                                       or np.ptp(steps) <= 0.01 * max(abs(steps.mean()), 1e-6)),
-        "slice_thickness_mm": float(ref.SliceThickness) if getattr(ref, "SliceThickness", None) else None,
-        "magnetic_field_strength_t": (float(ref.MagneticFieldStrength)
-                                      if getattr(ref, "MagneticFieldStrength", None) else None),
+        "slice_thickness_mm": _metadata(ref, "SliceThickness"),
+        "magnetic_field_strength_t": _metadata(ref, "MagneticFieldStrength"),
     }
     if kind is SeriesKind.CINE:
         meta["sop_instance_uids"] = [[_uid(ds, "SOPInstanceUID") for _, ds in items] for items in ordered]
@@ -334,8 +401,7 @@ def _meta(kind: SeriesKind, ordered: list[list[_Item]], first: list[Any], geomet
         meta["trigger_times_ms"] = (np.mean(np.asarray(trigger), axis=0).tolist() if trigger is not None
                                     else None)
         meta["phase_order"] = "TriggerTime" if trigger is not None else "InstanceNumber"
-        nominal = getattr(ref, "NominalInterval", None)
-        meta["rr_interval_ms"] = float(nominal) if nominal not in (None, "") and float(nominal) > 0 else None
+        meta["rr_interval_ms"] = _metadata(ref, "NominalInterval")
     else:
         meta["sop_instance_uids"] = [_uid(items[0][1], "SOPInstanceUID") for items in ordered]
     return meta

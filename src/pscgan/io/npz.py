@@ -58,19 +58,22 @@ def read_npz(path: str | Path, key: str = "cine") -> ImageVolume:
     if key not in NPZ_KEYS:
         raise ValueError(f"key must be one of {NPZ_KEYS}, got {key!r}")
     path = Path(path)
-    headers = npz_members(path)
+    headers = _member_headers(path)
     if key not in headers:
         raise InputError(path, f"no array named {key!r} (found {sorted(headers) or 'none'}); "
                                "see pscgan.io.npz for the expected keys")
-    shape, dtype = headers[key]
+    shape, dtype, available = headers[key]
     if len(shape) not in _ALLOWED_NDIM[key]:
         raise InputError(path, f"array {key!r} has shape {shape}; expected "
                                f"{' or '.join(_describe(key, n) for n in _ALLOWED_NDIM[key])}")
     check_declared_size(path, shape, max(dtype.itemsize, 4))
+    if not dtype.hasobject and int(np.prod(shape, dtype=np.int64)) * dtype.itemsize > available:
+        raise InputError(path, f"array {key!r} is truncated: its header declares shape {shape} of {dtype} "
+                               f"but the archive holds {available} bytes of data; save the archive again")
     with _open(path) as archive:
         array = _load(path, archive, key)
         extras = {name: _load(path, archive, name) for name in _EXTRA_KEYS
-                  if name in headers and np.prod(headers[name][0], dtype=np.int64) <= 64}
+                  if name in headers and 0 <= np.prod(headers[name][0], dtype=np.int64) <= 64}
     array = _to_canonical(key, array)
     if key == "cine" and array.shape[3] < 2:
         raise InputError(path, f"cine has {array.shape[3]} phase; at least 2 are needed to see motion")
@@ -88,7 +91,11 @@ def npz_members(path: str | Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]
     Raises:
         InputError: the file is missing, not a zip archive, or holds a member that is not a ``.npy`` array.
     """
-    path = Path(path)
+    return {name: (shape, dtype) for name, (shape, dtype, _) in _member_headers(Path(path)).items()}
+
+
+def _member_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype, int]]:
+    """Shape, dtype and the number of data bytes the archive holds, of every ``.npy`` member."""
     if not path.is_file():
         raise InputError(path, "file not found")
     out = {}
@@ -104,17 +111,18 @@ def npz_members(path: str | Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]
                     read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                                    else np.lib.format.read_array_header_2_0)
                     shape, _, dtype = read_header(fh)  # the header only, no data
+                    available = info.file_size - fh.tell()
             except Exception as exc:
                 raise InputError(path, f"member {info.filename!r} is not a readable .npy array "
                                        f"({type(exc).__name__}: {exc})") from None
-            out[info.filename[:-4]] = (tuple(int(s) for s in shape), np.dtype(dtype))
+            out[info.filename[:-4]] = (tuple(int(s) for s in shape), np.dtype(dtype), available)
     return out
 
 
 def _open(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except Exception as exc:  # zipfile raises BadZipFile, NotImplementedError, ValueError, ... on damage
         raise InputError(path, f"not a readable NPZ archive ({type(exc).__name__}: {exc})") from None
 
 
@@ -146,10 +154,10 @@ def _to_canonical(key: str, array: np.ndarray) -> np.ndarray:
 
 
 def _check_values(path: Path, key: str, array: np.ndarray) -> np.ndarray:
-    if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise InputError(path, f"array {key!r} has non-numeric dtype {array.dtype}")
     if np.iscomplexobj(array):
         raise InputError(path, f"array {key!r} is complex; store the magnitude image")
+    if array.dtype.kind not in "biuf":  # strings, dates, durations, records
+        raise InputError(path, f"array {key!r} has non-numeric dtype {array.dtype}; store numbers")
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
         n_bad = int(np.sum(~np.isfinite(array)))
         raise InputError(path, f"array {key!r} contains {n_bad} NaN or infinite values")
@@ -163,7 +171,7 @@ def _check_values(path: Path, key: str, array: np.ndarray) -> np.ndarray:
 def _spacing(path: Path, value: np.ndarray | None) -> tuple[float, float, float]:
     if value is None:
         return (1.0, 1.0, 1.0)
-    flat = np.asarray(value, dtype=np.float64).ravel()
+    flat = _as_floats(path, "spacing", value)
     if flat.size not in (2, 3) or not np.all(np.isfinite(flat)) or np.any(flat <= 0):
         raise InputError(path, f"'spacing' must hold 2 or 3 positive values in mm, got {flat.tolist()}")
     return (float(flat[0]), float(flat[1]), float(flat[2]) if flat.size == 3 else 1.0)
@@ -172,14 +180,21 @@ def _spacing(path: Path, value: np.ndarray | None) -> tuple[float, float, float]
 def _timing(path: Path, extras: dict[str, np.ndarray], n_phases: int) -> dict[str, Any]:
     out: dict[str, Any] = {"trigger_times_ms": None, "rr_interval_ms": None}
     if "trigger_times_ms" in extras:
-        times = np.asarray(extras["trigger_times_ms"], dtype=np.float64).ravel()
+        times = _as_floats(path, "trigger_times_ms", extras["trigger_times_ms"])
         if times.size != n_phases or not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
             raise InputError(path, f"'trigger_times_ms' must hold {n_phases} increasing values, "
                                    f"got {times.size}")
         out["trigger_times_ms"] = times.tolist()
     if "rr_interval_ms" in extras:
-        rr = np.asarray(extras["rr_interval_ms"], dtype=np.float64).ravel()
+        rr = _as_floats(path, "rr_interval_ms", extras["rr_interval_ms"])
         if rr.size != 1 or not np.isfinite(rr[0]) or rr[0] <= 0:
             raise InputError(path, "'rr_interval_ms' must be one positive value")
         out["rr_interval_ms"] = float(rr[0])
     return out
+
+
+def _as_floats(path: Path, name: str, value: np.ndarray) -> np.ndarray:
+    """``value`` flattened to float64, refusing strings, dates, complex numbers and records."""
+    if np.asarray(value).dtype.kind not in "biuf":
+        raise InputError(path, f"{name!r} has dtype {np.asarray(value).dtype}; store it as real numbers")
+    return np.asarray(value, dtype=np.float64).ravel()

@@ -8,6 +8,17 @@ Whatever the format, the result satisfies the same checks: a cine is ``(x, y, sl
 least 2 phases, an LGE or label map is ``(x, y, slice)``, values are finite, label maps hold non-negative
 integers (returned as uint8; their encoding is the caller's business, see :mod:`pscgan.labels`).
 
+Error contract (all readers in :mod:`pscgan.io`): whatever the bytes of the input, a reader returns a valid
+:class:`~pscgan.io.image.ImageVolume` (non-empty real array with finite values, positive finite voxel
+sizes, finite affine) or raises :class:`~pscgan.errors.InputError` whose ``path`` is the file or folder at
+fault and whose message says what is wrong and, where possible, what to do. Truncated or corrupt files,
+malformed headers and tags, non-finite values and inconsistent series all end there; any other exception
+escaping a reader is a bug. Memory is bounded by the header: the declared array size is checked against
+:data:`~pscgan.io.image.MAX_ARRAY_BYTES` (and, for NIfTI and NPZ, against the bytes the file actually
+holds) before any data buffer is allocated. The property-based tests ``tests/io/test_fuzz_*.py`` check
+this contract on generated hostile inputs. (:func:`pscgan.io.npz.read_npz` also raises ``ValueError`` for
+a ``key`` outside ``NPZ_KEYS``: a programming error, not bad input.)
+
 Example:
     >>> vol = read_image("subject01/cine.nii.gz", kind="cine")  # doctest: +SKIP
     >>> vol.array.ndim  # doctest: +SKIP

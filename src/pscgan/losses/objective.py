@@ -3,7 +3,7 @@
 ===============  =====================================================================================
 phase            generator terms (weights from the config)
 ===============  =====================================================================================
-I  coarse        multi-class CE (eq. 8-9) + adversarial (eq. 10)
+I  coarse        multi-class CE (eq. 8-9) [+ optional soft Dice] + adversarial (eq. 10)
 II synthesis     synthetic regularisation (eq. 11-13) + content (eq. 15) + adversarial (eq. 14)
                  [+ optional pixel L1]
 III segmentation multi-class CE + adversarial (eq. 16) + pixel-count auxiliary (eq. 17)
@@ -42,7 +42,7 @@ from pscgan.losses.adversarial import discriminator_loss, generator_loss, gradie
 from pscgan.losses.auxiliary import class_pixel_counts, count_loss
 from pscgan.losses.content import feature_content_loss
 from pscgan.losses.regularisation import synthetic_regularisation
-from pscgan.losses.segmentation import multiclass_cross_entropy
+from pscgan.losses.segmentation import foreground_dice_loss, multiclass_cross_entropy
 from pscgan.models.discriminator import Discriminator, fake_input
 from pscgan.models.interfaces import LGE, MASK_LOGITS
 from pscgan.models.phase import Phase
@@ -91,6 +91,8 @@ def generator_objective(cfg: LossConfig, phase: Phase, outputs: Mapping[str, Ten
     if MASK_LOGITS in outputs:
         ce = multiclass_cross_entropy(outputs[MASK_LOGITS], labels)
         terms["segmentation"] = cfg.segmentation_weight * ce
+        if cfg.segmentation_dice_weight > 0:
+            terms["dice"] = cfg.segmentation_dice_weight * foreground_dice_loss(outputs[MASK_LOGITS], labels)
     if LGE in outputs:
         if cfg.regularisation:
             terms["regularisation"] = cfg.regularisation_weight * synthetic_regularisation(

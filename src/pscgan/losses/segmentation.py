@@ -39,3 +39,24 @@ def multiclass_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
     log_rest = torch.logsumexp(logits.unsqueeze(1).masked_fill(others, float("-inf")), dim=2)
     log_not_p = log_rest - torch.logsumexp(logits, dim=1, keepdim=True)
     return -(target * log_p + (1 - target) * log_not_p).mean()
+
+
+def foreground_dice_loss(logits: Tensor, target: Tensor) -> Tensor:
+    """Soft Dice loss of the foreground classes (1..N-1) on the softmax probabilities, batch-pooled.
+
+    Not in the paper: an optional term (``loss.segmentation_dice_weight``) for the scar's small pixel
+    share, which eq. (9)'s per-pixel average hardly sees. MONAI's ``DiceLoss`` with ``batch=True``:
+    intersections and sums are pooled over the batch, so a slice without scar does not contribute a
+    degenerate 0/0 term.
+
+    Args:
+        logits: (B, N, H, W) class logits.
+        target: (B, H, W) integer labels.
+
+    Returns:
+        Scalar loss in [0, 1].
+    """
+    from monai.losses import DiceLoss
+
+    loss = DiceLoss(include_background=False, to_onehot_y=True, softmax=True, batch=True)
+    return loss(logits, target[:, None].long())

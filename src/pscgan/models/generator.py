@@ -14,7 +14,8 @@ layer"), concatenated U-Net style in the upsampling block of matching size (8, 1
 variant (progressive framework off) has both.
 
 Named departures: ``bottleneck_input=time_weighted`` and ``condition_pool`` > 1 shrink the two dense
-layers (not in the paper; see :class:`pscgan.config.schema.ModelConfig`).
+layers; ``condition_injection=decoder`` also feeds the condition image to every upsampling block (not in
+the paper; see :class:`pscgan.config.schema.ModelConfig`).
 
 Example:
     >>> import torch
@@ -34,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pscgan.config.schema import BottleneckInput, ModelConfig
+from pscgan.config.schema import BottleneckInput, ConditionInjection, ModelConfig
 from pscgan.models.encoders import build_encoder
 from pscgan.models.interfaces import LGE, MASK_LOGITS
 from pscgan.models.layers import ImageLayerNorm, TimeWeighting
@@ -81,9 +82,11 @@ class Generator(nn.Module):
                              config.decoder_start_channels * s4 * s4)
         self.act = nn.LeakyReLU(config.leaky_slope)
         skip_channels = (widths[2], widths[1], widths[0], 0)
+        self.decoder_condition = config.condition_injection is ConditionInjection.DECODER and self.condition_channels > 0
+        cond_ch = self.condition_channels if self.decoder_condition else 0
         blocks, prev = [], config.decoder_start_channels
         for skip_ch, out_ch in zip(skip_channels, config.decoder_widths, strict=True):
-            blocks.append(UpBlock(prev + skip_ch, out_ch, config.leaky_slope))
+            blocks.append(UpBlock(prev + skip_ch + cond_ch, out_ch, config.leaky_slope))
             prev = out_ch
         self.up = nn.ModuleList(blocks)
         heads = {}
@@ -109,13 +112,18 @@ class Generator(nn.Module):
         feat = enc.bottleneck if self.bottleneck_weights is None else self.bottleneck_weights(enc.bottleneck)
         z = self.act(self.fc1(feat.reshape(b, -1)))
         if condition is not None:
+            flat = condition
             if self.config.condition_pool > 1:
-                condition = F.avg_pool2d(condition, self.config.condition_pool)
-            z = torch.cat([z, condition.reshape(b, -1)], dim=1)
+                flat = F.avg_pool2d(condition, self.config.condition_pool)
+            z = torch.cat([z, flat.reshape(b, -1)], dim=1)
         s4 = self.config.bottleneck_size
         x = self.act(self.fc2(z)).view(b, self.config.decoder_start_channels, s4, s4)
         skips = [weigh(s) for weigh, s in zip(self.skip_weights, enc.skips, strict=True)][::-1] + [None]
-        for block, skip in zip(self.up, skips, strict=True):
+        for i, (block, skip) in enumerate(zip(self.up, skips, strict=True)):
+            if self.decoder_condition:
+                factor = 2 ** (len(self.up) - 1 - i)  # blocks output 8, 16, 32, 64 for a 64x64 input
+                cond = F.avg_pool2d(condition, factor) if factor > 1 else condition
+                skip = cond if skip is None else torch.cat([skip, cond], dim=1)
             x = block(x, skip)
         out = {}
         if MASK_LOGITS in self.heads:

@@ -69,7 +69,8 @@ def motion_map(frames: np.ndarray, spacing_rc: tuple[float, float] = (1.0, 1.0),
     if scale > 0:
         data = data / scale
     first = np.abs(np.fft.rfft(data, axis=0)[1]) * 2 / data.shape[0]
-    sigma = [smooth_mm / s for s in spacing_rc]
+    # A kernel wider than the image smooths no further (and tiny voxel sizes would make it enormous).
+    sigma = [min(smooth_mm / s, n) for s, n in zip(spacing_rc, first.shape)]
     return gaussian_filter(first, sigma=sigma)
 
 
@@ -105,7 +106,7 @@ def locate_in_motion_map(motion: np.ndarray, spacing_rc: tuple[float, float], *,
         return None
     mask = motion >= threshold * peak
     # Close gaps in the ring (akinetic scar moves little), then fill it into a disc.
-    radius_px = max(1, int(round(4.0 / min(spacing_rc))))
+    radius_px = max(1, min(int(round(4.0 / min(spacing_rc))), max(motion.shape)))
     mask = ndimage.binary_closing(np.pad(mask, radius_px), structure=disk(radius_px))[radius_px:-radius_px,
                                                                                      radius_px:-radius_px]
     filled = ndimage.binary_fill_holes(mask)

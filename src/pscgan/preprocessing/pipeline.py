@@ -145,7 +145,10 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
         ed_phase: index of the end-diastolic phase in the cine.
 
     Raises:
-        InputError: naming the file: wrong dimensions, mismatched slice counts, invalid labels, blank slices.
+        InputError: naming the file: wrong dimensions, empty or non-finite data, invalid voxel sizes or
+            affines, invalid trigger times or RR interval, mismatched slice counts, invalid labels, blank
+            slices, resampling beyond the size limit.
+        ConfigError: invalid options (e.g. ``localisation="labels"`` without labels).
     """
     options = options or PreprocessOptions()
     n_slices = _check_cine(cine)
@@ -199,7 +202,17 @@ def _check_cine(cine: ImageVolume) -> int:
         raise InputError(cine.source, f"empty cine (shape {arr.shape})")
     if not np.all(np.isfinite(arr)):
         raise InputError(cine.source, "cine contains NaN or infinite values")
+    _check_geometry(cine)
     return arr.shape[2]
+
+
+def _check_geometry(volume: ImageVolume) -> None:
+    """Voxel sizes and the affine drive every step in mm: refuse values no scanner writes."""
+    if not all(np.isfinite(s) and s > 0 for s in volume.spacing):
+        raise InputError(volume.source, f"invalid voxel size {tuple(volume.spacing)} mm (must be positive "
+                                        "numbers); fix the header's voxel size (pixdim / PixelSpacing)")
+    if not np.all(np.isfinite(np.asarray(volume.affine, dtype=np.float64))):
+        raise InputError(volume.source, "the affine (voxel-to-world matrix) holds NaN or infinite values")
 
 
 def _on_cine_grid(volume: ImageVolume | None, cine: ImageVolume, *, order: int):  # noqa: ANN202
@@ -209,6 +222,9 @@ def _on_cine_grid(volume: ImageVolume | None, cine: ImageVolume, *, order: int):
         raise InputError(volume.source, f"expected (x, y, slice), got shape {volume.array.shape}")
     if order > 0 and not np.all(np.isfinite(volume.array)):
         raise InputError(volume.source, "contains NaN or infinite values")
+    if volume.array.size == 0:
+        raise InputError(volume.source, f"empty volume (shape {volume.array.shape})")
+    _check_geometry(volume)
     return on_reference_grid(volume, cine, order=order)
 
 

@@ -102,7 +102,7 @@ def register_rigid(moving: np.ndarray, fixed: np.ndarray, centre_rc: tuple[float
         raise ValueError(f"moving {moving.shape} and fixed {fixed.shape} must be 2D images on one grid")
     spacing = np.asarray(spacing_rc, dtype=np.float64)
     max_shift_px = max_shift_mm / spacing
-    size = int(np.ceil(window_mm / spacing.min()))
+    size = int(min(np.ceil(window_mm / spacing.min()), max(fixed.shape)))  # no window beyond the image
     box = crop_box(centre_rc, fixed.shape, size)
     fixed_w = _normalise(crop_array(fixed.astype(np.float64), box, float(fixed.min())))
     moving_w = _normalise(crop_array(moving.astype(np.float64), box, float(moving.min())))

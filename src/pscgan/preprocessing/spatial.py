@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from pscgan.errors import InputError
-from pscgan.io.image import ImageVolume
+from pscgan.io.image import MAX_ARRAY_BYTES, ImageVolume
 from pscgan.preprocessing.record import GridMappingRecord, InPlaneRecord
 
 
@@ -61,6 +61,11 @@ def resample_inplane(array: np.ndarray, spacing_rc: tuple[float, float], target_
         raise ValueError(f"target spacing must be positive, got {target_spacing_mm}")
     shape = array.shape[-2:]
     new_shape = target_shape(shape, spacing_rc, target_spacing_mm)
+    n_bytes = int(np.prod(array.shape[:-2], dtype=np.int64)) * new_shape[0] * new_shape[1] * 4
+    if n_bytes > MAX_ARRAY_BYTES:
+        raise ValueError(f"resampling {tuple(shape)} pixels of {tuple(spacing_rc)} mm to {target_spacing_mm} "
+                         f"mm would make {new_shape} images ({n_bytes / 1024**3:.1f} GiB); check the voxel "
+                         "size")
     record = InPlaneRecord(original_shape=shape, original_spacing_mm=tuple(float(s) for s in spacing_rc),
                            shape=new_shape,
                            spacing_mm=tuple(float(s) * n / m
@@ -115,6 +120,9 @@ def on_reference_grid(volume: ImageVolume, reference: ImageVolume, *,
                              f"{ref.shape[:2]} x {reference.spacing[:2]} mm and the affine of {vol.source} "
                              "does not match its voxel size, so the two cannot be aligned; resample it onto "
                              "the cine grid first")
+    if abs(np.linalg.det(np.asarray(volume.affine, dtype=np.float64))) < 1e-12:
+        raise InputError(volume.source, "the affine (voxel-to-world matrix) is singular, so the volume "
+                                        "cannot be put on the cine grid; fix the header's orientation")
     voxel_map = np.linalg.inv(np.asarray(volume.affine)) @ np.asarray(reference.affine)
     ii, jj = np.meshgrid(np.arange(ref.shape[0]), np.arange(ref.shape[1]), indexing="ij")
     coords = voxel_map[:2, :2] @ np.stack([ii.ravel(), jj.ravel()]).astype(np.float64)

@@ -109,6 +109,8 @@ def periodic_linear(frames: np.ndarray, times: np.ndarray, period: float, target
 def _phase_times(n_in: int, trigger_times_ms: Sequence[float] | None,
                  rr_interval_ms: float | None) -> tuple[np.ndarray, float]:
     """Input phase times relative to the first phase, and the period, in ms (arbitrary units if unknown)."""
+    if rr_interval_ms is not None and not (np.isfinite(rr_interval_ms) and rr_interval_ms >= 0):
+        raise ValueError(f"the RR interval must be a positive number of ms, got {rr_interval_ms}")
     if trigger_times_ms is None:
         period = float(rr_interval_ms) if rr_interval_ms else float(n_in)
         return np.arange(n_in) * period / n_in, period

@@ -4,6 +4,10 @@
 reference dataset the pages show the acquired LGE and the reference segmentation beside the
 predictions, and the cohort page the agreement statistics; without one, predictions only.
 
+Privacy: the pages show subject names (the prediction's folder names) and numbers, never patient
+identifiers, unless ``keep_identifiers`` is asked for; then the identifiers a prediction kept
+(``identifiers.json``, written by ``pscgan predict --keep-identifiers``) are shown in the subject pages.
+
 Example:
     >>> # build_reports(Path("pred"), Path("phantom-test"), Path("report"))
 """
@@ -37,8 +41,42 @@ def _metrics(row: dict[str, Any]) -> dict[str, float | None]:
     return {label: row.get(key) for key, label in names.items() if key in row}
 
 
-def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None) -> list[SubjectReportData]:
+#: Identifiers shown in a subject page with ``keep_identifiers`` (DICOM keyword -> label).
+_IDENTIFIER_LABELS = {"PatientName": "Patient name", "PatientID": "Patient ID", "PatientBirthDate": "Birth date",
+                      "PatientSex": "Sex", "StudyDate": "Study date", "AccessionNumber": "Accession number",
+                      "StudyDescription": "Study", "InstitutionName": "Institution",
+                      "SeriesDescription": "Series"}
+
+
+def _identifiers(folder: Path) -> dict[str, str]:
+    from pscgan.errors import InputError
+    from pscgan.inference.outputs import IDENTIFIERS_FILE
+
+    path = folder / IDENTIFIERS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError(path, "not a readable JSON file") from None
+    if not isinstance(kept, dict):
+        raise InputError(path, "expected a JSON object of DICOM keyword -> value")
+    return {label: str(kept[k]) for k, label in _IDENTIFIER_LABELS.items() if kept.get(k) not in (None, "")}
+
+
+def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
+                              keep_identifiers: bool = False) -> list[SubjectReportData]:
+    """The report data of every finished subject (paired with the reference when ``ref_dir`` is given).
+
+    Args:
+        keep_identifiers: add the patient identifiers kept by ``pscgan predict --keep-identifiers`` to
+            each subject's details (default: never read them).
+    """
     from pscgan.inference.outputs import CLINICAL_FILE, NETWORK_FILE, subject_done
+
+    def details(sid: str, clinical: dict[str, Any]) -> dict[str, str]:
+        shown = {"input": str(clinical.get("input", ""))}
+        return {**shown, **_identifiers(pred_dir / sid)} if keep_identifiers else shown
 
     out: list[SubjectReportData] = []
     if ref_dir is not None:
@@ -55,35 +93,48 @@ def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None) -> list[Subj
                 predicted=Quantification.from_dict(p.clinical_pred),
                 reference=Quantification.from_dict(p.clinical_ref) if p.clinical_ref else None,
                 imaging_metrics=_metrics(rows[p.subject_id]),
-                details={"input": str(p.clinical_pred.get("input", ""))}))
+                details=details(p.subject_id, p.clinical_pred)))
         return out
     for folder in sorted(p for p in pred_dir.iterdir() if p.is_dir() and subject_done(pred_dir, p.name)):
         clinical = json.loads((folder / CLINICAL_FILE).read_text())
-        with np.load(folder / NETWORK_FILE, allow_pickle=False) as z:
-            views = _views(folder.name, z["cine"].astype(np.float32), z["lge_synthetic"], z["segmentation"],
-                           z["spacing_mm"], clinical)
+        try:
+            with np.load(folder / NETWORK_FILE, allow_pickle=False) as z:
+                views = _views(folder.name, z["cine"].astype(np.float32), z["lge_synthetic"], z["segmentation"],
+                               z["spacing_mm"], clinical)
+        except ValueError as exc:  # pickled objects (never loaded) or arrays of the wrong shape
+            from pscgan.errors import InputError
+
+            raise InputError(folder / NETWORK_FILE, f"unusable prediction arrays ({exc})") from None
         out.append(SubjectReportData(subject_id=folder.name, slices=views,
                                      predicted=Quantification.from_dict(clinical), reference=None,
-                                     details={"input": str(clinical.get("input", ""))}))
+                                     details=details(folder.name, clinical)))
     return out
 
 
 def build_reports(pred_dir: str | Path, ref_dir: str | Path | None, out: str | Path, *,
-                  overwrite: bool = False, title: str | None = None) -> Path:
-    """Write the cohort page and one page per subject; returns the cohort page's path."""
+                  overwrite: bool = False, title: str | None = None, keep_identifiers: bool = False) -> Path:
+    """Write the cohort page and one page per subject; returns the cohort page's path.
+
+    Args:
+        keep_identifiers: show the patient identifiers kept by the prediction (see the module docstring).
+    """
     from pscgan.errors import InputError
     from pscgan.report import write_cohort_report, write_subject_report
 
     pred_dir = Path(pred_dir)
     if not pred_dir.is_dir():
         raise InputError(pred_dir, "prediction folder not found")
-    subjects = subjects_from_predictions(pred_dir, Path(ref_dir) if ref_dir is not None else None)
+    subjects = subjects_from_predictions(pred_dir, Path(ref_dir) if ref_dir is not None else None,
+                                         keep_identifiers=keep_identifiers)
     if not subjects:
         raise InputError(pred_dir, "holds no finished subject predictions")
     out = prepare_output_dir(out, overwrite=overwrite)
     links = {}
     for s in subjects:
-        page = safe_child(out / "subjects", f"{s.subject_id}.html")
+        try:
+            page = safe_child(out / "subjects", f"{s.subject_id}.html")
+        except ValueError as exc:  # a subject name that would write outside the report folder
+            raise InputError(pred_dir, str(exc)) from None
         write_subject_report(s, page)
         links[s.subject_id] = f"subjects/{page.name}"
     return write_cohort_report(subjects, out / "index.html", subject_links=links, title=title)

@@ -11,8 +11,16 @@ Layout inside a run folder::
 
 A checkpoint folder is first written as ``<name>.partial`` and renamed when complete, and
 ``latest.json`` is replaced only after that: killing the process at any moment leaves either the
-previous checkpoint or the new one, never a half-written one. Loading checks the checksums, so a
-corrupted file is refused with a message instead of being silently used.
+previous checkpoint or the new one, never a half-written one. A checkpoint saved again under an
+existing name (a re-saved restore point, the best weights of a phase) first moves the old folder aside
+as ``<name>.old``; a process killed between the two renames leaves that copy, which the next save or
+load puts back. Loading checks the checksums, so a corrupted file is refused with a message instead of
+being silently used.
+
+Fault injection (tests only): when the environment variable ``PSCGAN_FAULT_KILL_IN_CHECKPOINT`` is
+``N`` (or ``N:pointer``), the process SIGKILLs itself during its N-th :func:`save_checkpoint`, after
+writing the ``.partial`` folder and before renaming it (or, with ``:pointer``, after the rename and
+before ``latest.json`` is updated). Unset, it does nothing.
 
 Example:
     >>> import tempfile, torch
@@ -30,6 +38,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +53,8 @@ CHECKPOINT_DIR = "checkpoints"
 LATEST = "latest.json"
 FORMAT = "pscgan-checkpoint"
 VERSION = 1
+KILL_HOOK_ENV = "PSCGAN_FAULT_KILL_IN_CHECKPOINT"
+_saves_in_process = 0
 
 
 @dataclass
@@ -61,6 +72,12 @@ class Checkpoint:
         if not sd:
             raise InputError(self.path, f"holds no weights for module {name!r}")
         return sd
+
+
+def _meta_digest(meta: dict[str, Any]) -> str:
+    """SHA-256 of the metadata's canonical JSON, without its own digest field."""
+    body = {k: v for k, v in meta.items() if k != "meta_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def sha256_file(path: Path) -> str:
@@ -100,10 +117,9 @@ def save_checkpoint(root: str | Path, name: str, *, modules: dict[str, torch.nn.
     """
     ckdir = Path(root) / CHECKPOINT_DIR
     ckdir.mkdir(parents=True, exist_ok=True)
+    _tidy(ckdir)
     final = ckdir / name
     tmp = ckdir / f"{name}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     tmp.mkdir()
     weights = {f"{mname}.{k}": v.detach().cpu().contiguous().clone()
                for mname, mod in modules.items() for k, v in mod.state_dict().items()}
@@ -112,10 +128,15 @@ def save_checkpoint(root: str | Path, name: str, *, modules: dict[str, torch.nn.
     _save_tensors(tmp / "state.safetensors", tensors, {"format": FORMAT})
     meta = {"format": FORMAT, "version": VERSION, "name": name, "state": skeleton,
             "sha256": {f: sha256_file(tmp / f) for f in ("weights.safetensors", "state.safetensors")}}
+    meta["meta_sha256"] = _meta_digest(meta)
     write_json_atomic(tmp / "state.json", meta)
+    _fault_hook("partial")
+    aside = ckdir / f"{name}.old"
     if final.exists():
-        shutil.rmtree(final)
+        os.replace(final, aside)
     os.replace(tmp, final)
+    shutil.rmtree(aside, ignore_errors=True)
+    _fault_hook("pointer")
     if update_latest:
         write_json_atomic(ckdir / LATEST, {"name": name})
     if keep_last is not None:
@@ -123,9 +144,40 @@ def save_checkpoint(root: str | Path, name: str, *, modules: dict[str, torch.nn.
     return final
 
 
+def _tidy(ckdir: Path) -> None:
+    """Remove what a killed save left behind: ``.partial`` folders, and ``.old`` copies (put back when
+    the killed save had already moved the checkpoint aside but not yet renamed the new one in)."""
+    for p in ckdir.iterdir():
+        if p.name.endswith(".partial"):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.name.endswith(".old"):
+            _recover(ckdir / p.name[: -len(".old")])
+
+
+def _recover(folder: Path) -> None:
+    aside = folder.with_name(f"{folder.name}.old")
+    if aside.is_dir():
+        if folder.exists():
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.replace(aside, folder)
+
+
+def _fault_hook(stage: str) -> None:
+    # Fault injection for kill-and-resume tests (see the module docstring); inert unless the variable is set.
+    spec = os.environ.get(KILL_HOOK_ENV)
+    if not spec:
+        return
+    count, _, where = spec.partition(":")
+    if stage == "partial":
+        global _saves_in_process
+        _saves_in_process += 1
+    if (where or "partial") == stage and _saves_in_process == int(count):
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
 def _prune(ckdir: Path, keep_last: int, protect: set[str]) -> None:
-    steps = sorted(p for p in ckdir.iterdir() if p.is_dir() and p.name.startswith("step_")
-                   and not p.name.endswith(".partial"))
+    steps = sorted(p for p in ckdir.iterdir() if p.is_dir() and p.name.startswith("step_") and "." not in p.name)
     for old in steps[:-keep_last] if keep_last > 0 else steps:
         if old.name not in protect:
             shutil.rmtree(old, ignore_errors=True)
@@ -141,6 +193,9 @@ def latest_checkpoint(root: str | Path) -> Path | None:
         name = json.loads(pointer.read_text())["name"]
     except (json.JSONDecodeError, KeyError, TypeError):
         raise InputError(pointer, "corrupt checkpoint pointer; point it at an existing checkpoint folder") from None
+    if not isinstance(name, str) or name in {"", ".", ".."} or any(c in name for c in "/\\\x00"):
+        raise InputError(pointer, f"corrupt checkpoint pointer: {name!r} is not a folder name in {CHECKPOINT_DIR}")
+    _recover(ckdir / name)
     return ckdir / name
 
 
@@ -154,6 +209,8 @@ def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.dev
     from safetensors.torch import load_file
 
     path = Path(root_or_folder)
+    if path.parent.name == CHECKPOINT_DIR:
+        _recover(path)
     if not (path / "state.json").is_file():
         latest = latest_checkpoint(path)
         if latest is None:
@@ -166,10 +223,18 @@ def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.dev
         meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError:
         raise InputError(meta_path, "corrupt checkpoint metadata (not JSON)") from None
-    if meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise InputError(meta_path, "not a pscgan checkpoint")
+    # The step counts, learning-rate scale and RNG skeleton live in this file: checked like the tensors.
+    if "meta_sha256" in meta and _meta_digest(meta) != meta["meta_sha256"]:
+        raise InputError(meta_path, "checksum mismatch: the checkpoint metadata is corrupted; resume from an "
+                                    "earlier one")
+    listed = meta.get("sha256")
+    if not isinstance(listed, dict) or set(listed) != {"weights.safetensors", "state.safetensors"}:
+        # checked before any file is opened: a tampered list could name files outside the checkpoint
+        raise InputError(meta_path, "checkpoint lists the wrong files")
     files = {}
-    for fname, digest in meta.get("sha256", {}).items():
+    for fname, digest in listed.items():
         f = path / fname
         if not f.is_file():
             raise InputError(f, "checkpoint file missing")
@@ -179,7 +244,5 @@ def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.dev
             files[fname] = load_file(str(f), device=str(map_location))
         except SafetensorError as exc:
             raise InputError(f, f"unreadable weights ({exc})") from None
-    if set(files) != {"weights.safetensors", "state.safetensors"}:
-        raise InputError(meta_path, "checkpoint lists the wrong files")
     state = decode(files["state.safetensors"], meta["state"])
     return Checkpoint(path=path, weights=files["weights.safetensors"], state=state)

@@ -44,24 +44,54 @@ class DistContext:
 def init_distributed(device: str | None = None, backend: str | None = None) -> DistContext:
     """Initialise from torchrun's environment variables, or return a single-process context.
 
+    ``RANK`` (global, 0 .. world size - 1) decides which process writes and how the data is sharded;
+    ``LOCAL_RANK`` (0 .. processes on this node - 1) picks the GPU, so the same command works on one
+    node and on several.
+
     Args:
-        device: ``"cpu"``, ``"cuda"`` or ``None`` (CUDA when available).
+        device: ``"cpu"``, ``"cuda"`` or ``None`` (CUDA when available); ``"cuda:N"`` is honoured in a
+            single process and replaced by ``cuda:LOCAL_RANK`` under torchrun.
         backend: process-group backend; default NCCL for CUDA, gloo for CPU.
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
-    if use_cuda and not torch.cuda.is_available():
-        from pscgan.errors import ConfigError
-
-        raise ConfigError(None, "--device cuda was asked for but no CUDA device is available")
-    dev = torch.device(f"cuda:{local_rank}" if use_cuda else "cpu")
-    if use_cuda:
+    dev = select_device(device, local_rank, launched="LOCAL_RANK" in os.environ)
+    if dev.type == "cuda":
         torch.cuda.set_device(dev)
     if world_size > 1 and not dist.is_initialized():
-        dist.init_process_group(backend=backend or ("nccl" if use_cuda else "gloo"))
+        dist.init_process_group(backend=backend or ("nccl" if dev.type == "cuda" else "gloo"))
     return DistContext(rank=rank, world_size=world_size, local_rank=local_rank, device=dev)
+
+
+def select_device(device: str | None, local_rank: int = 0, *, launched: bool = False) -> torch.device:
+    """The device this process trains on.
+
+    Args:
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``None`` (CUDA when available).
+        local_rank: the process's index on its node (torchrun's ``LOCAL_RANK``).
+        launched: started by torchrun: every process takes GPU ``local_rank``, whatever index was asked.
+
+    Raises:
+        ConfigError: CUDA asked for but missing, or fewer GPUs on this node than processes.
+
+    Example:
+        >>> select_device("cpu", local_rank=3, launched=True)
+        device(type='cpu')
+    """
+    from pscgan.errors import ConfigError
+
+    use_cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
+    if not use_cuda:
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise ConfigError(None, "--device cuda was asked for but no CUDA device is available")
+    asked = torch.device(device or "cuda")
+    index = local_rank if launched or asked.index is None else asked.index
+    if index >= torch.cuda.device_count():
+        raise ConfigError(None, f"this process needs GPU {index} but the node has {torch.cuda.device_count()}; "
+                                "start at most one process per GPU (torchrun --nproc_per_node)")
+    return torch.device("cuda", index)
 
 
 def rank_seed(seed: int, rank: int) -> int:

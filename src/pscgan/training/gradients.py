@@ -2,9 +2,12 @@
 
 The discriminator step evaluates the discriminator several times per backward (real, fake, and the
 WGAN-GP interpolates with a double backward), and the generator step back-propagates through a
-discriminator that is not updated. ``DistributedDataParallel`` supports neither pattern cleanly, so
-each network's gradients are averaged over ranks explicitly after its backward pass: the same
-synchronous data-parallel update DDP performs, without its restrictions.
+discriminator whose parameters are frozen for that step. Rather than wrapping the networks in
+``DistributedDataParallel``, whose reducer keeps per-iteration state about which parameters a backward
+pass will reach, each network's gradients are averaged over ranks explicitly after its backward pass:
+the same synchronous data-parallel update, with nothing that has to agree with these patterns.
+``tools/ddp_gan_patterns.py`` compares both on these steps (results in ``docs/training.md``): default
+DDP ends with the same weights, ``static_graph=True`` silently does not.
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ class TrainOptions:
         progress: show a progress bar (default: on an interactive terminal).
         stop_after: stop after this many generator steps in this invocation, leaving a resumable run
             (for time-budgeted sessions; ``None`` trains to the end).
+        split: subject ids per part (``train``, ``validation``, ``test``) of a new run, instead of the
+            dataset's own split (experiments and cross-validation fix it for every run).
     """
 
     run: Path
@@ -45,6 +47,7 @@ class TrainOptions:
     overwrite: bool = False
     progress: bool | None = None
     stop_after: int | None = None
+    split: dict[str, list[str]] | None = None
 
 
 def subject_split(data: Path, validation_fraction: float, seed: int) -> dict[str, list[str]]:
@@ -121,10 +124,13 @@ def run_training(opts: TrainOptions) -> Path:
         barrier(ctx)
         cache = TrainingCache(ensure_cache(data, pre, fallback_dir=opts.run / CACHE_SUBDIR))
         if split is None:
-            split = {"dataset": str(data.resolve()), **subject_split(data, opts.validation_fraction, t.seed)}
-            if ctx.is_main:
-                config.save(opts.run / CONFIG_FILE)
+            parts = opts.split or subject_split(data, opts.validation_fraction, t.seed)
+            split = {"dataset": str(data.resolve()), **{k: sorted(v) for k, v in parts.items()}}
+            if ctx.is_main:  # config.json last: its presence marks a resumable run (see _resolve)
                 write_run_json(opts.run, SPLIT_FILE, split)
+                config.save(opts.run / CONFIG_FILE)
+        if opts.resume:
+            _check_world_size(opts.run / ENV_FILE, ctx.world_size)
         if ctx.is_main:
             write_run_json(opts.run, ENV_FILE, environment_info(
                 seed=t.seed, device=str(ctx.device), world_size=ctx.world_size, deterministic=opts.deterministic))
@@ -153,6 +159,20 @@ def run_training(opts: TrainOptions) -> Path:
         return weights
     finally:
         shutdown(ctx)
+
+
+def _check_world_size(env_file: Path, world_size: int) -> None:
+    """Refuse to resume with another number of processes: the batch stream's position and the global
+    batch depend on it, so the run would not continue where it stopped."""
+    if not env_file.is_file():
+        return
+    try:
+        saved = json.loads(env_file.read_text()).get("world_size", 1)
+    except (OSError, ValueError, AttributeError):
+        raise InputError(env_file, "unreadable run environment; cannot check the number of processes") from None
+    if saved != world_size:
+        raise ConfigError(env_file, f"the run was trained with {saved} process(es), this resume has {world_size}; "
+                                    f"resume with --nproc_per_node matching the original run")
 
 
 def phases_of(config: PscganConfig) -> tuple[Any, ...]:

@@ -1,4 +1,9 @@
-"""One discriminator step and one generator step of a phase."""
+"""One discriminator step and one generator step of a phase.
+
+Both refuse a non-finite update: the losses and gradients are checked after the backward pass and
+before ``optimizer.step()`` (:func:`pscgan.training.divergence.check_update`), so a diverging step raises
+:class:`~pscgan.training.divergence.NonFiniteStep` and leaves the weights as they were.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from pscgan.models.discriminator import fake_input, real_input
 from pscgan.models.interfaces import LGE
 from pscgan.models.phase import Phase
 from pscgan.training.distributed import DistContext
+from pscgan.training.divergence import check_update
 from pscgan.training.gradients import average_gradients
 
 
@@ -35,11 +41,7 @@ def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module,
         fake = fake_input(phase, generator(cine, cond))
     terms = discriminator_objective(loss_cfg, phase, discriminator, _real(phase, labels, lge, classes), fake,
                                     labels=labels)
-    opt.zero_grad(set_to_none=True)
-    terms["total"].backward()
-    average_gradients(discriminator, ctx)
-    opt.step()
-    return {f"d_{k}": float(v.detach()) for k, v in terms.items()}
+    return _update(opt, discriminator, terms, ctx, "d")
 
 
 def generator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: nn.Module | None,
@@ -57,8 +59,15 @@ def generator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, dis
     finally:
         if discriminator is not None:
             discriminator.requires_grad_(True)
+    return _update(opt, generator, terms, ctx, "g")
+
+
+def _update(opt: torch.optim.Optimizer, module: nn.Module, terms: dict[str, Tensor], ctx: DistContext,
+            prefix: str) -> dict[str, float]:
     opt.zero_grad(set_to_none=True)
     terms["total"].backward()
-    average_gradients(generator, ctx)
+    average_gradients(module, ctx)
+    logs = {f"{prefix}_{k}": float(v.detach()) for k, v in terms.items()}
+    check_update(logs, module, ctx)  # raises before the step: a non-finite update never reaches the weights
     opt.step()
-    return {f"g_{k}": float(v.detach()) for k, v in terms.items()}
+    return logs

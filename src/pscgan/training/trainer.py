@@ -4,7 +4,9 @@ losses, D:G ratio and length (StyleGAN2-ADA's "phases", without its pickles).
 Phase I trains the coarse-mask GAN; it is then frozen with its best validation weights and its masks
 condition phase II; phase III is conditioned on phase II's LGE in the same way (section 3 of the
 paper). Every ``checkpoint_interval`` generator steps the whole training state is checkpointed, so a
-run resumes exactly where it stopped, also in the middle of a phase.
+run resumes exactly where it stopped, also in the middle of a phase. A step that produces a NaN/inf
+loss or gradient is not applied: the phase goes back to its last checkpoint with a lower learning rate
+(:mod:`pscgan.training.divergence`).
 
 Example:
     >>> # from pscgan.config.presets import get_preset
@@ -14,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from pscgan.errors import ConfigError, InputError
 from pscgan.models.phase import Phase, phases_for
 from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from pscgan.training.distributed import DistContext, barrier, rank_seed, reduce_mean
+from pscgan.training.divergence import DivergenceGuard, DivergenceState, NonFiniteStep, set_learning_rate
 from pscgan.training.gradients import broadcast_module
 from pscgan.training.rng import rng_state, seed_everything, set_rng_state
 from pscgan.training.run_folder import MetricsLog
@@ -52,9 +55,19 @@ class TrainState:
     phase_step: int = 0
     stream: dict[str, int] = field(default_factory=lambda: {"epoch": 0, "position": 0})
     best: dict[str, dict[str, float]] = field(default_factory=dict)
+    divergence: DivergenceState = field(default_factory=DivergenceState)
 
     def global_step(self, steps_per_phase: int) -> int:
         return self.phase_index * steps_per_phase + self.phase_step
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainState:
+        data = dict(data)  # checkpoints written before divergence recovery existed have no "divergence"
+        divergence = DivergenceState(**(data.pop("divergence", None) or {}))
+        return cls(**data, divergence=divergence)
 
 
 def build_phase(config: PscganConfig, phase: Phase, device: torch.device) -> PhaseNets:
@@ -102,6 +115,8 @@ class ProgressiveTrainer:
         self.metrics = MetricsLog(self.run / "metrics.jsonl")
         self.reporter, self.logger, self.tb = reporter, logger, tensorboard
         self.frozen: dict[Phase, torch.nn.Module] = {}
+        t = config.train
+        self.guard = DivergenceGuard(t.divergence_retries, t.divergence_lr_factor, base_lr=t.lr, run=self.run)
         self.best_weights: dict[Phase, dict[str, torch.Tensor]] = {}
         # Stop (with a checkpoint) after this many generator steps in this process: budgeted sessions.
         self.stop_after = stop_after
@@ -113,7 +128,7 @@ class ProgressiveTrainer:
         if not self.ctx.is_main:
             return
         modules = {f"{p.value}.generator": g for p, g in self.frozen.items()} | _phase_modules(nets)
-        payload = {"train": state.__dict__, "rng": rng_state(),
+        payload = {"train": state.to_dict(), "rng": rng_state(),
                    "opt_g": nets.opt_g.state_dict(),
                    "opt_d": nets.opt_d.state_dict() if nets.opt_d is not None else None}
         name = f"step_{state.global_step(self.steps):08d}"
@@ -129,13 +144,24 @@ class ProgressiveTrainer:
                             modules={f"{nets.phase.value}.generator": nets.generator}, state={},
                             update_latest=False)
 
+    def _sync_metrics(self, state: TrainState) -> None:
+        """Drop records logged after the restored step (they are logged again) and re-log any divergence
+        event the checkpoint knows of but the metrics file lost."""
+        if not self.ctx.is_main:
+            return
+        self.metrics.truncate_after(state.global_step(self.steps))
+        logged = self.metrics.read()
+        for event in state.divergence.events:
+            if event not in logged:
+                self.metrics.write(event)
+
     def _restore(self) -> tuple[TrainState, dict[str, Any] | None]:
         if latest_checkpoint(self.run) is None:
             return TrainState(), None
         ck = load_checkpoint(self.run, map_location=self.ctx.device)
         if "train" not in ck.state:
             raise InputError(ck.path, "not a resumable training checkpoint")
-        state = TrainState(**ck.state["train"])
+        state = TrainState.from_dict(ck.state["train"])
         for p in self.phases[: state.phase_index]:
             g = build_phase(self.config, p, self.ctx.device).generator
             g.load_state_dict(ck.module_state(f"{p.value}.generator"))
@@ -148,7 +174,7 @@ class ProgressiveTrainer:
         when ``stop_after`` ended this session early (the run is then resumable)."""
         state, restored = self._restore()
         if restored is not None:
-            self.metrics.truncate_after(state.global_step(self.steps))
+            self._sync_metrics(state)
         for index in range(state.phase_index, len(self.phases)):
             phase = self.phases[index]
             resume = restored if (restored is not None and index == state.phase_index) else None
@@ -162,9 +188,41 @@ class ProgressiveTrainer:
 
     def _train_phase(self, phase: Phase, state: TrainState, resume: dict[str, Any] | None) -> None:
         from pscgan.training.conditions import CacheSamples, Subset, upstream_conditions
-        from pscgan.training.steps import discriminator_step, generator_step
-        from pscgan.training.validation import save_sample_png, validate
 
+        ctx = self.ctx
+        conditions = upstream_conditions(phase, self.frozen, CacheSamples(self.cache),
+                                         self.train_indices + self.val_indices, device=ctx.device)
+        samples = CacheSamples(self.cache, conditions)
+        # Each rank validates its share; the metrics gather the shares, so every slice counts once.
+        shard = self.val_indices[ctx.rank::ctx.world_size] if len(self.val_indices) >= ctx.world_size else []
+        val = Subset(samples, shard) if shard else None
+        recovered = False
+        while True:
+            nets, stream = self._setup(phase, state, Subset(samples, self.train_indices), resume)
+            if recovered:  # the restore point again, now with the lowered learning rate
+                barrier(ctx)  # every rank has read the checkpoint before rank 0 replaces it
+                self._checkpoint(state, nets)
+                self._sync_metrics(state)
+            try:
+                self._run_steps(phase, state, nets, stream, val)
+                break
+            except NonFiniteStep as exc:
+                state, resume = self._recover(phase, state, exc)
+                recovered = True
+        if self.stopped:
+            return
+        barrier(ctx)
+        # Freeze the phase with its best validation weights (or the last ones without validation).
+        if phase in self.best_weights:
+            nets.generator.load_state_dict(self.best_weights[phase])
+        elif phase.value in state.best:  # resumed after the best was found: read it back
+            best = load_checkpoint(self.run / "checkpoints" / f"best_{phase.value}", map_location=ctx.device)
+            nets.generator.load_state_dict(best.module_state(f"{phase.value}.generator"))
+        self.frozen[phase] = nets.generator.eval().requires_grad_(False)
+
+    def _setup(self, phase: Phase, state: TrainState, train_set: Any, resume: dict[str, Any] | None
+               ) -> tuple[PhaseNets, BatchStream]:
+        """The phase's networks, optimizers and batch stream: fresh, or as saved in ``resume``."""
         cfg, t, ctx = self.config, self.config.train, self.ctx
         # Same initial weights on every rank: seed by the run seed and phase, then broadcast.
         seed_everything(t.seed + state.phase_index)
@@ -172,13 +230,8 @@ class ProgressiveTrainer:
         broadcast_module(nets.generator, ctx)
         if nets.discriminator is not None:
             broadcast_module(nets.discriminator, ctx)
-        base = CacheSamples(self.cache)
-        conditions = upstream_conditions(phase, self.frozen, base, self.train_indices + self.val_indices,
-                                         device=ctx.device)
-        samples = CacheSamples(self.cache, conditions)
-        stream = BatchStream(Subset(samples, self.train_indices), t.batch_size, seed=t.seed + 1000 * state.phase_index,
+        stream = BatchStream(train_set, t.batch_size, seed=t.seed + 1000 * state.phase_index,
                              rank=ctx.rank, world_size=ctx.world_size)
-        val = Subset(samples, self.val_indices) if self.val_indices else None
         seed_everything(rank_seed(t.seed + state.phase_index, ctx.rank))
         if resume is not None:
             ck = resume["checkpoint"]
@@ -189,8 +242,38 @@ class ProgressiveTrainer:
             nets.opt_g.load_state_dict(ck.state["opt_g"])
             stream.load_state_dict(state.stream)
             set_rng_state(ck.state["rng"])
-        classes = cfg.model.classes
+            if ctx.rank > 0:  # the checkpoint holds rank 0's generators: the others draw their own again
+                seed_everything(rank_seed(t.seed + state.phase_index, ctx.rank) + state.phase_step)
+        set_learning_rate((nets.opt_g, nets.opt_d), t.lr * state.divergence.lr_scale)
         nets.generator.train()
+        return nets, stream
+
+    def _recover(self, phase: Phase, state: TrainState, exc: NonFiniteStep
+                 ) -> tuple[TrainState, dict[str, Any] | None]:
+        """The state to go back to after a non-finite step: the phase's last checkpoint, or its start."""
+        failed = state.global_step(self.steps) + 1
+        path = latest_checkpoint(self.run)
+        ck = load_checkpoint(path, map_location=self.ctx.device) if path is not None else None
+        if ck is not None and ck.state.get("train", {}).get("phase_index") == state.phase_index:
+            restored = TrainState.from_dict(ck.state["train"])
+        else:
+            restored, ck = TrainState(phase_index=state.phase_index), None
+        # Validated best weights stay (they were finite); the failure count and lowered rate carry on.
+        restored.best, restored.divergence = state.best, state.divergence
+        event = self.guard.record(restored.divergence, phase=phase.value, failed_step=failed,
+                                  restored_step=restored.global_step(self.steps), reason=exc.reason)
+        if self.logger is not None:
+            self.logger.warning("non-finite step %d (phase %s: %s): restored step %d, learning rate lowered to "
+                                "%.3g (retry %d of %d)", failed, phase.value, exc.reason, event["step"], event["lr"],
+                                event["retry"], self.guard.max_retries)
+        return restored, ({"checkpoint": ck} if ck is not None else None)
+
+    def _run_steps(self, phase: Phase, state: TrainState, nets: PhaseNets, stream: BatchStream, val: Any) -> None:
+        from pscgan.training.steps import discriminator_step, generator_step
+        from pscgan.training.validation import save_sample_png, validate
+
+        cfg, t, ctx = self.config, self.config.train, self.ctx
+        classes = cfg.model.classes
         last_log = time.perf_counter()
         while state.phase_step < self.steps:
             logs: dict[str, float] = {}
@@ -203,8 +286,6 @@ class ProgressiveTrainer:
             state.phase_step += 1
             state.stream = stream.state_dict()
             step = state.phase_step
-            if not all(torch.isfinite(torch.tensor(v)) for v in logs.values()):
-                raise FloatingPointError(f"phase {phase.value} step {step}: non-finite loss {logs}")
             record: dict[str, Any] | None = None
             if step % t.log_interval == 0 or step == self.steps:
                 now = time.perf_counter()
@@ -237,18 +318,11 @@ class ProgressiveTrainer:
             self.steps_done += 1
             self.stopped = self.stop_after is not None and self.steps_done >= self.stop_after
             if step % t.checkpoint_interval == 0 or step == self.steps or self.stopped:
+                self.guard.reached_checkpoint(state.divergence)
                 self._checkpoint(state, nets)
             if self.stopped:
                 barrier(ctx)
                 return
-        barrier(ctx)
-        # Freeze the phase with its best validation weights (or the last ones without validation).
-        if phase in self.best_weights:
-            nets.generator.load_state_dict(self.best_weights[phase])
-        elif phase.value in state.best:  # resumed after the best was found: read it back
-            best = load_checkpoint(self.run / "checkpoints" / f"best_{phase.value}", map_location=ctx.device)
-            nets.generator.load_state_dict(best.module_state(f"{phase.value}.generator"))
-        self.frozen[phase] = nets.generator.eval().requires_grad_(False)
 
 
 def config_mismatch(saved: PscganConfig, asked: PscganConfig) -> None:

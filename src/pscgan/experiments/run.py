@@ -1,0 +1,197 @@
+"""One resumable experiment run: train, predict the held-out subjects, evaluate, mark done.
+
+A run folder holds::
+
+    RUN/
+      train/                 the training run (pscgan train layout, or the baseline's own)
+      prediction/            predictions of the run's test subjects (pscgan predict layout)
+      evaluation/            evaluation.json and the Table 1/2 files (pscgan evaluate)
+      subject_metrics.json   per test subject metrics (for paired tests)
+      timing.json            training wall-clock seconds, summed over sessions
+      done.json              written last; a run with done.json is never repeated
+
+Every stage resumes: training continues from its last checkpoint, prediction keeps the subjects
+already written, evaluation is cheap and simply redone.
+
+Example:
+    >>> # record = execute_run(RunSpec(folder, data, split, config=cfg, steps_per_phase=100, seed=0))
+    >>> # record["metrics"]["dice_overall"]
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pscgan.config.schema import PscganConfig
+from pscgan.errors import InputError
+from pscgan.io.atomic import safe_child, write_json_atomic
+
+DONE_FILE = "done.json"
+TIMING_FILE = "timing.json"
+SUBJECT_METRICS_FILE = "subject_metrics.json"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What one run trains and evaluates.
+
+    Attributes:
+        folder: the run folder.
+        data: dataset folder (canonical layout).
+        split: subject ids per part (``train``, ``validation``, ``test``); ``test`` is evaluated.
+        config: the PSCGAN configuration (``None`` for a baseline).
+        baseline: baseline kind of :mod:`pscgan.baselines` (``None`` for PSCGAN).
+        steps_per_phase: generator steps per phase (a baseline trains ``steps_per_phase * phases``).
+        phases: phases of the reference the baseline's step count is matched to.
+        seed: the run's seed.
+        preset: preset whose input geometry a baseline uses (frames, crop size; ``tiny`` also picks
+            test-sized baseline networks).
+    """
+
+    folder: Path
+    data: Path
+    split: dict[str, list[str]]
+    config: PscganConfig | None = None
+    baseline: str | None = None
+    steps_per_phase: int = 1
+    phases: int = 1
+    seed: int = 0
+    preset: str = "cpu"
+
+
+def read_done(folder: Path) -> dict[str, Any] | None:
+    """The ``done.json`` record of a finished run, or ``None``."""
+    path = Path(folder) / DONE_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def execute_run(
+    spec: RunSpec, *, device: str | None = None, stop_after: int | None = None
+) -> dict[str, Any] | None:
+    """Train (or resume), predict and evaluate one run; returns its ``done.json`` record.
+
+    Returns ``None`` when ``stop_after`` ended the training early (run the same call again to resume).
+    A finished run (``done.json`` present) is returned as it is, without any work.
+    """
+    done = read_done(spec.folder)
+    if done is not None:
+        return done
+    spec.folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    weights = _train_baseline(spec, device, stop_after) if spec.baseline else _train_pscgan(spec, device, stop_after)
+    _add_training_seconds(spec.folder, time.perf_counter() - start)
+    if weights is None:
+        return None
+    pred = spec.folder / "prediction"
+    if spec.baseline:
+        from pscgan.baselines import predict_baseline
+
+        predict_baseline(weights, spec.data, pred, split="test", device=device or "cpu")
+    else:
+        from pscgan.inference.batch import predict_batch
+
+        inputs = [safe_child(spec.data, sid) for sid in spec.split["test"]]
+        summary = predict_batch(inputs, pred, weights=weights, device=device or "cpu", resume=pred.is_dir())
+        if summary["failures"]:
+            raise InputError(pred, f"prediction failed for {summary['failures'][0]}")
+    return _evaluate(spec, pred)
+
+
+def _train_pscgan(spec: RunSpec, device: str | None, stop_after: int | None) -> Path | None:
+    from pscgan.config.schema import apply_overrides
+    from pscgan.training.launch import TrainOptions, run_training
+    from pscgan.training.run_folder import CONFIG_FILE
+    from pscgan.training.trainer import WEIGHTS_FILE
+
+    assert spec.config is not None
+    run = spec.folder / "train"
+    if (run / WEIGHTS_FILE).is_file():
+        return run / WEIGHTS_FILE
+    config = apply_overrides(
+        spec.config, [f"train.seed={spec.seed}", f"train.steps_per_phase={spec.steps_per_phase}"]
+    )
+    resume = (run / CONFIG_FILE).is_file()
+    weights = run_training(
+        TrainOptions(
+            run=run,
+            data=spec.data,
+            config=config,
+            resume=resume,
+            device=device,
+            overwrite=not resume,
+            progress=False,
+            stop_after=stop_after,
+            split=None if resume else _train_split(spec.split),
+        )
+    )
+    return weights if weights.is_file() else None
+
+
+def _train_baseline(spec: RunSpec, device: str | None, stop_after: int | None) -> Path | None:
+    from pscgan.baselines import train_baseline
+
+    assert spec.baseline is not None
+    weights = train_baseline(
+        spec.baseline,
+        spec.data,
+        spec.folder / "train",
+        steps=spec.steps_per_phase * spec.phases,
+        seed=spec.seed,
+        device=device,
+        split=_train_split(spec.split),
+        preset=spec.preset,
+        stop_after=stop_after,
+    )
+    return weights if weights.is_file() else None
+
+
+def _train_split(split: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: list(split.get(k, [])) for k in ("train", "validation", "test")}
+
+
+def _add_training_seconds(folder: Path, seconds: float) -> None:
+    path = folder / TIMING_FILE
+    timing = json.loads(path.read_text()) if path.is_file() else {"training_seconds": 0.0, "sessions": 0}
+    timing["training_seconds"] += seconds
+    timing["sessions"] += 1
+    write_json_atomic(path, timing)
+
+
+def _steps_trained(spec: RunSpec) -> int | None:
+    """Generator steps the run's metrics log reached (PSCGAN runs), for the measured s/step."""
+    metrics = spec.folder / "train" / "metrics.jsonl"
+    if spec.baseline or not metrics.is_file():
+        return None
+    steps = [json.loads(line).get("step") for line in metrics.read_text().splitlines() if line.strip()]
+    return max((s for s in steps if isinstance(s, int)), default=None)
+
+
+def _evaluate(spec: RunSpec, pred: Path) -> dict[str, Any]:
+    from pscgan.evaluation.evaluate import evaluate, jsonable
+    from pscgan.experiments.metrics import run_metrics, subject_metrics
+
+    result = evaluate(pred, spec.data, spec.folder / "evaluation", overwrite=True)
+    subjects = subject_metrics(result["pairs"])
+    write_json_atomic(spec.folder / SUBJECT_METRICS_FILE, jsonable(subjects))
+    evaluation = json.loads((spec.folder / "evaluation" / "evaluation.json").read_text())
+    timing = json.loads((spec.folder / TIMING_FILE).read_text())
+    steps = _steps_trained(spec)
+    record = {
+        "seed": spec.seed,
+        "baseline": spec.baseline,
+        "steps_per_phase": spec.steps_per_phase,
+        "steps_trained": steps,
+        "training_seconds": timing["training_seconds"],
+        "seconds_per_step": timing["training_seconds"] / steps if steps else None,
+        "test_subjects": sorted(spec.split["test"]),
+        "metrics": jsonable(run_metrics(evaluation)),
+        "subjects": jsonable(subjects),
+    }
+    write_json_atomic(spec.folder / DONE_FILE, record)
+    return record

@@ -1,0 +1,162 @@
+"""End to end with the tiny preset: variants x seeds train, predict, evaluate, tabulate and resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from types import ModuleType
+
+import pytest
+
+from pscgan.data.layout import read_manifest
+from pscgan.errors import ConfigError
+from pscgan.experiments.budget import Budget, BudgetKind
+from pscgan.experiments.metrics import run_metrics
+from pscgan.experiments.runner import ExperimentOptions, run_experiment
+from pscgan.experiments.variants import ExperimentTable
+
+
+def _opts(data, out, **kw):
+    base = dict(
+        table=ExperimentTable.TABLE3,
+        data=data,
+        out=out,
+        preset="tiny",
+        budget=Budget(BudgetKind.STEPS, 1),
+        seeds=2,
+        variants=["full", "progressive_off"],
+    )
+    return ExperimentOptions(**(base | kw))
+
+
+def test_two_variants_two_seeds_end_to_end(tiny_ring_dataset, tmp_path, monkeypatch):
+    # One test on purpose: the runs are the expensive part, and a shared fixture would be rebuilt by
+    # every pytest-xdist worker that gets one of its tests.
+    out = tmp_path / "table3"
+    events = []
+    result = run_experiment(_opts(tiny_ring_dataset, out), on_run=lambda *e: events.append(e))
+    assert [e[2] for e in events] == ["start", "done"] * 4
+    _check_runs(out, tiny_ring_dataset)
+    _check_table(out, result)
+    _check_repeat_retrains_nothing(out, tiny_ring_dataset, monkeypatch)
+    with pytest.raises(ConfigError, match="seeds: 2 before, 3 now"):
+        run_experiment(_opts(tiny_ring_dataset, out, seeds=3))
+
+
+def _check_runs(out, data):
+    test_subjects = read_manifest(data).split["test"]
+    splits = []
+    for variant in ("full", "progressive_off"):
+        for seed in (0, 1):
+            run = out / variant / f"seed{seed}"
+            done = json.loads((run / "done.json").read_text())
+            evaluation = json.loads((run / "evaluation" / "evaluation.json").read_text())
+            assert done["metrics"] == run_metrics(evaluation)
+            assert sorted(done["subjects"]) == sorted(test_subjects) == done["test_subjects"]
+            assert json.loads((run / "train" / "config.json").read_text())["train"]["seed"] == seed
+            split = json.loads((run / "train" / "split.json").read_text())
+            splits.append({k: split[k] for k in ("train", "validation", "test")})
+    assert all(s == splits[0] for s in splits)  # same data for every variant and seed
+    plan = json.loads((out / "plan.json").read_text())
+    assert (
+        plan["steps_per_phase"] == {"full": 1, "progressive_off": 1} and (out / "environment.json").is_file()
+    )
+
+
+def _check_table(out, result):
+    assert [r["name"] for r in result["rows"]] == ["full", "progressive_off"] and not result["complete"]
+    other = result["rows"][1]
+    assert other["tests"]["dice_overall"]["n"] == 2 * len(result["test_subjects"])
+    assert len(other["metrics"]["dice_overall"]["values"]) == 2
+    md = (out / "table3.md").read_text()
+    assert "| PSCGAN | 2 |" in md and "Progressive training removed" in md and "Wilcoxon" in md
+    assert "p=" in md or "not defined" in md
+    assert json.loads((out / "table3.json").read_text())["rows"][0]["name"] == "full"
+    assert (out / "table3.csv").read_text().startswith("variant,label,metric,mean,sd")
+
+
+def _check_repeat_retrains_nothing(out, data, monkeypatch):
+    import pscgan.evaluation.evaluate
+    import pscgan.inference.batch
+    import pscgan.training.launch
+
+    def forbidden(*a, **k):
+        raise AssertionError("a finished run was redone")
+
+    for module, name in (
+        (pscgan.training.launch, "run_training"),
+        (pscgan.inference.batch, "predict_batch"),
+        (pscgan.evaluation.evaluate, "evaluate"),
+    ):
+        monkeypatch.setattr(module, name, forbidden)
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/seed*/done.json")}
+    events = []
+    run_experiment(_opts(data, out), on_run=lambda *e: events.append(e))
+    assert [e[2] for e in events] == ["skipped"] * 4
+    assert stamps == {p: p.stat().st_mtime_ns for p in out.glob("*/seed*/done.json")}
+    monkeypatch.undo()
+
+
+def test_interrupted_run_resumes_with_the_calibrated_steps(tiny_ring_dataset, tmp_path, monkeypatch):
+    import pscgan.experiments.runner as runner
+
+    calls = []
+
+    def fake_calibrate(config, **kw):
+        calls.append(config)
+        return {
+            "seconds_per_iteration": {"coarse": 20.0, "synthesis": 20.0, "segmentation": 20.0},
+            "seconds_per_step_all_phases": 60.0,
+            "iterations": 1,
+        }
+
+    monkeypatch.setattr(runner, "calibrate", fake_calibrate)
+    opts = _opts(
+        tiny_ring_dataset,
+        tmp_path / "exp",
+        table=ExperimentTable.TABLE5,
+        seeds=1,
+        variants=["full"],
+        budget=Budget(BudgetKind.MINUTES, 2.0),
+    )
+    opts.stop_after = 1
+    first = run_experiment(opts)
+    run = tmp_path / "exp" / "full" / "seed0"
+    assert not first["complete"] and not first["rows"] and not (run / "done.json").exists()
+    assert (run / "train" / "checkpoints").is_dir() and not (run / "train" / "model.safetensors").exists()
+    opts.stop_after = None
+    second = run_experiment(opts)
+    assert len(calls) == 1  # calibrated once, then read back from plan.json
+    plan = json.loads((tmp_path / "exp" / "plan.json").read_text())
+    assert (
+        plan["steps_per_phase"] == {"full": 2}
+        and plan["calibration"]["full"]["seconds_per_step_all_phases"] == 60
+    )
+    steps = [json.loads(x)["step"] for x in (run / "train" / "metrics.jsonl").read_text().splitlines()]
+    assert max(steps) == 6 and second["rows"][0]["seeds"] == [0]
+    assert json.loads((run / "timing.json").read_text())["sessions"] == 2
+
+
+def test_table6_trains_real_baselines_with_the_same_split_and_step_budget(tiny_ring_dataset, tmp_path):
+    result = run_experiment(
+        _opts(
+            tiny_ring_dataset,
+            tmp_path / "t6",
+            table=ExperimentTable.TABLE6,
+            seeds=1,
+            variants=["full", "pix2pix", "scar_unet3d"],
+        )
+    )
+    names = [r["name"] for r in result["rows"]]
+    assert names[:1] == ["full"] and {"pix2pix", "scar_unet3d"} <= set(names)
+    test = read_manifest(tiny_ring_dataset).split["test"]
+    for kind in ("pix2pix", "scar_unet3d"):
+        run = tmp_path / "t6" / kind / "seed0" / "train"
+        plan = json.loads((run / "split.json").read_text())
+        assert sorted(plan["test"]) == sorted(test)
+        steps = [json.loads(x).get("step") for x in (run / "metrics.jsonl").read_text().splitlines()]
+        assert max(s for s in steps if s is not None) == 3  # as many steps as the 3-phase reference in total
+    rows = {r["name"]: r for r in result["rows"]}
+    # pix2pix synthesises only: its segmentation metrics are not defined, never 0 or NaN
+    assert rows["pix2pix"]["tests"]["dice_overall"]["n"] == 0
