@@ -10,8 +10,6 @@ needs the myocardium (myocardial and blood-pool sizes, scar ratio, AHA segments)
 from __future__ import annotations
 
 import io
-import os
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -20,8 +18,16 @@ import numpy as np
 
 from pscgan.evaluation.parts import DefinedParts, write_parts
 from pscgan.inference.inputs import LoadedInput
-from pscgan.inference.outputs import CLINICAL_FILE, LGE_FILE, NETWORK_FILE, RECORDS_FILE, SEG_FILE
-from pscgan.io.atomic import safe_child, write_json_atomic
+from pscgan.inference.outputs import (
+    CLINICAL_FILE,
+    LGE_FILE,
+    NETWORK_FILE,
+    RECORDS_FILE,
+    SEG_FILE,
+    staged_subject,
+    subject_folder,
+)
+from pscgan.io.atomic import write_json_atomic
 from pscgan.io.nifti import write_nifti
 from pscgan.preprocessing.pipeline import PreparedSlice
 from pscgan.preprocessing.record import to_original_volume
@@ -58,12 +64,7 @@ def write_baseline_subject(out: Path, item: LoadedInput, slices: list[PreparedSl
     from pscgan.inference.outputs import quantify_prediction
 
     name = item.source.name
-    final = safe_child(out, name)
-    tmp = out / f".{name}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    with staged_subject(out, name) as tmp:
         records = [s.record for s in slices]
         affine = np.asarray(item.cine.affine)
         arrays: dict[str, np.ndarray] = {"cine": np.stack([s.cine for s in slices]).astype(np.float16),
@@ -89,10 +90,4 @@ def write_baseline_subject(out: Path, item: LoadedInput, slices: list[PreparedSl
         (tmp / NETWORK_FILE).write_bytes(buf.getvalue())
         write_json_atomic(tmp / RECORDS_FILE, [r.model_dump(mode="json") for r in records])
         write_parts(tmp, parts)
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+    return subject_folder(out, name)

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from pscgan.baselines.config import BaselineConfig, BaselineKind
 from pscgan.errors import InputError
 from pscgan.inference.weights import FORMAT as CASCADE_FORMAT
-from pscgan.inference.weights import tensors_digest
+from pscgan.inference.weights import load_strict, load_verified_tensors, tensors_digest
 from pscgan.io.atomic import atomic_path
 
 FORMAT = "pscgan-baseline-weights"
@@ -77,8 +77,6 @@ def load_baseline_weights(path: str | Path, *, kind: str | BaselineKind | None =
     Raises:
         InputError: unreadable file, another kind, checksum mismatch, or tensors that do not fit.
     """
-    from safetensors.torch import load_file
-
     from pscgan.baselines.networks import build_network
 
     path = Path(path)
@@ -91,13 +89,7 @@ def load_baseline_weights(path: str | Path, *, kind: str | BaselineKind | None =
         raise InputError(path, f"header says kind {meta.get('kind')!r} but its configuration {config.kind.value!r}")
     if kind is not None and BaselineKind.parse(kind) is not config.kind:
         raise InputError(path, f"holds {config.kind.value!r} weights, not {BaselineKind.parse(kind).value!r}")
-    tensors = load_file(str(path), device=str(map_location))
-    if tensors_digest(tensors) != meta.get("sha256"):
-        raise InputError(path, "checksum mismatch: the weights file is corrupted")
+    tensors = load_verified_tensors(path, meta, map_location)
     network = build_network(config).to(map_location)
-    try:
-        network.load_state_dict(tensors, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
-        raise InputError(path, f"weights do not fit the {config.kind.value} network they describe ({first})") from None
+    load_strict(network, tensors, path, f"the {config.kind.value} network they describe")
     return network.eval(), config

@@ -26,6 +26,8 @@ Subject folders are named after the input file or folder (checked by
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 import io
 import json
 import os
@@ -56,6 +58,28 @@ def subject_folder(out: Path, name: str) -> Path:
         return safe_child(out, name)
     except ValueError as exc:  # e.g. OUT/name is a symbolic link leading elsewhere
         raise InputError(out / name, str(exc)) from None
+
+
+@contextmanager
+def staged_subject(out: Path, name: str) -> Iterator[Path]:
+    """Write a subject's results into a hidden ``OUT/.name.partial`` folder that becomes ``OUT/name``
+    only when the block completes; on any error (or a kill) no ``OUT/name`` is half-written.
+
+    Yields the staging folder. The name is checked with :func:`subject_folder` first.
+    """
+    final = subject_folder(out, name)
+    tmp = out / f".{name}.partial"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def subject_done(out: Path, name: str) -> bool:
@@ -92,12 +116,7 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
             outputs and write them to ``identifiers.json`` (default: neither).
     """
     name = item.source.name
-    final = subject_folder(out, name)
-    tmp = out / f".{name}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
+    with staged_subject(out, name) as tmp:
         affine = np.asarray(item.cine.affine)
         write_nifti(tmp / LGE_FILE, pred.lge_original, spacing=item.cine.spacing, affine=affine)
         write_nifti(tmp / SEG_FILE, pred.labels_original, spacing=item.cine.spacing, affine=affine)
@@ -123,13 +142,7 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
                 from pscgan.inference.dicom_export import source_identifiers
 
                 write_json_atomic(tmp / IDENTIFIERS_FILE, source_identifiers(item.cine))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+    return subject_folder(out, name)
 
 
 def _fmt(x: Any) -> Any:

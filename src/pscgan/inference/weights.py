@@ -104,8 +104,6 @@ def load_weights(path: str | Path, *, expect: PscganConfig | None = None,
     Raises:
         InputError: unreadable file, checksum mismatch, or tensors that do not fit.
     """
-    from safetensors.torch import load_file
-
     from pscgan.models.factory import build_cascade
 
     path = Path(path)
@@ -119,13 +117,28 @@ def load_weights(path: str | Path, *, expect: PscganConfig | None = None,
     if expect is not None and expect.model.model_dump() != config.model.model_dump():
         raise InputError(path, f"weights are for preset {config.preset!r}, whose networks differ from the "
                                f"requested {expect.preset!r}")
+    tensors = load_verified_tensors(path, meta, map_location)
+    cascade = build_cascade(config).to(map_location)
+    load_strict(cascade, tensors, path, "the networks of their own configuration")
+    return cascade.eval(), config
+
+
+def load_verified_tensors(path: Path, meta: dict[str, str], map_location: str | torch.device = "cpu"
+                          ) -> dict[str, torch.Tensor]:
+    """The tensors of a weights file, after checking them against the SHA-256 in its header ``meta``."""
+    from safetensors.torch import load_file
+
     tensors = load_file(str(path), device=str(map_location))
     if tensors_digest(tensors) != meta.get("sha256"):
         raise InputError(path, "checksum mismatch: the weights file is corrupted")
-    cascade = build_cascade(config).to(map_location)
+    return tensors
+
+
+def load_strict(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path: Path, what: str) -> None:
+    """Load ``tensors`` into ``module`` exactly (no missing or extra keys, same shapes), or say which
+    file does not fit ``what``."""
     try:
-        cascade.load_state_dict(tensors, strict=True)
+        module.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:
         first = str(exc).splitlines()[0]
-        raise InputError(path, f"weights do not fit the networks of their own configuration ({first})") from None
-    return cascade.eval(), config
+        raise InputError(path, f"weights do not fit {what} ({first})") from None
