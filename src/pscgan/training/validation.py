@@ -1,7 +1,11 @@
 """Validation of the phase being trained, on held-out training subjects, and PNG samples.
 
-The score that selects a phase's best checkpoint: overall Dice (mean over blood pool, healthy
-myocardium and scar) for mask phases, SSIM for the synthesis phase, their mean for the joint variant.
+The score that selects a phase's best checkpoint: for mask phases the *pooled* Dice of blood pool,
+healthy myocardium and scar (true and false positives summed over all validation slices, then averaged
+over the three classes), SSIM for the synthesis phase, their mean for the joint variant. Pooled, not
+the per-slice mean: per slice, a few false scar pixels on one of the many slices without scar turn an
+undefined scar Dice into 0 and pull that slice's mean down by a third, while missing every scar costs a
+scarred slice no more, so the per-slice mean would select models that never predict scar.
 """
 
 from __future__ import annotations
@@ -43,6 +47,24 @@ def predict_subset(generator: nn.Module, data: Subset, device: torch.device, bat
     return result
 
 
+def pooled_dice(pred: np.ndarray, ref: np.ndarray) -> float:
+    """Mean over the three tissue classes of the Dice of all slices pooled (summed over ranks too).
+
+    A class absent from both prediction and reference everywhere counts as 1 (nothing to find, nothing
+    found).
+    """
+    from pscgan.evaluation.segmentation import TISSUE_CLASSES, confusion_counts
+    from pscgan.evaluation.summary import gather_across_ranks
+
+    counts = [confusion_counts(p, r) for p, r in zip(pred, ref, strict=True)]
+    total = np.sum(gather_across_ranks(counts), axis=0)  # (classes, [TP, FP, TN, FN])
+    dice = []
+    for c in TISSUE_CLASSES:
+        tp, fp, _, fn = total[int(c)]
+        dice.append(1.0 if tp + fp + fn == 0 else 2.0 * tp / (2.0 * tp + fp + fn))
+    return float(np.mean(dice))
+
+
 def validate(phase: Phase, generator: nn.Module, data: Subset, device: torch.device) -> dict[str, Any]:
     """Metrics of ``generator`` on the validation subset, with the phase's selection ``score``."""
     pred = predict_subset(generator, data, device)
@@ -54,10 +76,11 @@ def validate(phase: Phase, generator: nn.Module, data: Subset, device: torch.dev
         seg(pred["mask"], ref)
         agg = seg.aggregate()
         metrics["dice_overall"] = agg["overall"]["dice"].mean
+        metrics["dice_pooled"] = pooled_dice(pred["mask"], ref)
         metrics["accuracy_overall"] = agg["overall"]["accuracy"].mean
         for name in ("lv_blood_pool", "healthy_myocardium", "scar"):
             metrics[f"dice_{name}"] = agg["per_class"][name]["dice"].mean
-        scores.append(metrics["dice_overall"] or 0.0)
+        scores.append(metrics["dice_pooled"])
     if "lge" in pred:
         ref = np.stack([data[i]["lge"][0].numpy() for i in range(len(data))])
         syn = SynthesisMetrics()
