@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pathlib import Path
+
 import numpy as np
 
 from pscgan.errors import ConfigError, InputError
@@ -171,7 +173,7 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
         except ValueError as exc:  # inconsistent trigger times or ED phase
             raise InputError(cine.source, f"slice {k}: {exc}") from None
     if options.register_lge and lge_arr is not None:
-        _register(resampled, options)
+        _register(resampled, options, None if labels is None else labels.source)
     centres = locate_centres(resampled, LocalisationMethod(options.localisation),
                              source=None if labels is None else labels.source)
     out = []
@@ -236,9 +238,9 @@ def _check_labels(labels: ImageVolume, arr: np.ndarray) -> np.ndarray:
     return arr.astype(np.uint8, copy=False)
 
 
-def _register(resampled: list[ResampledSlice], options: PreprocessOptions) -> None:
+def _register(resampled: list[ResampledSlice], options: PreprocessOptions, labels_source: Path | None) -> None:
     """Register each slice's LGE to its cine ED frame around a provisional LV centre; move the labels too."""
-    provisional = locate_centres(resampled, LocalisationMethod(options.localisation), source=None)
+    provisional = locate_centres(resampled, LocalisationMethod(options.localisation), source=labels_source)
     for item, centre in zip(resampled, provisional):
         if item.lge is None:
             continue

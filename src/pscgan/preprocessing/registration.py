@@ -128,11 +128,14 @@ def register_rigid(moving: np.ndarray, fixed: np.ndarray, centre_rc: tuple[float
     refined = [_pattern_search(score, start, max_angle_deg, max_shift_px) for start in starts]
     best = max(refined, key=lambda r: r[0])
     value, shift, angle = best
-    applied = bool(value > identity + 1e-6)
+    # NMI is undefined (NaN) when the window holds no structure (e.g. absurd voxel sizes): keep the
+    # images as they are and record the similarity as not defined, never as NaN.
+    applied = bool(np.isfinite(value) and np.isfinite(identity) and value > identity + 1e-6)
     if not applied:
         value, shift, angle = identity, np.zeros(2), 0.0
-    return rigid_record(centre_rc, angle, tuple(shift), spacing_rc, metric_before=float(identity),
-                        metric_after=float(value), applied=applied)
+    finite = lambda v: float(v) if np.isfinite(v) else None  # noqa: E731
+    return rigid_record(centre_rc, angle, tuple(shift), spacing_rc, metric_before=finite(identity),
+                        metric_after=finite(value), applied=applied)
 
 
 def _pattern_search(score, start: tuple[float, np.ndarray, float], max_angle_deg: float,  # noqa: ANN001
