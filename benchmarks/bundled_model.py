@@ -27,13 +27,18 @@ from pathlib import Path
 RESULT = Path(__file__).resolve().parent / "results" / "bundled_model.json"
 
 
+def _portable(cmd: list[str]) -> str:
+    """A command as a user would type it: executables and folders by their last name only."""
+    return " ".join(Path(a).name if "/" in a else a for a in cmd)
+
+
 def training_time(run: Path) -> dict:
     lines = [ln for ln in (run / "train.log").read_text().splitlines() if ln[:4].isdigit()]
     stamp = lambda ln: datetime.strptime(ln[:19], "%Y-%m-%d %H:%M:%S")  # noqa: E731
     env = json.loads((run / "environment.json").read_text())
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     per_step = [r["seconds_per_step"] for r in records if "seconds_per_step" in r and r.get("phase_step", 0) > 25]
-    return {"training_command": " ".join(env.get("command", [])),
+    return {"training_command": _portable(env.get("command", [])),
             "training_wall_time_min": round((stamp(lines[-1]) - stamp(lines[0])).total_seconds() / 60, 1),
             "training_median_seconds_per_iteration": round(statistics.median(per_step), 3),
             "generator_steps": max(r.get("step", 0) for r in records)}
@@ -45,7 +50,7 @@ def timed(cmd: list[str]) -> dict:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "CI": "true"})
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"command": " ".join(cmd[2:]) if cmd[:2] == [sys.executable, "-m"] else " ".join(cmd),
+    return {"command": _portable(cmd[2:] if cmd[:2] == [sys.executable, "-m"] else cmd),
             "wall_time_s": round(seconds, 1), "peak_rss_mib": round(max(peak, before) / 1024)}
 
 

@@ -25,7 +25,9 @@ def main() -> None:
     cascade, config = load_weights(args.run / "model.safetensors")
     env = json.loads((args.run / "environment.json").read_text())
     split = json.loads((args.run / "split.json").read_text())
-    extra = {"training_command": " ".join(env.get("command", [])),
+    # Executables and folders by their last name: the file ships to users, the build machine's paths do not.
+    command = [Path(a).name if "/" in a else a for a in env.get("command", [])]
+    extra = {"training_command": " ".join(command),
              "training_versions": json.dumps(env.get("versions", {})),
              "test_subjects": json.dumps(split.get("test", []))}
     save_weights(args.out, cascade, config, extra=extra, half=True)
