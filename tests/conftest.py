@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -206,3 +208,15 @@ def pytest_terminal_summary(terminalreporter) -> None:
                 for name, value in getattr(rep, "user_properties", ()) if name == "fuzz_cases")
     if total:
         terminalreporter.write_line(f"fuzz: {total} generated input cases ran")
+
+
+@pytest.fixture(scope="session")
+def dicom_kit() -> ModuleType:
+    """The synthetic DICOM writer of the reader tests (``tests/io/conftest.py``: ``make_dataset``,
+    ``slice_positions``), loaded by path once, for tests outside ``tests/io`` that write DICOM input."""
+    path = Path(__file__).resolve().parent / "io" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("pscgan_tests_dicom_kit", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import nibabel as nib
@@ -12,21 +12,11 @@ import numpy as np
 import pytest
 
 
-def _dicom_writer() -> Any:
-    # The synthetic DICOM writer of the reader tests (tests/io/conftest.py), loaded by path.
-    path = Path(__file__).resolve().parents[1] / "io" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("pscgan_test_dicom_writer_inference", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture
-def write_dicom_cine(tiny_ring_dataset: Path) -> Callable[..., Path]:
+def write_dicom_cine(tiny_ring_dataset: Path, dicom_kit: ModuleType) -> Callable[..., Path]:
     """``write(folder, tags={...})``: the cine of ring subject 3 as a DICOM series (one file per slice and
     phase), every file carrying ``tags`` (DICOM keyword -> value) and, if given, ``edit(ds)`` applied."""
-    kit = _dicom_writer()
+    kit = dicom_kit
     cine = np.asarray(nib.load(str(tiny_ring_dataset / "ring_03" / "cine.nii.gz")).dataobj)
 
     def write(folder: Path, tags: dict[str, Any] | None = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,27 +26,14 @@ PLANTED = {"PatientName": "Doe^Jane", "PatientID": "PID-4711", "PatientBirthDate
            "StudyDescription": "Cardiac^Jane Doe research"}
 
 
-def _load_dicom_writer() -> ModuleType:
-    # The synthetic DICOM writer shared with the reader tests (tests/io/conftest.py).
-    path = Path(__file__).resolve().parents[1] / "io" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("pscgan_test_dicom_writer", path)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
-
-
-WRITER = _load_dicom_writer()
-
-
-def _write_cine(folder: Path, n_slices: int = N_SLICES, seed: int = 0) -> np.ndarray:
+def _write_cine(kit: ModuleType, folder: Path, n_slices: int = N_SLICES, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 4000, size=(n_slices, N_PHASES, ROWS, COLS), dtype=np.uint16)
     folder.mkdir(parents=True)
-    positions = WRITER.slice_positions(n_slices)
+    positions = kit.slice_positions(n_slices)
     for k in range(n_slices):
         for t in range(N_PHASES):
-            ds = WRITER.make_dataset(images[k, t], position=positions[k], trigger_ms=40.0 * t,
+            ds = kit.make_dataset(images[k, t], position=positions[k], trigger_ms=40.0 * t,
                                      instance=k * N_PHASES + t + 1)
             for keyword, value in PLANTED.items():
                 setattr(ds, keyword, value)
@@ -57,8 +43,8 @@ def _write_cine(folder: Path, n_slices: int = N_SLICES, seed: int = 0) -> np.nda
 
 
 @pytest.fixture
-def cine(tmp_path: Path) -> ImageVolume:
-    _write_cine(tmp_path / "cine")
+def cine(dicom_kit: ModuleType, tmp_path: Path) -> ImageVolume:
+    _write_cine(dicom_kit, tmp_path / "cine")
     return read_dicom_series(tmp_path / "cine", kind="cine")
 
 
@@ -144,10 +130,10 @@ def test_other_phase_and_empty_segmentation(cine: ImageVolume, tmp_path: Path) -
     assert masks.shape == (N_SLICES, ROWS, COLS, 3) and not masks.any()
 
 
-def test_single_slice_keeps_its_thickness_as_spacing(tmp_path: Path) -> None:
+def test_single_slice_keeps_its_thickness_as_spacing(dicom_kit: ModuleType, tmp_path: Path) -> None:
     import highdicom as hd
 
-    _write_cine(tmp_path / "cine", n_slices=1)
+    _write_cine(dicom_kit, tmp_path / "cine", n_slices=1)
     cine = read_dicom_series(tmp_path / "cine", kind="cine")
     lge, labels = _predictions(cine.spatial_shape)
     paths = export_dicom(cine, lge, labels, tmp_path / "dicom")

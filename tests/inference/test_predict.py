@@ -99,22 +99,11 @@ def test_predictor_api(tiny_ring_dataset, tiny_weights):
     assert pred.labels_original.shape == (24, 24, 2)
 
 
-def _dicom_writer():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "io" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("pscgan_test_dicom_writer_predict", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_predict_dicom_series_end_to_end(tiny_ring_dataset, tiny_weights, tmp_path):
+def test_predict_dicom_series_end_to_end(tiny_ring_dataset, tiny_weights, tmp_path, dicom_kit):
     """A DICOM cine in, NIfTI + DICOM derived MR + DICOM SEG out, with no patient identifier."""
     import pydicom
 
-    kit = _dicom_writer()
+    kit = dicom_kit
     cine = np.asarray(nib.load(str(tiny_ring_dataset / "ring_03" / "cine.nii.gz")).dataobj)
     folder = tmp_path / "dicom_cine"
     folder.mkdir()

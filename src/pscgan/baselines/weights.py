@@ -27,7 +27,12 @@ from pydantic import ValidationError
 from pscgan.baselines.config import BaselineConfig, BaselineKind
 from pscgan.errors import InputError
 from pscgan.inference.weights import FORMAT as CASCADE_FORMAT
-from pscgan.inference.weights import load_strict, load_verified_tensors, tensors_digest
+from pscgan.inference.weights import (
+    load_strict,
+    load_verified_tensors,
+    read_safetensors_header,
+    tensors_digest,
+)
 from pscgan.io.atomic import atomic_path
 
 FORMAT = "pscgan-baseline-weights"
@@ -48,16 +53,8 @@ def save_baseline_weights(path: str | Path, network: torch.nn.Module, config: Ba
 
 def read_baseline_metadata(path: str | Path) -> dict[str, str]:
     """The header of a baseline weights file (refuses anything else with a message saying what it is)."""
-    from safetensors import SafetensorError, safe_open
-
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "weights file not found")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise InputError(path, f"not a readable safetensors weights file ({exc})") from None
+    meta = read_safetensors_header(path)
     if meta.get("format") == CASCADE_FORMAT:
         raise InputError(path, "holds PSCGAN cascade weights, not a baseline's; predict with `pscgan predict`")
     if meta.get("format") != FORMAT:

@@ -14,6 +14,12 @@ _BUDGET_HELP = "Training minutes per variant, turned into steps per phase by a s
 _STEPS_HELP = "Generator steps per phase for every variant (default: the preset's steps_per_phase)."
 _STOP_HELP = "Stop after this many generator steps in this invocation; repeat the command to continue."
 
+# Options both commands take, declared once so that their flags and help cannot drift apart.
+_BUDGET_STEPS = typer.Option(None, "--budget-steps", help=_STEPS_HELP)
+_DEVICE = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available).")
+_STOP_AFTER = typer.Option(None, "--stop-after", min=1, help=_STOP_HELP)
+_OVERWRITE = typer.Option(False, "--overwrite", help="Start over in a folder holding another experiment.")
+
 
 class _RunProgress:
     """A rich progress bar over the runs (one line per run when the output is not a terminal)."""
@@ -61,7 +67,7 @@ def experiment(
         "cpu", "--preset", "-p", help="Preset of the reference model: paper | cpu | tiny."
     ),
     budget: float | None = typer.Option(None, "--budget", help=_BUDGET_HELP),
-    budget_steps: int | None = typer.Option(None, "--budget-steps", help=_STEPS_HELP),
+    budget_steps: int | None = _BUDGET_STEPS,
     seeds: int = typer.Option(3, "--seeds", min=1, help="Seeds (training runs) per variant."),
     variants: str | None = typer.Option(
         None,
@@ -74,7 +80,7 @@ def experiment(
         help="Config override section.field=value applied to the "
         "preset before each variant's own (repeatable).",
     ),
-    device: str | None = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available)."),
+    device: str | None = _DEVICE,
     validation_fraction: float = typer.Option(
         0.1,
         "--validation-fraction",
@@ -82,10 +88,8 @@ def experiment(
         max=0.5,
         help="Share of training subjects held out for validation.",
     ),
-    stop_after: int | None = typer.Option(None, "--stop-after", min=1, help=_STOP_HELP),
-    overwrite: bool = typer.Option(
-        False, "--overwrite", help="Start over in a folder holding another experiment."
-    ),
+    stop_after: int | None = _STOP_AFTER,
+    overwrite: bool = _OVERWRITE,
 ) -> None:
     """Train every variant of a table with the same data, budget and seeds, test each against the full
     model, and write the table as Markdown, CSV and JSON into the experiment folder. Repeating the
@@ -127,12 +131,12 @@ def cv(
     folds: int = typer.Option(10, "--folds", "-k", min=2, help="Number of subject-level folds."),
     preset: str = typer.Option("cpu", "--preset", "-p", help="paper | cpu | tiny."),
     budget: float | None = typer.Option(None, "--budget", help="Training minutes per fold (calibrated)."),
-    budget_steps: int | None = typer.Option(None, "--budget-steps", help=_STEPS_HELP),
+    budget_steps: int | None = _BUDGET_STEPS,
     overrides: list[str] = typer.Option(
         [], "--set", help="Config override section.field=value (repeatable)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the fold assignment."),
-    device: str | None = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available)."),
+    device: str | None = _DEVICE,
     validation_fraction: float = typer.Option(
         0.1,
         "--validation-fraction",
@@ -140,10 +144,8 @@ def cv(
         max=0.5,
         help="Share of each fold's training subjects held out for validation.",
     ),
-    stop_after: int | None = typer.Option(None, "--stop-after", min=1, help=_STOP_HELP),
-    overwrite: bool = typer.Option(
-        False, "--overwrite", help="Start over in a folder holding another experiment."
-    ),
+    stop_after: int | None = _STOP_AFTER,
+    overwrite: bool = _OVERWRITE,
 ) -> None:
     """Subject-level k-fold cross-validation: each fold trains on the other folds and is evaluated like
     `pscgan evaluate`; writes cv_summary.md/.csv/.json with mean (sd) across folds."""

@@ -72,9 +72,12 @@ def save_weights(path: str | Path, cascade: torch.nn.Module, config: PscganConfi
         save_file(tensors, str(tmp), metadata=metadata)
 
 
-def read_weights_metadata(path: str | Path) -> dict[str, str]:
-    """The metadata of a weights file (format, version, config JSON, checksums, extras), verified against
-    its own checksum when the file has one (files written before pscgan added it have none)."""
+def read_safetensors_header(path: str | Path) -> dict[str, str]:
+    """The string metadata of any safetensors file, without reading its tensors.
+
+    Raises:
+        InputError: the file is missing or not a readable safetensors file.
+    """
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)
@@ -82,9 +85,16 @@ def read_weights_metadata(path: str | Path) -> dict[str, str]:
         raise InputError(path, "weights file not found")
     try:
         with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
+            return dict(fh.metadata() or {})
     except (SafetensorError, OSError, ValueError) as exc:
         raise InputError(path, f"not a readable safetensors weights file ({exc})") from None
+
+
+def read_weights_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata of a weights file (format, version, config JSON, checksums, extras), verified against
+    its own checksum when the file has one (files written before pscgan added it have none)."""
+    path = Path(path)
+    meta = read_safetensors_header(path)
     if meta.get("format") != FORMAT:
         raise InputError(path, "not a pscgan cascade weights file (missing format tag)")
     if "metadata_sha256" in meta and metadata_digest(meta) != meta["metadata_sha256"]:
