@@ -18,7 +18,16 @@ from typer.testing import CliRunner
 
 from pscgan.cli.main import app
 from pscgan.inference.batch import predict_batch, remove_leftovers
-from pscgan.inference.outputs import CLINICAL_FILE, LGE_FILE, NETWORK_FILE, RECORDS_FILE, SEG_FILE
+from pscgan.errors import ConfigError, InputError
+from pscgan.inference.outputs import (
+    BATCH_FILE,
+    CLINICAL_FILE,
+    LGE_FILE,
+    NETWORK_FILE,
+    RECORDS_FILE,
+    SEG_FILE,
+    weights_record,
+)
 
 SUBJECT_FILES = {CLINICAL_FILE, LGE_FILE, NETWORK_FILE, RECORDS_FILE, SEG_FILE}
 TIMEOUT_S = 180
@@ -107,3 +116,38 @@ def test_predict_killed_three_times_then_resumed(tiny_ring_dataset, tiny_weights
         for name in (SEG_FILE, LGE_FILE):
             np.testing.assert_array_equal(np.asarray(nib.load(str(folder / name)).dataobj),
                                           np.asarray(nib.load(str(reference / folder.name / name)).dataobj))
+
+
+def test_resume_refuses_other_weights_and_changes_nothing(tiny_ring_dataset, tiny_weights, tmp_path):
+    import torch
+
+    from pscgan.inference.weights import load_weights, save_weights
+
+    cascade, config = load_weights(tiny_weights)
+    with torch.no_grad():
+        next(cascade.parameters()).add_(0.5)
+    other = tmp_path / "other.safetensors"
+    save_weights(other, cascade, config)
+    out = tmp_path / "pred"
+    predict_batch([tiny_ring_dataset / "ring_00"], out, weights=tiny_weights)
+    assert json.loads((out / BATCH_FILE).read_text())["weights"]["sha256"] == weights_record(tiny_weights)["sha256"]
+    before = _snapshot(out), (out / "summary.json").read_bytes(), sorted(p.name for p in out.iterdir())
+    with pytest.raises(ConfigError, match=r"--resume: the finished subjects were predicted with"):
+        predict_batch([tiny_ring_dataset / "ring_00", tiny_ring_dataset / "ring_01"], out, weights=other,
+                      resume=True)
+    assert (_snapshot(out), (out / "summary.json").read_bytes(), sorted(p.name for p in out.iterdir())) == before
+    # The same weights resume; a folder from before batch.json existed is judged by its summary.json.
+    (out / BATCH_FILE).unlink()
+    with pytest.raises(ConfigError):
+        predict_batch([tiny_ring_dataset / "ring_01"], out, weights=other, resume=True)
+    summary = predict_batch([tiny_ring_dataset / "ring_00", tiny_ring_dataset / "ring_01"], out,
+                            weights=tiny_weights, resume=True)
+    assert summary["kept_from_before"] == ["ring_00"] and summary["predicted"] == ["ring_01"]
+
+
+def test_resume_refuses_an_unreadable_batch_record(tiny_ring_dataset, tiny_weights, tmp_path):
+    out = tmp_path / "pred"
+    predict_batch([tiny_ring_dataset / "ring_00"], out, weights=tiny_weights)
+    (out / BATCH_FILE).write_text("{not json")
+    with pytest.raises(InputError, match="cannot tell which weights"):
+        predict_batch([tiny_ring_dataset / "ring_00"], out, weights=tiny_weights, resume=True)

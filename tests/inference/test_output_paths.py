@@ -74,7 +74,7 @@ def test_hostile_file_names_fail_alone_and_write_nothing_outside(tiny_ring_datas
     assert all("rename the input" in f["error"] for f in summary["failures"])
     assert any(f"longer than {MAX_NAME_BYTES} bytes" in f["error"] for f in summary["failures"])
     assert _tree(tmp_path, skip=out) == before
-    assert {p.name for p in out.iterdir()} == {"good", "summary.json", "slices.csv", "subjects.csv"}
+    assert {p.name for p in out.iterdir()} == {"good", "batch.json", "summary.json", "slices.csv", "subjects.csv"}
     _all_inside(out)
 
 
@@ -92,7 +92,7 @@ def test_hostile_dicom_tags_never_name_an_output(write_dicom_cine, tiny_weights:
     written = {str(f.relative_to(out)) for f in _all_inside(out)}
     assert written >= {"series/dicom/segmentation.dcm", "series/dicom/synthetic_lge/IM_0001.dcm",
                        "series/identifiers.json", "series/clinical.json"}
-    assert all(w.split("/")[0] in {"series", "summary.json", "slices.csv", "subjects.csv"} for w in written)
+    assert all(w.split("/")[0] in {"series", "batch.json", "summary.json", "slices.csv", "subjects.csv"} for w in written)
     kept = json.loads((out / "series" / "identifiers.json").read_text())
     assert kept["PatientID"] == "../../etc/evil"  # kept as asked, as content only
 

@@ -2,7 +2,8 @@
 
 Every file is written atomically and each subject folder appears only once complete, so a batch killed
 at any moment leaves finished subjects and hidden temporaries. ``resume`` keeps the finished subjects
-untouched, removes the temporaries and predicts the rest.
+untouched, removes the temporaries and predicts the rest; it refuses a folder predicted with other
+weights (``batch.json``).
 
 Example:
     >>> # summary = predict_batch([Path("phantom")], Path("pred"), weights=default_weights_path())
@@ -46,9 +47,16 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
     import pscgan
     from pscgan.cli._common import progress_columns
     from pscgan.inference.inputs import discover_inputs, load_input
-    from pscgan.inference.outputs import subject_done, write_subject_result, write_summary, write_tables
+    from pscgan.inference.outputs import (
+        check_resume_weights,
+        subject_done,
+        weights_record,
+        write_batch_record,
+        write_subject_result,
+        write_summary,
+        write_tables,
+    )
     from pscgan.inference.predictor import Predictor
-    from pscgan.inference.weights import read_weights_metadata
     from pscgan.io.atomic import prepare_output_dir
 
     if resume and overwrite:
@@ -61,10 +69,14 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
         if not torch.cuda.is_available():
             raise ConfigError(None, "--device cuda was asked for but no CUDA device is available")
     predictor = Predictor.from_weights(weights, device=device, batch_size=batch_size)
-    if not resume:
+    record = weights_record(weights)
+    if resume:
+        check_resume_weights(out, record)
+    else:
         prepare_output_dir(out, overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)
+    write_batch_record(out, record)
     items, failures = [], []
     for path in inputs:
         try:
@@ -93,9 +105,7 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
             bar.advance(task)
     finished = [n for n in names if subject_done(out, n)]
     write_tables(out, finished)
-    meta = read_weights_metadata(weights)
-    summary = {"pscgan": pscgan.__version__, "python": platform.python_version(),
-               "weights": {"file": weights.name, "sha256": meta.get("sha256"), "preset": predictor.config.preset},
+    summary = {"pscgan": pscgan.__version__, "python": platform.python_version(), "weights": record,
                "inputs": [str(p) for p in inputs], "split": split, "predicted": done, "kept_from_before": skipped,
                "subjects": finished, "failures": failures}
     write_summary(out, summary)

@@ -3,6 +3,7 @@
 ::
 
     OUT/
+      batch.json              the weights (file name, SHA-256, preset), written before any subject
       summary.json            inputs, failures, weights, configuration, versions
       slices.csv              per slice: scar area, myocardium area, scar ratio, scarred segments
       subjects.csv            per subject: scar volume, myocardial volume, scar ratio, scarred segments
@@ -16,7 +17,8 @@
         identifiers.json      patient and study identifiers of a DICOM input, only with --keep-identifiers
 
 A subject folder appears only once complete, so a killed batch never leaves a half-written subject, and
-``--resume`` keeps finished subjects and completes the rest.
+``--resume`` keeps finished subjects and completes the rest, with the weights recorded in ``batch.json``
+only (:func:`check_resume_weights`), so one folder never mixes the results of two models.
 
 Subject folders are named after the input file or folder (checked by
 :func:`~pscgan.inference.inputs.check_output_name`), never after DICOM tags. Without
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 import io
 import json
 import os
@@ -37,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from pscgan.errors import InputError
+from pscgan.errors import ConfigError, InputError
 from pscgan.inference.inputs import InputKind, LoadedInput, check_output_name
 from pscgan.inference.predictor import Prediction
 from pscgan.io.atomic import safe_child, write_json_atomic, write_text_atomic
@@ -182,3 +184,55 @@ def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
 
 def write_summary(out: Path, summary: dict[str, Any]) -> None:
     write_json_atomic(out / "summary.json", summary)
+
+
+BATCH_FILE = "batch.json"
+
+
+def weights_record(weights: Path) -> dict[str, Any]:
+    """What identifies the weights of a batch: file name, SHA-256 and preset.
+
+    The SHA-256 is the checksum the file carries over its tensors, or the file's own digest for files
+    written before pscgan stored one.
+    """
+    import hashlib
+
+    from pscgan.inference.weights import read_weights_metadata
+
+    meta = read_weights_metadata(weights)
+    sha = meta.get("sha256") or hashlib.sha256(weights.read_bytes()).hexdigest()
+    preset = None
+    with suppress(ValueError, KeyError, TypeError):
+        preset = json.loads(meta["config"]).get("preset")
+    return {"file": weights.name, "sha256": sha, "preset": preset}
+
+
+def write_batch_record(out: Path, record: dict[str, Any]) -> None:
+    write_json_atomic(out / BATCH_FILE, {"weights": record})
+
+
+def check_resume_weights(out: Path, record: dict[str, Any]) -> None:
+    """Refuse to resume ``out`` with other weights than those that predicted its finished subjects.
+
+    The folder's ``batch.json`` (or, from a batch that finished before pscgan wrote one, its
+    ``summary.json``) names the weights; a folder with neither has nothing to compare and is accepted.
+
+    Raises:
+        InputError: the record is unreadable.
+        ConfigError: the folder was predicted with other weights.
+    """
+    for name in (BATCH_FILE, "summary.json"):
+        path = out / name
+        if not path.is_file():
+            continue
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))["weights"]
+            sha, file = before["sha256"], before.get("file")
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            raise InputError(path, "unreadable: cannot tell which weights predicted this folder; "
+                                   "start over with --overwrite or predict into a new folder") from None
+        if sha != record["sha256"]:
+            raise ConfigError(out, f"--resume: the finished subjects were predicted with {file} (SHA-256 "
+                                   f"{str(sha)[:12]}...), not {record['file']} ({record['sha256'][:12]}...); resume "
+                                   "with the same weights, or start over with --overwrite or a new folder")
+        return
