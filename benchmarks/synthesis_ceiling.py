@@ -214,7 +214,7 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     for name, row in rows.items():
-        print(f"{name:24s} n={row['n_slices']:4d}  " + "  ".join(
+        print(f"{name:32s} n={row['n_slices']:4d}  " + "  ".join(
             f"{k} {row[k]['mean']:.3f} ({row[k]['sd']:.3f})" for k in ("ssim", "psnr_db", "nrmse")))
     print(json.dumps(record["checks"]))
 

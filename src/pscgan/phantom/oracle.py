@@ -2,7 +2,7 @@
 
 A model that sees only a subject's cine cannot know the LGE's noise realisation, the cine-to-LGE
 misregistration or the subject's contrast parameters. Rendering a phantom subject again from its recorded
-parameters with some of that randomness switched off gives images that bound what any such model can
+parameters with some of that randomness switched off gives reference points for what such a model can
 reach against the real (noisy, misregistered) LGE:
 
 * ``noise_free``: the same parameters with the LGE noise switched off (a scar SNR so high that the noise
@@ -11,7 +11,8 @@ reach against the real (noisy, misregistered) LGE:
 * ``noise_free_registered``: additionally no misregistration (in-plane shift 0, rotation 0, through-plane
   shift 0, LGE radius scale 1): the LGE of the cine's end-diastolic geometry.
 
-Without the misregistration a model can at best draw its expectation: :func:`prior_misregistrations` draws
+A model that cannot know the misregistration minimises its squared error by drawing the expectation over
+it, not the registered image: :func:`prior_misregistrations` draws
 misregistrations from the phantom's own priors and :func:`with_misregistration` puts one into a subject's
 parameters, so that noise-free renders can be averaged over them.
 
