@@ -104,6 +104,12 @@ def write_ring_dataset(root, n_subjects: int = 4, **kwargs):
     return ids
 
 
+@pytest.fixture(scope="session")
+def make_ring_subject():
+    """:func:`ring_subject`, for tests that build their own variant of the ring dataset."""
+    return ring_subject
+
+
 @pytest.fixture
 def ring_dataset(tmp_path):
     """Four 72x72 ring subjects (2 slices, 25 phases) in the canonical layout."""

@@ -23,6 +23,7 @@ def test_prediction_folder_has_only_the_parts_of_the_baseline(kind, baseline_pre
     out = baseline_predictions[kind]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["subjects"] == baseline_split["test"] and summary["weights"]["baseline"] == kind
+    assert summary["weights"]["register_lge"] is True  # read by evaluate to register the reference alike
     for sid in baseline_split["test"]:
         assert {f.name for f in (out / sid).iterdir()} == FILES[kind] | COMMON
         assert read_parts(out / sid).producer == kind
@@ -66,6 +67,8 @@ def test_evaluate_reports_what_the_baseline_lacks_as_not_defined(kind, baseline_
     table1 = (tmp_path / "ev" / "table1.md").read_text()
     table2 = (tmp_path / "ev" / "table2.md").read_text()
     assert result["n_subjects"] == 2 and "NaN" not in json.dumps(data)
+    assert data["reference_registration"]["source"] == "predictions"
+    assert data["reference_registration"]["register_lge"] is True
     if kind == "pix2pix":
         assert seg is None and "segmentation" in data["imaging"]["not_defined"]
         assert syn["ssim"]["n"] == 4  # 2 test subjects x 2 slices

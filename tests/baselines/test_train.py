@@ -19,6 +19,7 @@ def test_run_folder_holds_plan_split_environment_metrics_and_weights(kind, train
     run = weights.parent
     plan = json.loads((run / "config.json").read_text())
     assert plan["kind"] == kind and plan["steps"] == 3 and plan["config"]["frames"] == 4
+    assert plan["config"]["register_lge"] is True  # the preset's protocol, as PSCGAN's
     assert json.loads((run / "split.json").read_text())["validation"] == baseline_split["validation"]
     assert json.loads((run / "environment.json").read_text())["seed"] == 0
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -73,3 +74,17 @@ def test_bad_arguments_are_explained(tiny_ring_dataset, baseline_split, tmp_path
     with pytest.raises(InputError, match="none of the training subjects"):
         train_baseline("monai_unet", tiny_ring_dataset, tmp_path / "c", steps=1, seed=0, device="cpu",
                        split={"train": ["nobody"], "validation": []}, preset="tiny")
+
+
+def test_baselines_train_on_the_cache_of_pscgan_s_protocol(trained_baselines, tiny_ring_dataset):
+    """Same options as PSCGAN training with the same preset: registered targets, one shared cache."""
+    from pscgan.config.presets import get_preset
+    from pscgan.data.cache import options_key
+    from pscgan.data.protocol import preprocess_options
+
+    cfg = get_preset("tiny")
+    pre = preprocess_options(tiny_ring_dataset, register_lge=cfg.train.register_lge, n_phases=cfg.model.frames,
+                             crop_size=cfg.model.image_size)
+    assert pre.register_lge
+    cache = tiny_ring_dataset / ".pscgan-cache" / f"{options_key(pre)}.safetensors"
+    assert cache.is_file()  # built by the baselines' (or PSCGAN's) training with these very options

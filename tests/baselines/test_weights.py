@@ -82,3 +82,14 @@ def test_a_header_claiming_another_kind_is_refused(tmp_path):
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(InputError, match="not found"):
         load_baseline_weights(tmp_path / "nope.safetensors")
+
+
+def test_a_stored_config_without_register_lge_means_unregistered():
+    """Baseline weights written before the field existed were trained on unregistered LGE."""
+    from pscgan.baselines.config import BaselineConfig
+
+    cfg = baseline_config("monai_unet", "tiny")
+    assert cfg.register_lge is True
+    data = cfg.model_dump(mode="json")
+    del data["register_lge"]
+    assert BaselineConfig.model_validate(data).register_lge is False

@@ -28,3 +28,8 @@ def test_paper_preset_is_the_paper():
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="choose one of cpu, paper, tiny"):
         get_preset("gpu")
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_registers_the_lge_as_the_paper(name):
+    assert get_preset(name).train.register_lge is True

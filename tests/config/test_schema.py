@@ -71,3 +71,16 @@ def test_configs_are_immutable():
     cfg = PscganConfig()
     with pytest.raises(ValidationError, match="frozen"):
         cfg.train.lr = 1.0
+
+
+def test_a_stored_config_without_register_lge_means_unregistered(tmp_path):
+    """Configs written before the field existed were trained on unregistered LGE, and must keep saying so."""
+    from pscgan.config.presets import get_preset
+
+    data = get_preset("cpu").model_dump(mode="json")
+    assert data["train"].pop("register_lge") is True
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    old = load_config(tmp_path / "old.json")
+    assert old.train.register_lge is False and old.model == get_preset("cpu").model
+    assert PscganConfig().train.register_lge is False
+    assert apply_overrides(old, ["train.register_lge=true"]).train.register_lge is True

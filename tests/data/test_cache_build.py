@@ -78,3 +78,12 @@ def test_ensure_cache_reuses_and_rebuilds(ring_dataset):
     assert ensure_cache(ring_dataset, opts) == p1 and p1.stat().st_mtime_ns != m1
     p2 = ensure_cache(ring_dataset, PreprocessOptions(crop_size=32))
     assert p2 != p1 and TrainingCache(p2)[0]["cine"].shape == (25, 32, 32)
+
+
+@pytest.mark.parametrize(("flag", "registered"), [([], True), (["--no-register-lge"], False)])
+def test_cli_cache_registers_the_lge_unless_asked_not_to(ring_dataset, flag, registered):
+    res = runner.invoke(app, ["data", "cache", str(ring_dataset), "--phases", "6", *flag])
+    assert res.exit_code == 0, res.output
+    cache = TrainingCache(ring_dataset / "pscgan_cache.safetensors")
+    assert cache.options["register_lge"] is registered
+    assert all((r["registration"] is not None) is registered for r in cache.records())

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from pscgan.data.layout import (
+    MANIFEST_FILE,
     DatasetManifest,
+    LabelGeometry,
     Provenance,
     SliceInfo,
     SliceLevel,
     SubjectInfo,
+    dataset_labels_geometry,
+    labels_geometry_of,
     list_subject_folders,
     load_subject,
     make_split,
@@ -120,3 +125,47 @@ def test_manifest_listing_missing_subject(tmp_path):
     write_manifest(tmp_path, DatasetManifest(name="t", subjects=["s001", "ghost"]))
     with pytest.raises(InputError, match="ghost"):
         list_subject_folders(tmp_path)
+
+
+def _old_manifest(root, provenance):
+    """A dataset.json as written before ``labels_geometry`` existed (no such key)."""
+    (root / MANIFEST_FILE).write_text(json.dumps({"schema_version": 1, "name": "old", "subjects": ["s001"],
+                                                  "provenance": provenance}))
+
+
+def test_labels_geometry_of_an_old_phantom_dataset_is_cine(tmp_path):
+    _write(tmp_path, "s001")
+    _old_manifest(tmp_path, {"source": "phantom", "created_by": "pscgan 0.1.0", "options": {}})
+    manifest = read_manifest(tmp_path)
+    assert manifest.labels_geometry is None
+    assert labels_geometry_of(manifest) is LabelGeometry.CINE
+    assert dataset_labels_geometry(tmp_path) is LabelGeometry.CINE
+
+
+@pytest.mark.parametrize("provenance", [{}, {"source": "nifti", "created_by": "our-converter"}])
+def test_labels_geometry_of_an_imported_dataset_is_lge(tmp_path, provenance):
+    _write(tmp_path, "s001")
+    _old_manifest(tmp_path, provenance)
+    assert dataset_labels_geometry(tmp_path) is LabelGeometry.LGE
+
+
+def test_labels_geometry_field_wins_and_round_trips(tmp_path):
+    _write(tmp_path, "s001")
+    m = DatasetManifest(name="t", subjects=["s001"], provenance={"source": "phantom"},
+                        labels_geometry=LabelGeometry.LGE)
+    write_manifest(tmp_path, m)
+    assert json.loads((tmp_path / MANIFEST_FILE).read_text())["labels_geometry"] == "lge"
+    assert read_manifest(tmp_path) == m and dataset_labels_geometry(tmp_path) is LabelGeometry.LGE
+    with pytest.raises(ValueError, match="labels_geometry"):
+        DatasetManifest(name="t", subjects=[], labels_geometry="ed")
+
+
+def test_labels_geometry_without_a_manifest_follows_the_subjects(tmp_path):
+    _write(tmp_path, "s001")
+    assert dataset_labels_geometry(tmp_path) is LabelGeometry.LGE  # provenance source "test"
+    phantom = _info("s002").model_copy(update={"provenance": Provenance(source="phantom", created_by="pscgan")})
+    rng = np.random.default_rng(1)
+    write_subject(tmp_path, phantom, cine=rng.random((16, 12, 2, 5), dtype=np.float32))
+    assert dataset_labels_geometry(tmp_path) is LabelGeometry.LGE  # mixed: not all from the phantom
+    shutil.rmtree(tmp_path / "s001")
+    assert dataset_labels_geometry(tmp_path) is LabelGeometry.CINE

@@ -131,6 +131,8 @@ def test_resume_refuses_other_weights_and_changes_nothing(tiny_ring_dataset, tin
     out = tmp_path / "pred"
     predict_batch([tiny_ring_dataset / "ring_00"], out, weights=tiny_weights)
     assert json.loads((out / BATCH_FILE).read_text())["weights"]["sha256"] == weights_record(tiny_weights)["sha256"]
+    # the training protocol of the weights, for `pscgan evaluate` (the tiny preset registers the LGE)
+    assert json.loads((out / BATCH_FILE).read_text())["weights"]["register_lge"] is True
     before = _snapshot(out), (out / "summary.json").read_bytes(), sorted(p.name for p in out.iterdir())
     with pytest.raises(ConfigError, match=r"--resume: the finished subjects were predicted with"):
         predict_batch([tiny_ring_dataset / "ring_00", tiny_ring_dataset / "ring_01"], out, weights=other,

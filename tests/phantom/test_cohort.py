@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pscgan.data.layout import load_subject, read_manifest
+from pscgan.data.layout import LabelGeometry, load_subject, read_manifest
 from pscgan.errors import InputError, OutputExistsError
 from pscgan.phantom.cohort import CohortOptions, generate_cohort, normal_flags, rerender_subject, subject_seed
 
@@ -28,6 +28,8 @@ def test_layout_manifest_and_split(cohort: Path) -> None:
     assert set(manifest.split["train"]).isdisjoint(manifest.split["test"])
     assert manifest.provenance["options"]["seed"] == 3
     assert manifest.provenance["created_by"].startswith("pscgan ")
+    assert manifest.labels_geometry is LabelGeometry.CINE  # written explicitly, not left to the default
+    assert '"labels_geometry": "cine"' in (cohort / "dataset.json").read_text()
     normals = manifest.provenance["normal_subjects"]
     assert len(normals) == 1
     for sid in manifest.subjects:

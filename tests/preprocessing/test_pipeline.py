@@ -130,6 +130,18 @@ def test_labels_in_cine_geometry_do_not_move(make_slice):
     np.testing.assert_array_equal(back, labels.array)
 
 
+def test_a_failed_registration_keeps_the_unregistered_lge(make_slice):
+    """A pose on the bound (here: a 7 mm misregistration, bound 2 mm) is recorded, not applied, not fatal."""
+    cine, lge, labels = _volumes(make_slice, misregistration=(0.0, (5.0, 0.0)))
+    bounded = PreprocessOptions(register_lge=True, max_registration_shift_mm=2.0)
+    out = prepare_arrays(cine, lge, labels, bounded)
+    plain = prepare_arrays(cine, lge, labels, PreprocessOptions())
+    for p, q in zip(out, plain):
+        assert p.record.registration.outcome.value == "at_bound" and not p.record.registration.applied
+        np.testing.assert_array_equal(p.lge, q.lge)
+        np.testing.assert_array_equal(p.labels, q.labels)
+
+
 def test_prepare_subject_from_the_layout(make_slice, tmp_path):
     from pscgan.data.layout import Provenance, SliceInfo, SubjectInfo, load_subject, write_subject
 

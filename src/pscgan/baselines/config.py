@@ -2,9 +2,9 @@
 
 Every baseline reads the same network input as PSCGAN (the preprocessed cine, ``frames`` x
 ``image_size`` x ``image_size`` in [-1, 1], from the same training cache) and is trained with Adam.
-The input geometry follows the PSCGAN preset of the same name, so a baseline and PSCGAN trained with
-one preset see identical data; the widths are our CPU-sized choices (the paper gives none for the
-baselines). Parameter counts and step costs: ``python benchmarks/baselines.py`` ->
+The input geometry and the LGE registration protocol follow the PSCGAN preset of the same name, so a
+baseline and PSCGAN trained with one preset see identical data; the widths are our CPU-sized choices
+(the paper gives none for the baselines). Parameter counts and step costs: ``python benchmarks/baselines.py`` ->
 ``benchmarks/results/baselines_cpu.json``.
 
 Example:
@@ -56,6 +56,9 @@ class BaselineConfig(BaseModel):
         l1_weight: lambda of pix2pix's L1 term.
         batch_size, lr, betas: Adam training.
         log_interval, validation_interval, checkpoint_interval: in steps.
+        register_lge: targets registered to the cine end-diastolic frame, as the preset's
+            ``train.register_lge`` (the paper's protocol); False when absent from a stored config
+            (weights written before the field existed were trained on unregistered LGE).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -77,6 +80,7 @@ class BaselineConfig(BaseModel):
     log_interval: int = 25
     validation_interval: int = 250
     checkpoint_interval: int = 250
+    register_lge: bool = False
 
     def defined_parts(self) -> DefinedParts:
         """What this baseline's predictions define."""
@@ -119,5 +123,5 @@ def baseline_config(kind: str | BaselineKind, preset: str = "cpu") -> BaselineCo
     intervals = ({"log_interval": 1, "validation_interval": 1, "checkpoint_interval": 1} if tiny else
                  {"log_interval": 25, "validation_interval": 250, "checkpoint_interval": 250})
     return BaselineConfig(kind=kind, preset=preset, frames=ref.model.frames, image_size=ref.model.image_size,
-                          batch_size=2 if tiny else 4, **intervals,
+                          batch_size=2 if tiny else 4, register_lge=ref.train.register_lge, **intervals,
                           **_sizes(kind, tiny, ref.model.image_size))  # type: ignore[arg-type]

@@ -2,7 +2,9 @@
 
 The cine is prepared exactly as ``pscgan predict`` prepares it (crop located from the cine, the
 baseline's frames and crop size), outputs are mapped back to the original geometry with the
-preprocessing records, and each subject is written by :mod:`pscgan.baselines.outputs`.
+preprocessing records, and each subject is written by :mod:`pscgan.baselines.outputs`. The summary's
+weights record says whether the baseline was trained on registered LGE (``register_lge``), so that
+``pscgan evaluate`` prepares its reference the same way.
 
 Example:
     >>> # summary = predict_baseline(Path("runs/unet/model.safetensors"), Path("phantom"), Path("pred-unet"))
@@ -101,7 +103,8 @@ def predict_baseline(weights: Path, data: Path, out: Path, *, split: str | None 
     write_tables(out, done)
     summary = {"pscgan": pscgan.__version__, "python": platform.python_version(),
                "weights": {"file": weights.name, "sha256": read_baseline_metadata(weights).get("sha256"),
-                           "baseline": config.kind.value, "preset": config.preset},
+                           "baseline": config.kind.value, "preset": config.preset,
+                           "register_lge": config.register_lge},
                "inputs": [str(data)], "split": split, "predicted": done, "kept_from_before": [],
                "subjects": done, "failures": failures, "defined_parts": parts.model_dump(mode="json")}
     write_summary(out, summary)

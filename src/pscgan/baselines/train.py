@@ -119,10 +119,12 @@ def _device(device: str | None) -> torch.device:
 
 def _datasets(config: BaselineConfig, data: Path, run: Path, parts: dict[str, list[str]]) -> tuple[Any, Any]:
     from pscgan.data.cache import TrainingCache, ensure_cache
-    from pscgan.preprocessing.pipeline import PreprocessOptions
+    from pscgan.data.protocol import preprocess_options
     from pscgan.training.dataset import CineLgeDataset
 
-    pre = PreprocessOptions(n_phases=config.frames, crop_size=config.image_size)  # PSCGAN training's options
+    # PSCGAN training's options, registration protocol included: one cache serves both
+    pre = preprocess_options(data, register_lge=config.register_lge, n_phases=config.frames,
+                             crop_size=config.image_size)
     cache = TrainingCache(ensure_cache(data, pre, fallback_dir=run / "cache"))
     train_idx, val_idx = cache.indices_of(parts["train"]), cache.indices_of(parts["validation"])
     if not train_idx:

@@ -21,7 +21,13 @@ def check(
     """Read every subject of a dataset and list the problems found, one line per subject."""
     from rich.table import Table
 
-    from pscgan.data.layout import MANIFEST_FILE, list_subject_folders, load_subject, read_manifest
+    from pscgan.data.layout import (
+        MANIFEST_FILE,
+        dataset_labels_geometry,
+        list_subject_folders,
+        load_subject,
+        read_manifest,
+    )
     from pscgan.errors import PscganError
 
     folders = list_subject_folders(dataset)
@@ -42,7 +48,8 @@ def check(
             table.add_row(name, msg)
         out.print(table)
         raise typer.Exit(code=1)
-    out.print(f"{dataset}: {len(folders)} subjects, {n_slices} slices, no problems found")
+    out.print(f"{dataset}: {len(folders)} subjects, {n_slices} slices, no problems found "
+              f"(labels_geometry: {dataset_labels_geometry(dataset).value})")
 
 
 @app.command("cache")
@@ -56,15 +63,20 @@ def cache(
     spacing: float | None = typer.Option(None, "--spacing", min=0.1,
                                          help="Resample in-plane to this spacing in mm (default: keep native)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Rebuild an existing cache file."),
+    register_lge: bool = typer.Option(
+        True, "--register-lge/--no-register-lge",
+        help="Register the LGE (and labels drawn on it, per dataset.json labels_geometry) to the cine "
+             "end-diastolic frame, as the paper does and every preset trains."),
 ) -> None:
     """Preprocess a dataset once and pack it into one memory-mapped file for training."""
     from rich.progress import Progress
 
     from pscgan.data.cache import TrainingCache, build_cache
     from pscgan.data.layout import list_subject_folders
-    from pscgan.preprocessing.pipeline import PreprocessOptions
+    from pscgan.data.protocol import preprocess_options
 
-    options = PreprocessOptions(n_phases=phases, crop_size=crop, target_spacing_mm=spacing)
+    options = preprocess_options(dataset, register_lge=register_lge, n_phases=phases, crop_size=crop,
+                                 target_spacing_mm=spacing)
     n = len(list_subject_folders(dataset))
     with Progress(*progress_columns(), disable=not progress_enabled()) as progress:
         task = progress.add_task("packing subjects", total=n)

@@ -1,5 +1,8 @@
 """Named presets: ``paper`` (the published network), ``cpu`` (2 cores, about an hour), ``tiny`` (tests).
 
+Every preset follows the paper's data protocol: the LGE is registered to the cine end-diastolic frame
+for training and evaluation (``train.register_lge``, section 6.1).
+
 Example:
     >>> get_preset("paper").model.widths
     (16, 32, 64, 128)
@@ -29,7 +32,8 @@ def paper() -> PscganConfig:
     Training follows section 6.3 (Adam, lr 0.001, batch 1, two discriminator steps per generator
     step); the paper gives no step count, so ``steps_per_phase`` is ours.
     """
-    return PscganConfig(preset="paper", model=ModelConfig(), loss=LossConfig(), train=TrainConfig())
+    return PscganConfig(preset="paper", model=ModelConfig(), loss=LossConfig(),
+                        train=TrainConfig(register_lge=True))
 
 
 def cpu() -> PscganConfig:
@@ -68,7 +72,8 @@ def cpu() -> PscganConfig:
     )
     loss = LossConfig(adversarial_weight=0.1, pixel_l1_weight=10.0, segmentation_dice_weight=1.0)
     train = TrainConfig(lr=2e-4, betas=(0.5, 0.999), batch_size=4, steps_per_phase=1500,
-                        validation_interval=250, checkpoint_interval=250, log_interval=25, num_threads=2)
+                        validation_interval=250, checkpoint_interval=250, log_interval=25, num_threads=2,
+                        register_lge=True)
     return PscganConfig(preset="cpu", model=model, loss=loss, train=train)
 
 
@@ -84,7 +89,7 @@ def tiny() -> PscganConfig:
         discriminator_widths=(4, 8, 8, 16, 16),
     )
     train = TrainConfig(batch_size=2, steps_per_phase=2, validation_interval=1, checkpoint_interval=1,
-                        log_interval=1, num_threads=1)
+                        log_interval=1, num_threads=1, register_lge=True)
     return PscganConfig(preset="tiny", model=model, loss=LossConfig(), train=train)
 
 

@@ -6,12 +6,23 @@
       dataset.json            labels, subjects, split (DatasetManifest)
       SUBJECT_ID/
         cine.nii.gz           float32 (x, y, slice, time)  contrast-free bSSFP cine
-        lge.nii.gz            float32 (x, y, slice)        LGE, co-registered to the cine ED frame
+        lge.nii.gz            float32 (x, y, slice)        LGE, same slices as the cine (see registration below)
         labels.nii.gz         uint8   (x, y, slice)        0 other, 1 LV blood pool, 2 healthy myo, 3 scar
         subject.json          SubjectInfo: spacing, thickness, slice levels, RV insertion angles, provenance
         cine_labels.nii.gz    optional uint8 (x, y, slice, time): per-phase labels (the phantom writes them)
 
-``lge`` and ``labels`` are optional at prediction time. In-plane display orientation: the 2D image of
+``lge`` and ``labels`` are optional at prediction time.
+
+Registration: the paper registers the LGE to the cine end-diastolic frame before training and scoring
+(section 6.1); preprocessing does it per slice (``PreprocessOptions.register_lge``), so ``lge.nii.gz``
+may hold the LGE as acquired. Whether the labels move with it depends on where they were drawn, which is
+a property of the dataset: ``dataset.json`` ``labels_geometry`` (:class:`LabelGeometry`) is ``"lge"``
+for labels drawn on the LGE (clinical practice, EMIDEC: they move with the LGE) or ``"cine"`` for labels
+in the cine's end-diastolic geometry (the pscgan phantom: they stay). Absent (datasets written before
+the field existed), :func:`labels_geometry_of` resolves it: ``"cine"`` for a dataset the pscgan phantom
+generator wrote, ``"lge"`` otherwise.
+
+In-plane display orientation: the 2D image of
 slice ``k`` is ``volume[:, :, k].T`` (rows follow y, columns follow x), shown with row 0 at the top.
 Network arrays use the same orientation, ``(time, row, col)``. Angles (RV insertion, AHA segments)
 are measured counter-clockwise from the +column direction with "up" meaning decreasing row, i.e.
@@ -30,6 +41,7 @@ import json
 import os
 import random
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -59,6 +71,13 @@ class SliceLevel(str, Enum):
     BASAL = "basal"
     MID = "mid"
     APICAL = "apical"
+
+
+class LabelGeometry(str, Enum):
+    """Where a dataset's label maps were drawn, i.e. whether they move when the LGE is registered."""
+
+    LGE = "lge"    # drawn on the LGE (clinical practice, EMIDEC): registered together with it
+    CINE = "cine"  # in the cine's end-diastolic geometry (the pscgan phantom): left where they are
 
 
 class _Model(BaseModel):
@@ -127,6 +146,9 @@ class DatasetManifest(_Model):
     subjects: list[str]
     split: dict[str, list[str]] = Field(default_factory=dict)
     provenance: dict[str, Any] = Field(default_factory=dict)
+    labels_geometry: LabelGeometry | None = Field(
+        default=None, description="where the labels were drawn ('lge' or 'cine'); None: resolved by "
+                                  "labels_geometry_of (datasets written before the field existed)")
 
     @field_validator("split")
     @classmethod
@@ -201,6 +223,37 @@ def read_manifest(root: str | Path) -> DatasetManifest:
     if unknown:
         raise InputError(path, f"split and subject list disagree on {sorted(unknown)[:5]}")
     return manifest
+
+
+PHANTOM_SOURCE = "phantom"
+
+
+def labels_geometry_of(manifest: DatasetManifest | None, subjects: Sequence[SubjectInfo] = ()) -> LabelGeometry:
+    """Where a dataset's labels were drawn: the manifest's ``labels_geometry``, or, when it has none
+    (datasets written before the field existed), :attr:`LabelGeometry.CINE` for a dataset the pscgan
+    phantom generator wrote (provenance source ``"phantom"`` in ``dataset.json``, or in every
+    ``subject.json`` of a dataset without one) and :attr:`LabelGeometry.LGE` otherwise.
+
+    Example:
+        >>> labels_geometry_of(DatasetManifest(name="d", subjects=[], provenance={"source": "phantom"})).value
+        'cine'
+        >>> labels_geometry_of(DatasetManifest(name="d", subjects=[])).value
+        'lge'
+    """
+    if manifest is not None:
+        if manifest.labels_geometry is not None:
+            return manifest.labels_geometry
+        return LabelGeometry.CINE if manifest.provenance.get("source") == PHANTOM_SOURCE else LabelGeometry.LGE
+    phantom = bool(subjects) and all(s.provenance.source == PHANTOM_SOURCE for s in subjects)
+    return LabelGeometry.CINE if phantom else LabelGeometry.LGE
+
+
+def dataset_labels_geometry(root: str | Path) -> LabelGeometry:
+    """:func:`labels_geometry_of` a dataset folder (its ``dataset.json``, else its ``subject.json`` files)."""
+    root = Path(root)
+    if (root / MANIFEST_FILE).is_file():
+        return labels_geometry_of(read_manifest(root))
+    return labels_geometry_of(None, [read_subject_info(f) for f in list_subject_folders(root)])
 
 
 def write_manifest(root: str | Path, manifest: DatasetManifest) -> None:

@@ -2,7 +2,10 @@
 
 Writes into ``OUT`` (default ``PRED_DIR/evaluation``): ``evaluation.json`` (every value),
 ``table1.md``/``table1_segmentation.csv``/``table1_synthesis.csv``, ``table2.md``/``table2_diagnostic.csv``/
-``table2_agreement.csv`` and ``per_subject.csv`` (worst scar-ratio error first).
+``table2_agreement.csv``, ``per_subject.csv`` (worst scar-ratio error first) and, when the reference LGE
+was registered to the cine (:mod:`pscgan.evaluation.reference`), ``reference_registration.csv`` (per slice:
+outcome, rotation, shift, similarity); ``evaluation.json`` ``reference_registration`` holds the same and
+how the choice was made.
 """
 
 from __future__ import annotations
@@ -13,6 +16,12 @@ from typing import Any
 
 from pscgan.evaluation.cohort import clinical_agreement, imaging_metrics, per_subject_rows
 from pscgan.evaluation.pairing import PairedSubject, pair_subject, subjects_to_pair
+from pscgan.evaluation.reference import (
+    ReferenceProtocol,
+    reference_protocol,
+    registration_rows,
+    registration_summary,
+)
 from pscgan.evaluation.summary import Summary
 from pscgan.evaluation.tables import NOT_DEFINED_NOTE, csv_table, markdown_table, table1, table2
 from pscgan.io.atomic import prepare_output_dir, write_json_atomic, write_text_atomic
@@ -33,23 +42,33 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
-def load_pairs(pred_dir: Path, ref_dir: Path) -> list[PairedSubject]:
+def load_pairs(pred_dir: Path, ref_dir: Path, protocol: ReferenceProtocol | None = None) -> list[PairedSubject]:
+    """Every subject of ``pred_dir`` paired with its reference, prepared with ``protocol`` (default:
+    :func:`~pscgan.evaluation.reference.reference_protocol` of the two folders)."""
     import numpy as np
 
     from pscgan.inference.outputs import NETWORK_FILE
 
     ids = subjects_to_pair(pred_dir, ref_dir)
+    protocol = protocol or reference_protocol(pred_dir, ref_dir)
     with np.load(pred_dir / ids[0] / NETWORK_FILE, allow_pickle=False) as z:
         _, frames, crop, _ = z["cine"].shape
-    return [pair_subject(pred_dir, ref_dir, sid, frames=frames, crop=crop) for sid in ids]
+    return [pair_subject(pred_dir, ref_dir, sid, frames=frames, crop=crop, protocol=protocol) for sid in ids]
 
 
 def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None = None, *,
-             overwrite: bool = False) -> dict[str, Any]:
-    """Evaluate predictions against a reference dataset and write the tables."""
+             overwrite: bool = False, register_lge: bool | None = None) -> dict[str, Any]:
+    """Evaluate predictions against a reference dataset and write the tables.
+
+    Args:
+        register_lge: register the reference LGE to the cine end-diastolic frame; None: as the
+            predictions' weights were trained (recorded in the folder), else yes (the paper's protocol).
+    """
     pred_dir, ref_dir = Path(pred_dir), Path(ref_dir)
     out = Path(out) if out is not None else pred_dir / "evaluation"
-    pairs = load_pairs(pred_dir, ref_dir)
+    protocol = reference_protocol(pred_dir, ref_dir, register_lge)
+    pairs = load_pairs(pred_dir, ref_dir, protocol)
+    registration = registration_rows(pairs)
     imaging = imaging_metrics(pairs)
     clinical = clinical_agreement(pairs)
     rows = per_subject_rows(pairs)
@@ -57,7 +76,8 @@ def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None =
     out = prepare_output_dir(out, overwrite=overwrite)
     result = {"prediction": str(pred_dir), "reference": str(ref_dir), "n_subjects": len(pairs),
               "imaging": {k: v for k, v in imaging.items() if not k.startswith("per_slice")},
-              "clinical": clinical, "per_subject": rows}
+              "clinical": clinical, "per_subject": rows,
+              "reference_registration": registration_summary(protocol, registration)}
     write_json_atomic(out / "evaluation.json", jsonable(result))
     h1, r1, hs, rs = table1(imaging)
     h2, r2, ha, ra = table2(clinical)
@@ -74,6 +94,11 @@ def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None =
     keys = sorted({k for r in rows for k in r}, key=lambda k: (k != "subject", k))
     write_text_atomic(out / "per_subject.csv", csv_table(keys, [[("" if r.get(k) is None else r.get(k))
                                                                  for k in keys] for r in rows]))
+    if registration:
+        keys = list(registration[0])
+        write_text_atomic(out / "reference_registration.csv", csv_table(
+            keys, [["" if r[k] is None else r[k] for k in keys] for r in registration]))
+    result["protocol"] = protocol
     result["tables"] = {"table1": (h1, r1, hs, rs), "table2": (h2, r2, ha, ra)}
     result["out"] = str(out)
     result["pairs"] = pairs

@@ -3,6 +3,9 @@
 The paper's imaging metrics are computed on the 64x64 crops around the LV. The reference subject is
 prepared with the same preprocessing as at prediction time (crop located from the cine), and the crop
 boxes recorded by the prediction are checked to be the very same, so both sides cover the same pixels.
+Its LGE (and labels drawn on the LGE) are registered to the cine end-diastolic frame as the model's
+training targets were (:mod:`pscgan.evaluation.reference`); the clinical reference is quantified on the
+label volume as stored (a rigid motion changes no area, ratio or transmurality).
 
 A prediction that declares only some parts (:mod:`pscgan.evaluation.parts`, e.g. a baseline without a
 synthetic LGE or without a segmentation) pairs too: what it does not define is ``None`` here.
@@ -19,6 +22,8 @@ import numpy as np
 
 from pscgan.errors import InputError
 from pscgan.evaluation.parts import DefinedParts, partial_prediction_done, read_parts
+from pscgan.evaluation.reference import ReferenceProtocol, reference_protocol
+from pscgan.preprocessing.record import RegistrationRecord
 
 
 @dataclass
@@ -35,6 +40,7 @@ class PairedSubject:
     clinical_ref: dict[str, Any] | None
     cine: np.ndarray                 # (S, T, H, W) network input, for reports
     parts: DefinedParts = field(default_factory=DefinedParts)
+    registration: list[RegistrationRecord | None] = field(default_factory=list)  # per slice of the reference
 
 
 def _prediction_files(pred_dir: Path, sid: str
@@ -56,15 +62,21 @@ def _prediction_files(pred_dir: Path, sid: str
     return arrays, json.loads((folder / RECORDS_FILE).read_text()), clinical, parts
 
 
-def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: int) -> PairedSubject:
-    """Load one subject's prediction and prepare its reference the same way."""
+def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: int,
+                 protocol: ReferenceProtocol | None = None) -> PairedSubject:
+    """Load one subject's prediction and prepare its reference the same way.
+
+    Args:
+        protocol: how the reference is prepared (default: :func:`reference_protocol` of the folders).
+    """
     from pscgan.clinical.quantify import quantify_labels
     from pscgan.data.layout import load_subject
-    from pscgan.preprocessing.pipeline import PreprocessOptions, prepare_subject
+    from pscgan.preprocessing.pipeline import prepare_subject
 
+    protocol = protocol or reference_protocol(pred_dir, ref_dir)
     arrays, records, clinical_pred, parts = _prediction_files(pred_dir, sid)
     subject = load_subject(ref_dir / sid)
-    prepared = prepare_subject(subject, PreprocessOptions(n_phases=frames, crop_size=crop, localisation="cine"))
+    prepared = prepare_subject(subject, protocol.options(frames=frames, crop=crop))
     if len(prepared) != len(records):
         raise InputError(ref_dir / sid, f"has {len(prepared)} slices, the prediction {len(records)}")
     for p, r in zip(prepared, records):
@@ -92,7 +104,7 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
         clinical_ref = q.as_dict()
     return PairedSubject(sid, labels_pred, labels_ref, lge_pred, lge_ref,
                          [tuple(s) for s in arrays["spacing_mm"]], clinical_pred, clinical_ref,
-                         arrays["cine"].astype(np.float32), parts)
+                         arrays["cine"].astype(np.float32), parts, [p.record.registration for p in prepared])
 
 
 def subjects_to_pair(pred_dir: Path, ref_dir: Path) -> list[str]:

@@ -3,7 +3,8 @@
 ::
 
     OUT/
-      batch.json              the weights (file name, SHA-256, preset), written before any subject
+      batch.json              the weights (file name, SHA-256, preset, LGE registration protocol), written
+                              before any subject
       summary.json            inputs, failures, weights, configuration, versions
       slices.csv              per slice: scar area, myocardium area, scar ratio, scarred segments
       subjects.csv            per subject: scar volume, myocardial volume, scar ratio, scarred segments
@@ -190,21 +191,27 @@ BATCH_FILE = "batch.json"
 
 
 def weights_record(weights: Path) -> dict[str, Any]:
-    """What identifies the weights of a batch: file name, SHA-256 and preset.
+    """What identifies the weights of a batch: file name, SHA-256, preset, and ``register_lge``: whether
+    they were trained on LGE registered to the cine (``pscgan evaluate`` prepares its reference the same
+    way; None when the stored configuration cannot be read).
 
     The SHA-256 is the checksum the file carries over its tensors, or the file's own digest for files
     written before pscgan stored one.
     """
     import hashlib
 
+    from pscgan.config.schema import config_from_dict
+    from pscgan.errors import ConfigError
     from pscgan.inference.weights import read_weights_metadata
 
     meta = read_weights_metadata(weights)
     sha = meta.get("sha256") or hashlib.sha256(weights.read_bytes()).hexdigest()
-    preset = None
+    preset = register = None
     with suppress(ValueError, KeyError, TypeError):
         preset = json.loads(meta["config"]).get("preset")
-    return {"file": weights.name, "sha256": sha, "preset": preset}
+    with suppress(ValueError, KeyError, TypeError, ConfigError):
+        register = config_from_dict(json.loads(meta["config"])).train.register_lge
+    return {"file": weights.name, "sha256": sha, "preset": preset, "register_lge": register}
 
 
 def write_batch_record(out: Path, record: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ from pscgan import __version__
 from pscgan.data.layout import (
     CINE_LABELS_FILE,
     DatasetManifest,
+    LabelGeometry,
     make_split,
     read_subject_info,
     write_manifest,
@@ -146,7 +147,8 @@ def generate_cohort(out: str | Path, options: CohortOptions, *, workers: int = 0
                "subject": "subject.json", "cine_labels": CINE_LABELS_FILE},
         subjects=ids, split=make_split(ids, test_fraction=options.test_fraction, seed=options.seed),
         provenance={"source": "phantom", "created_by": f"pscgan {__version__}", "options": opts,
-                    "normal_subjects": [s for s, f in zip(ids, flags) if f]})
+                    "normal_subjects": [s for s, f in zip(ids, flags) if f]},
+        labels_geometry=LabelGeometry.CINE)  # labels drawn at ED without the cine-to-LGE misregistration
     write_manifest(out, manifest)
     return manifest
 

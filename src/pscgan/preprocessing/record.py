@@ -81,6 +81,15 @@ class LocalisationRecord(_Model):
     score: float | None = None
 
 
+class RegistrationOutcome(str, Enum):
+    """What became of a registration: applied, or why the images were kept as they were."""
+
+    APPLIED = "applied"
+    NO_IMPROVEMENT = "no_improvement"            # no pose beat the identity's similarity
+    UNDEFINED_SIMILARITY = "undefined_similarity"  # the window holds no structure (NMI not defined)
+    AT_BOUND = "at_bound"                        # the best pose sat on the shift or rotation bound
+
+
 class RegistrationRecord(_Model):
     """Rigid transform that moved the LGE (and labels) onto the cine end-diastolic frame.
 
@@ -95,7 +104,10 @@ class RegistrationRecord(_Model):
     metric: str = "normalised mutual information"
     metric_before: float | None = Field(default=None, description="similarity of the unmoved images")
     metric_after: float | None = Field(default=None, description="similarity after the transform")
-    applied: bool = Field(description="False when no transform improved on the identity")
+    applied: bool = Field(description="False when the images were kept as they were (see outcome)")
+    outcome: RegistrationOutcome | None = Field(
+        default=None, description="why the transform was or was not applied (None: recorded before pscgan "
+                                  "stored it)")
 
 
 class CropRecord(_Model):

@@ -11,7 +11,10 @@ specification) and runs on a window around the LV:
    at the same places in both contrasts), clipped to the bound, and the pose is scored by NMI;
 2. the two best poses are refined by a compass search on NMI (steps of rotation and translation halved from
    1 degree / 1 pixel down to 1/8);
-3. the result is kept only when it beats the identity's NMI.
+3. the result is kept only when it beats the identity's NMI and lies inside the bounds: a best pose on
+   the shift or rotation bound means the search ran into its limit (a larger real motion, or a spurious
+   optimum), so the images are kept as they were. Either way the record says why
+   (:class:`~pscgan.preprocessing.record.RegistrationOutcome`).
 
 Rotation is about the LV centre, counter-clockwise in the display (up = decreasing row).
 
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pscgan.preprocessing.record import RegistrationRecord
+from pscgan.preprocessing.record import RegistrationOutcome, RegistrationRecord
 
 
 def rotation_matrix(angle_deg: float) -> np.ndarray:
@@ -130,12 +133,30 @@ def register_rigid(moving: np.ndarray, fixed: np.ndarray, centre_rc: tuple[float
     value, shift, angle = best
     # NMI is undefined (NaN) when the window holds no structure (e.g. absurd voxel sizes): keep the
     # images as they are and record the similarity as not defined, never as NaN.
-    applied = bool(np.isfinite(value) and np.isfinite(identity) and value > identity + 1e-6)
+    if not (np.isfinite(value) and np.isfinite(identity)):
+        outcome = RegistrationOutcome.UNDEFINED_SIMILARITY
+    elif value <= identity + 1e-6:
+        outcome = RegistrationOutcome.NO_IMPROVEMENT
+    elif _at_bound(angle, shift, max_angle_deg, max_shift_px):
+        outcome = RegistrationOutcome.AT_BOUND
+    else:
+        outcome = RegistrationOutcome.APPLIED
+    applied = outcome is RegistrationOutcome.APPLIED
     if not applied:
         value, shift, angle = identity, np.zeros(2), 0.0
     finite = lambda v: float(v) if np.isfinite(v) else None  # noqa: E731
-    return rigid_record(centre_rc, angle, tuple(shift), spacing_rc, metric_before=finite(identity),
-                        metric_after=finite(value), applied=applied)
+    rec = rigid_record(centre_rc, angle, tuple(shift), spacing_rc, metric_before=finite(identity),
+                       metric_after=finite(value), applied=applied)
+    return rec.model_copy(update={"outcome": outcome})
+
+
+def _at_bound(angle: float, shift: np.ndarray, max_angle_deg: float, max_shift_px: np.ndarray) -> bool:
+    """Whether a pose lies on the rotation bound or on the ellipse of allowed shifts (within rounding)."""
+    on_angle = max_angle_deg > 0 and abs(angle) >= max_angle_deg - 1e-6
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norm = np.hypot(*(np.asarray(shift) / max_shift_px))
+    on_shift = bool(np.all(max_shift_px > 0)) and np.isfinite(norm) and norm >= 1.0 - 1e-6
+    return bool(on_angle or on_shift)
 
 
 def _pattern_search(score, start: tuple[float, np.ndarray, float], max_angle_deg: float,  # noqa: ANN001

@@ -92,10 +92,10 @@ def run_training(opts: TrainOptions) -> Path:
 
     from pscgan.cli._common import progress_enabled
     from pscgan.data.cache import TrainingCache, ensure_cache
+    from pscgan.data.protocol import preprocess_options
     from pscgan.inference.weights import save_weights
     from pscgan.io.atomic import prepare_output_dir
     from pscgan.models.cascade import Cascade
-    from pscgan.preprocessing.pipeline import PreprocessOptions
     from pscgan.training.distributed import barrier, init_distributed, shutdown
     from pscgan.training.run_folder import (
         CONFIG_FILE,
@@ -118,7 +118,10 @@ def run_training(opts: TrainOptions) -> Path:
             torch.set_num_threads(t.num_threads)
         if opts.deterministic:
             torch.use_deterministic_algorithms(True)
-        pre = PreprocessOptions(n_phases=config.model.frames, crop_size=config.model.image_size)
+        # the paper's protocol when train.register_lge: targets registered to the cine ED frame, labels
+        # moving with them only when the dataset's labels were drawn on the LGE
+        pre = preprocess_options(data, register_lge=config.train.register_lge, n_phases=config.model.frames,
+                                 crop_size=config.model.image_size)
         if ctx.is_main:
             ensure_cache(data, pre, fallback_dir=opts.run / CACHE_SUBDIR)
         barrier(ctx)

@@ -1,0 +1,48 @@
+"""The LGE registration protocol: the preprocessing options a dataset is trained and scored with.
+
+The paper registers the LGE to the cine end-diastolic frame before training and scoring (section 6.1).
+Training (the PSCGAN trainer and the baselines), the training cache, ``pscgan data cache`` and the
+reference of ``pscgan evaluate`` all build their :class:`~pscgan.preprocessing.pipeline.PreprocessOptions`
+here, so that one switch (``train.register_lge`` of the configuration) decides for all of them and the
+labels move with the LGE exactly when the dataset says they were drawn on it
+(:func:`pscgan.data.layout.labels_geometry_of`).
+
+Example:
+    >>> import tempfile
+    >>> from pscgan.data.layout import DatasetManifest, LabelGeometry, write_manifest
+    >>> root = tempfile.mkdtemp()
+    >>> write_manifest(root, DatasetManifest(name="d", subjects=[], labels_geometry=LabelGeometry.CINE))
+    >>> o = preprocess_options(root, register_lge=True, n_phases=25, crop_size=64)
+    >>> o.register_lge, o.labels_follow_lge
+    (True, False)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pscgan.data.layout import LabelGeometry, dataset_labels_geometry
+from pscgan.preprocessing.pipeline import PreprocessOptions
+
+
+def registration_options(labels_geometry: LabelGeometry, register_lge: bool) -> dict[str, bool]:
+    """The registration fields of :class:`PreprocessOptions` for a dataset's label geometry.
+
+    Without registration ``labels_follow_lge`` has no effect and keeps its default, so that the options
+    (and the training-cache key made from them) of unregistered preparation do not depend on the dataset.
+    """
+    if not register_lge:
+        return {"register_lge": False, "labels_follow_lge": PreprocessOptions.labels_follow_lge}
+    return {"register_lge": True, "labels_follow_lge": LabelGeometry(labels_geometry) is LabelGeometry.LGE}
+
+
+def preprocess_options(dataset: str | Path, *, register_lge: bool, **options: Any) -> PreprocessOptions:
+    """:class:`PreprocessOptions` for ``dataset`` (canonical layout): ``options`` plus the registration
+    protocol (``register_lge``, and ``labels_follow_lge`` from the dataset's label geometry).
+
+    Raises:
+        InputError: the dataset's ``dataset.json`` or ``subject.json`` files cannot be read.
+    """
+    geometry = dataset_labels_geometry(dataset) if register_lge else LabelGeometry.LGE
+    return PreprocessOptions(**options, **registration_options(geometry, register_lge))
