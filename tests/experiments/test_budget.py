@@ -7,7 +7,14 @@ import pytest
 from pscgan.config.presets import get_preset
 from pscgan.config.schema import apply_overrides
 from pscgan.errors import ConfigError
-from pscgan.experiments.budget import Budget, BudgetKind, budget_from_options, calibrate, steps_for_budget
+from pscgan.experiments.budget import (
+    Budget,
+    BudgetKind,
+    budget_from_options,
+    busy_calibration,
+    calibrate,
+    steps_for_budget,
+)
 
 
 def test_minutes_become_steps_per_phase():
@@ -36,3 +43,12 @@ def test_calibration_times_every_phase(progressive):
     assert len(phases) == (3 if progressive else 1)
     assert all(s > 0 for s in phases.values())
     assert cal["seconds_per_step_all_phases"] == pytest.approx(sum(phases.values()))
+    assert cal["cpu_count"] >= 1 and (cal["load_average_1min"] is None or cal["load_average_1min"] >= 0)
+
+
+def test_busy_calibration_is_named_only_above_the_cpu_count():
+    assert busy_calibration([]) is None
+    assert busy_calibration([{"load_average_1min": None, "cpu_count": 2}]) is None
+    assert busy_calibration([{"load_average_1min": 1.9, "cpu_count": 2}]) is None
+    note = busy_calibration([{"load_average_1min": 2.5, "cpu_count": 2}, {"load_average_1min": 3.25, "cpu_count": 2}])
+    assert note is not None and "up to 3.25 on 2 CPUs" in note

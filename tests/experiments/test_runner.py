@@ -106,6 +106,8 @@ def test_interrupted_run_resumes_with_the_calibrated_steps(tiny_ring_dataset, tm
             "seconds_per_iteration": {"coarse": 20.0, "synthesis": 20.0, "segmentation": 20.0},
             "seconds_per_step_all_phases": 60.0,
             "iterations": 1,
+            "load_average_1min": 5.0,
+            "cpu_count": 2,
         }
 
     monkeypatch.setattr(runner, "calibrate", fake_calibrate)
@@ -133,6 +135,9 @@ def test_interrupted_run_resumes_with_the_calibrated_steps(tiny_ring_dataset, tm
     steps = [json.loads(x)["step"] for x in (run / "train" / "metrics.jsonl").read_text().splitlines()]
     assert max(steps) == 6 and second["rows"][0]["seeds"] == [0]
     assert json.loads((run / "timing.json").read_text())["sessions"] == 2
+    # the calibration ran on a busy machine (load 5 on 2 CPUs): the table says so
+    assert "calibrated while the machine was busy (1-minute load average up to 5 on 2 CPUs)" in (
+        tmp_path / "exp" / "table5.md").read_text()
 
 
 def test_table6_trains_real_baselines_with_the_same_split_and_step_budget(tiny_ring_dataset, tmp_path):

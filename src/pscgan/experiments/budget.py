@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -103,7 +104,41 @@ def calibrate(config: PscganConfig, *, iterations: int = 3, device: str | None =
     finally:
         torch.set_default_device(previous)
     return {"seconds_per_iteration": per_phase, "seconds_per_step_all_phases": sum(per_phase.values()),
-            "iterations": iterations, "device": str(dev), "threads": torch.get_num_threads()}
+            "iterations": iterations, "device": str(dev), "threads": torch.get_num_threads(),
+            **machine_load()}
+
+
+def machine_load() -> dict[str, Any]:
+    """The 1-minute load average and CPU count at calibration (load ``None`` where the OS has none).
+
+    A calibration on a busy machine times slower steps and so grants fewer steps for the same minutes;
+    the tables say so (:func:`busy_calibration`).
+    """
+    try:
+        load = round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        load = None
+    return {"load_average_1min": load, "cpu_count": os.cpu_count()}
+
+
+def busy_calibration(calibrations: list[dict[str, Any]]) -> str | None:
+    """A sentence for the table when any calibration ran with a load above the machine's CPU count.
+
+    Example:
+        >>> busy_calibration([{"load_average_1min": 3.1, "cpu_count": 2}]) is not None
+        True
+        >>> busy_calibration([{"load_average_1min": 0.4, "cpu_count": 2}]) is None
+        True
+    """
+    loads = [(c.get("load_average_1min"), c.get("cpu_count")) for c in calibrations]
+    busy = [(lo, n) for lo, n in loads if lo is not None and n and lo > n]
+    if not busy:
+        return None
+    worst = max(busy)
+    return (f"The step counts were calibrated while the machine was busy (1-minute load average up to "
+            f"{worst[0]:g} on {worst[1]} CPUs): they are fewer than an idle machine fits in the same "
+            f"minutes, and calibrations made under different loads are not comparable across experiments; "
+            f"use --budget-steps on a shared machine.")
 
 
 def steps_for_budget(budget: Budget, calibration: dict[str, Any] | None, n_phases: int) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pscgan.config.schema import PscganConfig
-from pscgan.experiments.budget import Budget, BudgetKind, calibrate, steps_for_budget
+from pscgan.experiments.budget import Budget, BudgetKind, busy_calibration, calibrate, steps_for_budget
 from pscgan.experiments.metrics import RUN_METRICS, SUBJECT_METRICS
 from pscgan.experiments.plan import open_plan, save_plan
 from pscgan.experiments.run import RunSpec, execute_run, read_done
@@ -270,6 +270,9 @@ def collect_results(out: Path, plan: dict[str, Any], table: ExperimentTable, pre
         "reference": reference,
         "seeds": req["seeds"],
         "budget": req["budget"],
+        "calibration_note": busy_calibration(
+            [plan["calibration"][v.name] for v in variants if v.name in runs and v.name in plan["calibration"]]
+        ),
         "data": req["data"],
         "test": TEST_NAME,
         "paired_metrics": list(SUBJECT_METRICS),

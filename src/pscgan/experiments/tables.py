@@ -107,7 +107,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         "",
         f"Preset `{result['preset']}`, budget {budget_text}, {result['seeds']} seed(s); values are "
         f"mean (sd) over seeds of each run's test-set result. s/step (training) is the measured "
-        f"training wall-clock time over all generator steps of all phases.",
+        f"training wall-clock time over all generator steps of all phases."
+        + (f" {result['calibration_note']}" if result.get("calibration_note") else ""),
         "",
         markdown_table(header, body),
         "",
