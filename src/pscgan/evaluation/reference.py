@@ -41,9 +41,6 @@ if TYPE_CHECKING:
     from pscgan.evaluation.pairing import PairedSubject
     from pscgan.preprocessing.pipeline import PreprocessOptions
 
-#: Files of a prediction folder that record its weights, most specific first.
-WEIGHTS_RECORDS = ("batch.json", "summary.json")
-
 
 class RegistrationSource(str, Enum):
     """Where the decision to register the reference came from."""
@@ -87,7 +84,9 @@ class ReferenceProtocol:
 def recorded_register_lge(pred_dir: str | Path) -> bool | None:
     """The ``register_lge`` a prediction folder records for its weights, or None when it records none
     (folders written before pscgan recorded it)."""
-    for name in WEIGHTS_RECORDS:
+    from pscgan.inference.outputs import WEIGHTS_RECORD_FILES
+
+    for name in WEIGHTS_RECORD_FILES:
         path = Path(pred_dir) / name
         if not path.is_file():
             continue

@@ -51,6 +51,11 @@ SEG_FILE = "segmentation.nii.gz"
 CLINICAL_FILE = "clinical.json"
 NETWORK_FILE = "network.npz"
 RECORDS_FILE = "records.json"
+BATCH_FILE = "batch.json"
+SUMMARY_FILE = "summary.json"
+#: Files of a prediction folder that record its weights (``{"weights": weights_record(...)}``), most
+#: specific first: ``summary.json`` is all a batch that finished before ``batch.json`` existed has.
+WEIGHTS_RECORD_FILES = (BATCH_FILE, SUMMARY_FILE)
 IDENTIFIERS_FILE = "identifiers.json"
 
 
@@ -184,10 +189,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def write_summary(out: Path, summary: dict[str, Any]) -> None:
-    write_json_atomic(out / "summary.json", summary)
-
-
-BATCH_FILE = "batch.json"
+    write_json_atomic(out / SUMMARY_FILE, summary)
 
 
 def weights_record(weights: Path) -> dict[str, Any]:
@@ -201,16 +203,16 @@ def weights_record(weights: Path) -> dict[str, Any]:
     import hashlib
 
     from pscgan.config.schema import config_from_dict
-    from pscgan.errors import ConfigError
     from pscgan.inference.weights import read_weights_metadata
 
     meta = read_weights_metadata(weights)
     sha = meta.get("sha256") or hashlib.sha256(weights.read_bytes()).hexdigest()
     preset = register = None
     with suppress(ValueError, KeyError, TypeError):
-        preset = json.loads(meta["config"]).get("preset")
-    with suppress(ValueError, KeyError, TypeError, ConfigError):
-        register = config_from_dict(json.loads(meta["config"])).train.register_lge
+        stored = json.loads(meta["config"])
+        preset = stored.get("preset")
+        with suppress(ValueError, KeyError, TypeError, ConfigError):
+            register = config_from_dict(stored).train.register_lge
     return {"file": weights.name, "sha256": sha, "preset": preset, "register_lge": register}
 
 
@@ -228,7 +230,7 @@ def check_resume_weights(out: Path, record: dict[str, Any]) -> None:
         InputError: the record is unreadable.
         ConfigError: the folder was predicted with other weights.
     """
-    for name in (BATCH_FILE, "summary.json"):
+    for name in WEIGHTS_RECORD_FILES:
         path = out / name
         if not path.is_file():
             continue
