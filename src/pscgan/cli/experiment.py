@@ -52,7 +52,7 @@ class _RunProgress:
             return
         if status == "start":
             self.progress.update(self.task, description=f"training {name}")
-        elif status in ("done", "skipped"):
+        elif status in ("done", "skipped", "reused"):
             self.progress.advance(self.task)
 
 
@@ -90,6 +90,12 @@ def experiment(
     ),
     stop_after: int | None = _STOP_AFTER,
     overwrite: bool = _OVERWRITE,
+    reuse_from: list[Path] = typer.Option(
+        [],
+        "--reuse-from",
+        help="Earlier experiment folder whose finished PSCGAN runs with the same configuration, seed, "
+        "data and split are copied instead of trained again (repeatable).",
+    ),
 ) -> None:
     """Train every variant of a table with the same data, budget and seeds, test each against the full
     model, and write the table as Markdown, CSV and JSON into the experiment folder. Repeating the
@@ -113,6 +119,7 @@ def experiment(
         validation_fraction=validation_fraction,
         overwrite=overwrite,
         stop_after=stop_after,
+        reuse_from=list(reuse_from),
     )
     with _RunProgress(n_runs, f"{table}: {n_runs} runs") as progress:
         result = run_experiment(

@@ -103,19 +103,26 @@ def execute_run(
     return _evaluate(spec, pred)
 
 
-def _train_pscgan(spec: RunSpec, device: str | None, stop_after: int | None) -> Path | None:
+def run_config(spec: RunSpec) -> PscganConfig:
+    """The configuration a PSCGAN run trains: the variant's, with the run's seed and steps per phase."""
     from pscgan.config.schema import apply_overrides
+
+    if spec.config is None:
+        raise ValueError("a baseline run has no PSCGAN configuration")
+    return apply_overrides(
+        spec.config, [f"train.seed={spec.seed}", f"train.steps_per_phase={spec.steps_per_phase}"]
+    )
+
+
+def _train_pscgan(spec: RunSpec, device: str | None, stop_after: int | None) -> Path | None:
     from pscgan.training.launch import TrainOptions, run_training
     from pscgan.training.run_folder import CONFIG_FILE
     from pscgan.training.trainer import WEIGHTS_FILE
 
-    assert spec.config is not None
     run = spec.folder / "train"
     if (run / WEIGHTS_FILE).is_file():
         return run / WEIGHTS_FILE
-    config = apply_overrides(
-        spec.config, [f"train.seed={spec.seed}", f"train.steps_per_phase={spec.steps_per_phase}"]
-    )
+    config = run_config(spec)
     resume = (run / CONFIG_FILE).is_file()
     weights = run_training(
         TrainOptions(

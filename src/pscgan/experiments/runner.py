@@ -10,7 +10,8 @@ The experiment folder::
 
 Every variant trains on the same subject split (fixed in ``plan.json``), for the same budget, with
 seeds ``preset seed + 0 .. K-1``; seed k of every variant starts from the same seed. Repeating the
-command continues where it stopped and never retrains a finished run.
+command continues where it stopped and never retrains a finished run; ``reuse_from`` adopts
+identical finished runs of earlier experiments (:mod:`pscgan.experiments.reuse`).
 
 Example:
     >>> # result = run_experiment(ExperimentOptions(ExperimentTable.TABLE3, Path("phantom"), Path("exp"),
@@ -38,7 +39,8 @@ TITLES = {ExperimentTable.TABLE3: "Table 3: contribution of each component of PS
           ExperimentTable.TABLE6: "Table 6: PSCGAN and baseline networks on the same data",
           ExperimentTable.EFFICIENCY: "Efficient SCLN attention against full attention at equal budget"}
 
-#: ``on_run(variant, seed, status)`` with status ``start``, ``done``, ``skipped`` or ``stopped``.
+#: ``on_run(variant, seed, status)`` with status ``start``, ``done``, ``skipped``, ``reused`` or
+#: ``stopped``.
 RunCallback = Callable[[str, int, str], None]
 
 
@@ -60,6 +62,9 @@ class ExperimentOptions:
         overwrite: start over in a folder holding another experiment.
         stop_after: generator steps to train in this invocation before stopping (resumable).
         calibration_iterations: timed iterations per phase for a minute budget.
+        reuse_from: earlier experiment folders whose finished PSCGAN runs are adopted instead of
+            trained again when they trained the same configuration on the same data and split
+            (see :mod:`pscgan.experiments.reuse`).
     """
 
     table: ExperimentTable
@@ -75,6 +80,7 @@ class ExperimentOptions:
     overwrite: bool = False
     stop_after: int | None = None
     calibration_iterations: int = 3
+    reuse_from: list[Path] = field(default_factory=list)
 
 
 def variant_config(base: PscganConfig, variant: Variant) -> PscganConfig:
@@ -142,7 +148,6 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
             if read_done(folder) is not None:
                 _notify(on_run, variant.name, seed, "skipped")
                 continue
-            _notify(on_run, variant.name, seed, "start")
             spec = RunSpec(
                 folder,
                 Path(opts.data),
@@ -154,6 +159,11 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
                 seed=seed,
                 preset=plan["request"]["preset"],
             )
+            if _reuse(opts, plan, spec):
+                _notify(on_run, variant.name, seed, "reused")
+                write_tables(opts.out, collect_results(opts.out, plan, table, opts.preset))
+                continue
+            _notify(on_run, variant.name, seed, "start")
             if execute_run(spec, device=opts.device, stop_after=opts.stop_after) is None:
                 _notify(on_run, variant.name, seed, "stopped")
                 complete = False
@@ -170,6 +180,21 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
     )
     write_tables(opts.out, result)
     return result
+
+
+def _reuse(opts: ExperimentOptions, plan: dict[str, Any], spec: RunSpec) -> bool:
+    """Adopt a matching finished run from ``opts.reuse_from``; a run already started here is continued
+    instead (its partial training is never thrown away)."""
+    from pscgan.experiments.reuse import adopt_run, find_reusable_run
+    from pscgan.experiments.run import run_config
+
+    if not opts.reuse_from or spec.config is None or spec.folder.exists():
+        return False
+    source = find_reusable_run(opts.reuse_from, Path(opts.data), plan["split"], run_config(spec))
+    if source is None:
+        return False
+    adopt_run(source, spec.folder)
+    return True
 
 
 def _notify(on_run: RunCallback | None, name: str, seed: int, status: str) -> None:
@@ -259,6 +284,7 @@ def collect_results(out: Path, plan: dict[str, Any], table: ExperimentTable, pre
                 "steps_per_phase": plan["steps_per_phase"].get(v.name),
                 "seconds_per_step": sum(per_step) / len(per_step) if per_step else None,
                 "calibrated_seconds_per_step": cal["seconds_per_step_all_phases"] if cal else None,
+                "reused_from": sorted({r["reused_from"] for r in finished if r.get("reused_from")}),
                 **compared[v.name],
             }
         )

@@ -68,6 +68,15 @@ def _timing(row: dict[str, Any]) -> tuple[str, str]:
     return (str(steps) if steps is not None else "n/a", f"{sps:.3f}" if sps is not None else "n/a")
 
 
+def _reuse_note(rows: list[dict[str, Any]]) -> str:
+    reused = [(r["label"], src) for r in rows for src in r.get("reused_from") or ()]
+    if not reused:
+        return ""
+    listed = "; ".join(f"{label}: `{src}`" for label, src in reused)
+    return (f" Runs adopted from an earlier experiment (same configuration, seed, data and split; "
+            f"not retrained): {listed}.")
+
+
 def render_markdown(result: dict[str, Any]) -> str:
     """The experiment's Markdown report: the table, then the paired tests."""
     rows = result["rows"]
@@ -108,7 +117,8 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"Preset `{result['preset']}`, budget {budget_text}, {result['seeds']} seed(s); values are "
         f"mean (sd) over seeds of each run's test-set result. s/step (training) is the measured "
         f"training wall-clock time over all generator steps of all phases."
-        + (f" {result['calibration_note']}" if result.get("calibration_note") else ""),
+        + (f" {result['calibration_note']}" if result.get("calibration_note") else "")
+        + _reuse_note(rows),
         "",
         markdown_table(header, body),
         "",
