@@ -205,6 +205,12 @@ class TrainConfig(_Section):
                                                   "end-diastolic frame for training and evaluation (the paper, "
                                                   "section 6.1; every preset). Absent in a stored config: False, "
                                                   "what configs written before the field were trained with.")
+    warm_start_segmentation: bool = Field(
+        False, description="Start phase III's generator from phase I's trained one instead of a random "
+                           "initialisation (not in the paper, which is silent on it): the two share the "
+                           "architecture, and the weights that read phase III's extra condition (the LGE) "
+                           "start at zero, so phase III begins with phase I's masks and learns from there "
+                           "how to use the LGE.")
 
 
 class PscganConfig(_Section):

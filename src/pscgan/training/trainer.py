@@ -3,10 +3,11 @@ losses, D:G ratio and length (StyleGAN2-ADA's "phases", without its pickles).
 
 Phase I trains the coarse-mask GAN; it is then frozen with its best validation weights and its masks
 condition phase II; phase III is conditioned on phase II's LGE in the same way (section 3 of the
-paper). Every ``checkpoint_interval`` generator steps the whole training state is checkpointed, so a
-run resumes exactly where it stopped, also in the middle of a phase. A step that produces a NaN/inf
-loss or gradient is not applied: the phase goes back to its last checkpoint with a lower learning rate
-(:mod:`pscgan.training.divergence`).
+paper); with ``train.warm_start_segmentation`` phase III starts from phase I's generator
+(:mod:`pscgan.training.warm_start`). Every ``checkpoint_interval`` generator steps the whole training
+state is checkpointed, so a run resumes exactly where it stopped, also in the middle of a phase. A
+step that produces a NaN/inf loss or gradient is not applied: the phase goes back to its last
+checkpoint with a lower learning rate (:mod:`pscgan.training.divergence`).
 
 Example:
     >>> # from pscgan.config.presets import get_preset
@@ -227,6 +228,8 @@ class ProgressiveTrainer:
         # Same initial weights on every rank: seed by the run seed and phase, then broadcast.
         seed_everything(t.seed + state.phase_index)
         nets = build_phase(cfg, phase, ctx.device)
+        if resume is None and phase is Phase.SEGMENTATION and t.warm_start_segmentation:
+            self._warm_start(nets.generator)
         broadcast_module(nets.generator, ctx)
         if nets.discriminator is not None:
             broadcast_module(nets.discriminator, ctx)
@@ -247,6 +250,16 @@ class ProgressiveTrainer:
         set_learning_rate((nets.opt_g, nets.opt_d), t.lr * state.divergence.lr_scale)
         nets.generator.train()
         return nets, stream
+
+    def _warm_start(self, generator: torch.nn.Module) -> None:
+        """Phase III starts from phase I's frozen (best) generator (``train.warm_start_segmentation``)."""
+        from pscgan.training.warm_start import warm_start
+
+        if Phase.COARSE not in self.frozen:
+            raise ConfigError(None, "train.warm_start_segmentation needs phase I trained before phase III")
+        record = warm_start(generator, self.frozen[Phase.COARSE])
+        if self.logger is not None:
+            self.logger.info("phase segmentation starts from phase coarse's generator: %s", record.summary())
 
     def _recover(self, phase: Phase, state: TrainState, exc: NonFiniteStep
                  ) -> tuple[TrainState, dict[str, Any] | None]:
