@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from pscgan.config.schema import apply_overrides
 from pscgan.data.layout import read_manifest
 from pscgan.errors import ConfigError
 from pscgan.experiments.budget import Budget, BudgetKind
@@ -162,3 +163,28 @@ def test_table6_trains_real_baselines_with_the_same_split_and_step_budget(tiny_r
     rows = {r["name"]: r for r in result["rows"]}
     # pix2pix synthesises only: its segmentation metrics are not defined, never 0 or NaN
     assert rows["pix2pix"]["tests"]["dice_overall"]["n"] == 0
+
+
+def test_a_continued_experiment_keeps_the_configuration_it_started_with(tiny_ring_dataset, tmp_path, monkeypatch):
+    from pscgan.config import presets
+
+    out = tmp_path / "exp"
+    opts = _opts(tiny_ring_dataset, out, table=ExperimentTable.TABLE5, seeds=1, variants=["full"])
+    run_experiment(opts)
+    started_lr = json.loads((out / "full" / "seed0" / "train" / "config.json").read_text())["train"]["lr"]
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["base_config"]["train"]["lr"] == started_lr
+    # a later pscgan version changes the preset: the experiment still trains what it started with
+    original = presets.get_preset
+    monkeypatch.setattr(presets, "get_preset", lambda name: apply_overrides(original(name), ["train.lr=0.5"]))
+    run_experiment(_opts(tiny_ring_dataset, out, table=ExperimentTable.TABLE5, seeds=1, variants=["auxiliary_off"]))
+    trained = json.loads((out / "auxiliary_off" / "seed0" / "train" / "config.json").read_text())
+    assert trained["train"]["lr"] == started_lr and trained["loss"]["auxiliary"] is False
+    # a plan written before the configuration was recorded is checked against its reference run
+    del plan["base_config"]
+    (out / "plan.json").write_text(json.dumps(plan))
+    with pytest.raises(ConfigError, match="presets changed since the experiment started"):
+        run_experiment(opts)
+    monkeypatch.setattr(presets, "get_preset", original)
+    run_experiment(opts)
+    assert json.loads((out / "plan.json").read_text())["base_config"]["train"]["lr"] == started_lr

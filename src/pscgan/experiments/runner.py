@@ -4,7 +4,8 @@ write the table.
 The experiment folder::
 
     EXP/
-      plan.json, environment.json     written first (see :mod:`pscgan.experiments.plan`)
+      plan.json, environment.json     written first (see :mod:`pscgan.experiments.plan`); the plan
+                                      keeps the resolved preset, so later runs train what earlier ones did
       <variant>/seed<k>/              one resumable run each (see :mod:`pscgan.experiments.run`)
       <table>.md / .csv / .json       the table, rewritten after every finished run
 
@@ -21,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +116,9 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
     table = ExperimentTable(opts.table)
     base = apply_overrides(get_preset(opts.preset), opts.overrides)
     selected = variants_of(table, opts.variants)
-    configs = {v.name: variant_config(base, v) for v in every if v.baseline is None}
+    for v in every:  # a bad combination of overrides fails here, before the folder is made
+        if v.baseline is None:
+            variant_config(base, v)
     request = {"kind": "experiment", "table": table.value, "data": str(Path(opts.data).resolve()),
                "preset": opts.preset, "overrides": list(opts.overrides), "seeds": opts.seeds,
                "budget": opts.budget.as_dict() if opts.budget else None,
@@ -130,6 +134,7 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
             "split": split,
             "variants": [v.as_dict() for v in every],
             "seed_values": [base.train.seed + k for k in range(opts.seeds)],
+            "base_config": json.loads(base.to_json()),
         }
 
     plan = open_plan(
@@ -140,6 +145,8 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
         environment=environment_info(seed=base.train.seed, device=opts.device),
     )
     reference = every[0]
+    base = _fixed_base(opts.out, plan, base, reference.name, opts.preset)
+    configs = {v.name: variant_config(base, v) for v in every if v.baseline is None}
     steps = _steps_per_phase(opts, plan, [reference, *selected], configs, base)
     complete = True
     for variant in selected:
@@ -195,6 +202,42 @@ def _reuse(opts: ExperimentOptions, plan: dict[str, Any], spec: RunSpec) -> bool
         return False
     adopt_run(source, spec.folder)
     return True
+
+
+def _fixed_base(
+    out: Path, plan: dict[str, Any], current: PscganConfig, reference: str, preset: str
+) -> PscganConfig:
+    """The preset as resolved when the experiment started (``plan["base_config"]``).
+
+    A continued experiment trains its later runs with the configuration of its earlier ones, even when
+    the package's presets changed in between. A plan written before the resolved configuration was
+    recorded gets it now, after a check that its reference runs trained what the preset resolves to.
+    """
+    from pscgan.config.schema import apply_overrides, config_from_dict, load_config
+    from pscgan.errors import ConfigError
+    from pscgan.experiments.plan import PLAN_FILE
+    from pscgan.training.run_folder import CONFIG_FILE
+
+    if "base_config" in plan:
+        return config_from_dict(plan["base_config"], source=out / PLAN_FILE)
+    for seed in plan["seed_values"]:
+        trained_path = out / reference / f"seed{seed}" / "train" / CONFIG_FILE
+        if not trained_path.is_file():
+            continue
+        trained = load_config(trained_path)
+        expected = apply_overrides(
+            current, [f"train.seed={seed}", f"train.steps_per_phase={trained.train.steps_per_phase}"]
+        )
+        if trained.model_dump() != expected.model_dump():
+            raise ConfigError(
+                trained_path,
+                f"this experiment's {reference} run was trained with another configuration than preset "
+                f"'{preset}' gives now (the presets changed since the experiment started); continue it "
+                f"with the pscgan version that started it, or start a new experiment folder",
+            )
+    plan["base_config"] = json.loads(current.to_json())
+    save_plan(out, plan)
+    return current
 
 
 def _notify(on_run: RunCallback | None, name: str, seed: int, status: str) -> None:
