@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 
 from pscgan.errors import ConfigError, InputError
 from pscgan.experiments.budget import Budget, BudgetKind, calibrate, steps_for_budget
-from pscgan.experiments.plan import open_plan, save_plan
+from pscgan.experiments.plan import fixed_config, open_plan, save_plan
 from pscgan.experiments.run import RunSpec, execute_run, read_done
 
 
@@ -125,6 +126,7 @@ def run_cv(opts: CvOptions, on_fold: Callable[[int, str], None] | None = None) -
         return {
             "folds": folds,
             "splits": [fold_split(folds, i, opts.validation_fraction, opts.seed) for i in range(len(folds))],
+            "base_config": json.loads(config.to_json()),
         }
 
     plan = open_plan(
@@ -134,6 +136,8 @@ def run_cv(opts: CvOptions, on_fold: Callable[[int, str], None] | None = None) -
         overwrite=opts.overwrite,
         environment=environment_info(seed=config.train.seed, device=opts.device),
     )
+    runs = [(opts.out / f"fold{i}", config.train.seed) for i in range(len(plan["splits"]))]
+    config = fixed_config(opts.out, plan, config, runs, opts.preset)
     if "pscgan" not in plan["steps_per_phase"]:
         budget = opts.budget
         if budget is not None and budget.kind is BudgetKind.MINUTES:

@@ -2,8 +2,8 @@
 
 ``plan.json`` holds the request (``request``: table, data, preset, overrides, budget, seeds, ...)
 and what was derived from it the first time and must stay fixed for the experiment to be
-reproducible and resumable: the subject split, the calibration of each variant and the resulting
-steps per phase. A repeated command on the same folder continues the experiment when its request is
+reproducible and resumable: the subject split, the preset as resolved then (``base_config``, see
+:func:`fixed_config`), the calibration of each variant and the resulting steps per phase. A repeated command on the same folder continues the experiment when its request is
 identical and is refused otherwise (unless ``overwrite``, which starts over).
 
 Example:
@@ -17,10 +17,11 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from pscgan.config.schema import PscganConfig
 from pscgan.errors import ConfigError
 from pscgan.io.atomic import prepare_output_dir, write_json_atomic
 
@@ -104,3 +105,41 @@ def open_plan(
 def save_plan(out: Path, plan: dict[str, Any]) -> None:
     """Write ``plan.json`` atomically (after a calibration was added)."""
     write_json_atomic(Path(out) / PLAN_FILE, _normalised(plan))
+
+
+def fixed_config(
+    out: Path, plan: dict[str, Any], current: PscganConfig, runs: Iterable[tuple[Path, int]], preset: str
+) -> PscganConfig:
+    """The configuration the experiment started with (``plan["base_config"]``).
+
+    A continued experiment trains its later runs with the configuration of its earlier ones, even when
+    the package's presets changed in between. A plan written before the configuration was recorded
+    gets ``current`` now, after a check that its finished or started ``runs`` (run folder, seed;
+    trained with ``current`` plus their seed and steps) trained exactly that.
+
+    Raises:
+        ConfigError: such a run was trained with another configuration.
+    """
+    from pscgan.config.schema import apply_overrides, config_from_dict, load_config
+    from pscgan.training.run_folder import CONFIG_FILE
+
+    if "base_config" in plan:
+        return config_from_dict(plan["base_config"], source=Path(out) / PLAN_FILE)
+    for run, seed in runs:
+        trained_path = Path(run) / "train" / CONFIG_FILE
+        if not trained_path.is_file():
+            continue
+        trained = load_config(trained_path)
+        expected = apply_overrides(
+            current, [f"train.seed={seed}", f"train.steps_per_phase={trained.train.steps_per_phase}"]
+        )
+        if trained.model_dump() != expected.model_dump():
+            raise ConfigError(
+                trained_path,
+                f"this run was trained with another configuration than preset '{preset}' gives now (the "
+                f"presets changed since the experiment started); continue it with the pscgan version "
+                f"that started it, or start a new experiment folder",
+            )
+    plan["base_config"] = json.loads(current.to_json())
+    save_plan(out, plan)
+    return current

@@ -31,7 +31,7 @@ from typing import Any
 from pscgan.config.schema import PscganConfig
 from pscgan.experiments.budget import Budget, BudgetKind, busy_calibration, calibrate, steps_for_budget
 from pscgan.experiments.metrics import RUN_METRICS, SUBJECT_METRICS
-from pscgan.experiments.plan import open_plan, save_plan
+from pscgan.experiments.plan import fixed_config, open_plan, save_plan
 from pscgan.experiments.run import RunSpec, execute_run, read_done
 from pscgan.experiments.variants import ExperimentTable, Variant, variants_of
 
@@ -145,7 +145,8 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
         environment=environment_info(seed=base.train.seed, device=opts.device),
     )
     reference = every[0]
-    base = _fixed_base(opts.out, plan, base, reference.name, opts.preset)
+    runs = [(opts.out / reference.name / f"seed{seed}", seed) for seed in plan["seed_values"]]
+    base = fixed_config(opts.out, plan, base, runs, opts.preset)
     configs = {v.name: variant_config(base, v) for v in every if v.baseline is None}
     steps = _steps_per_phase(opts, plan, [reference, *selected], configs, base)
     complete = True
@@ -202,42 +203,6 @@ def _reuse(opts: ExperimentOptions, plan: dict[str, Any], spec: RunSpec) -> bool
         return False
     adopt_run(source, spec.folder)
     return True
-
-
-def _fixed_base(
-    out: Path, plan: dict[str, Any], current: PscganConfig, reference: str, preset: str
-) -> PscganConfig:
-    """The preset as resolved when the experiment started (``plan["base_config"]``).
-
-    A continued experiment trains its later runs with the configuration of its earlier ones, even when
-    the package's presets changed in between. A plan written before the resolved configuration was
-    recorded gets it now, after a check that its reference runs trained what the preset resolves to.
-    """
-    from pscgan.config.schema import apply_overrides, config_from_dict, load_config
-    from pscgan.errors import ConfigError
-    from pscgan.experiments.plan import PLAN_FILE
-    from pscgan.training.run_folder import CONFIG_FILE
-
-    if "base_config" in plan:
-        return config_from_dict(plan["base_config"], source=out / PLAN_FILE)
-    for seed in plan["seed_values"]:
-        trained_path = out / reference / f"seed{seed}" / "train" / CONFIG_FILE
-        if not trained_path.is_file():
-            continue
-        trained = load_config(trained_path)
-        expected = apply_overrides(
-            current, [f"train.seed={seed}", f"train.steps_per_phase={trained.train.steps_per_phase}"]
-        )
-        if trained.model_dump() != expected.model_dump():
-            raise ConfigError(
-                trained_path,
-                f"this experiment's {reference} run was trained with another configuration than preset "
-                f"'{preset}' gives now (the presets changed since the experiment started); continue it "
-                f"with the pscgan version that started it, or start a new experiment folder",
-            )
-    plan["base_config"] = json.loads(current.to_json())
-    save_plan(out, plan)
-    return current
 
 
 def _notify(on_run: RunCallback | None, name: str, seed: int, status: str) -> None:
