@@ -161,6 +161,8 @@ def test_table6_trains_real_baselines_with_the_same_split_and_step_budget(tiny_r
         steps = [json.loads(x).get("step") for x in (run / "metrics.jsonl").read_text().splitlines()]
         assert max(s for s in steps if s is not None) == 3  # as many steps as the 3-phase reference in total
     rows = {r["name"]: r for r in result["rows"]}
+    # the baselines' training time per step is measured like PSCGAN's
+    assert all(rows[k]["seconds_per_step"] > 0 for k in ("full", "pix2pix", "scar_unet3d"))
     # pix2pix synthesises only: its segmentation metrics are not defined, never 0 or NaN
     assert rows["pix2pix"]["tests"]["dice_overall"]["n"] == 0
 
