@@ -7,10 +7,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from pscgan.evaluation.parts import DefinedParts
 from pscgan.experiments.metrics import RUN_METRICS, flatten_evaluation, run_metrics, subject_metrics
 
 
-def _subject(sid, rng, with_lge=True, ratio=(0.2, 0.25)):
+def _subject(sid, rng, with_lge=True, ratio=(0.2, 0.25), parts=None):
     ref = rng.integers(0, 4, (3, 12, 12)).astype(np.uint8)
     pred = ref.copy()
     pred[:, :4] = rng.integers(0, 4, (3, 4, 12))
@@ -23,6 +24,7 @@ def _subject(sid, rng, with_lge=True, ratio=(0.2, 0.25)):
         lge_ref=lge_ref,
         clinical_pred={"subject": {"scar_ratio": ratio[0]}},
         clinical_ref={"subject": {"scar_ratio": ratio[1]}},
+        parts=parts or DefinedParts(),
     )
 
 
@@ -47,6 +49,16 @@ def test_missing_parts_are_undefined():
     row = subject_metrics([s])["b"]
     assert row["ssim"] is None and row["psnr_db"] is None and row["scar_ratio_abs_error"] is None
     assert row["dice_overall"] is not None
+
+
+def test_a_scar_only_segmentation_pairs_on_scar_dice_only():
+    # a scar-only segmenter writes 0 for "not scar": overall accuracy and Dice would compare it with
+    # classes it never segments, so they stay undefined, as in its evaluation
+    rng = np.random.default_rng(2)
+    scar_only = DefinedParts(producer="scar_unet3d", synthetic_lge=False, segmentation_classes=(3,))
+    row = subject_metrics([_subject("c", rng, with_lge=False, parts=scar_only)])["c"]
+    assert row["accuracy"] is None and row["dice_overall"] is None
+    assert row["dice_scar"] is not None
 
 
 def _summary(mean):

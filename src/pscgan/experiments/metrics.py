@@ -77,9 +77,13 @@ def subject_metrics(pairs: Sequence[Any]) -> dict[str, dict[str, float | None]]:
         if s.labels_ref is not None and s.labels_pred is not None:
             seg = SegmentationMetrics(hd95=False)
             seg(s.labels_pred, s.labels_ref)
-            row["accuracy"] = _mean_defined([x["overall"]["accuracy"] for x in seg.samples])
-            row["dice_overall"] = _mean_defined([x["overall"]["dice"] for x in seg.samples])
-            row["dice_scar"] = _mean_defined([x["scar"]["dice"] for x in seg.samples])
+            # what the prediction does not define (e.g. a scar-only segmenter's overall metrics) stays
+            # None, as in the run's evaluation (pscgan.evaluation.parts)
+            if s.parts.tissue_complete:
+                row["accuracy"] = _mean_defined([x["overall"]["accuracy"] for x in seg.samples])
+                row["dice_overall"] = _mean_defined([x["overall"]["dice"] for x in seg.samples])
+            if s.parts.scar:
+                row["dice_scar"] = _mean_defined([x["scar"]["dice"] for x in seg.samples])
         if s.lge_ref is not None and s.lge_pred is not None:
             syn = SynthesisMetrics()
             syn(s.lge_pred, s.lge_ref)
