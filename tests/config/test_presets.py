@@ -33,3 +33,9 @@ def test_unknown_preset():
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_registers_the_lge_as_the_paper(name):
     assert get_preset(name).train.register_lge is True
+
+
+def test_only_the_cpu_preset_warm_starts_phase_three():
+    # not in the paper (which is silent on phase III's initialisation): a named departure of `cpu`
+    assert get_preset("cpu").train.warm_start_segmentation is True
+    assert get_preset("paper").train.warm_start_segmentation is False
