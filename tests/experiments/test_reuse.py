@@ -52,6 +52,18 @@ def test_a_run_is_reused_only_when_configuration_data_and_split_all_match(tmp_pa
     assert find_reusable_run(sources, other, SPLIT, _config()) is None
 
 
+def test_baseline_runs_are_passed_over(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    _fake_experiment(tmp_path / "exp6", data)
+    baseline = tmp_path / "exp6" / "baseline_unet" / "seed0"  # sorted before "full"
+    (baseline / "train").mkdir(parents=True)
+    (baseline / "train" / "config.json").write_text(json.dumps({"kind": "monai_unet", "config": {}}))
+    (baseline / "train" / "split.json").write_text(json.dumps({"dataset": str(data), **SPLIT}))
+    (baseline / "done.json").write_text(json.dumps({"seed": 0, "baseline": "monai_unet"}))
+    assert find_reusable_run([tmp_path / "exp6"], data, SPLIT, _config()) == tmp_path / "exp6" / "full" / "seed0"
+
+
 def test_an_unfinished_run_is_never_reused(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

@@ -54,8 +54,10 @@ def find_reusable_run(
         for done_path in sorted(source.glob(f"*/seed*/{DONE_FILE}")):
             run = done_path.parent
             train = run / "train"
+            if (read_done(run) or {}).get("baseline") is not None:
+                continue  # a baseline's config.json is not a PSCGAN configuration
             if not (train / CONFIG_FILE).is_file() or not (train / SPLIT_FILE).is_file():
-                continue  # a baseline run, or not a PSCGAN training folder
+                continue
             if load_config(train / CONFIG_FILE).model_dump() != wanted:
                 continue
             if _same_split(json.loads((train / SPLIT_FILE).read_text(encoding="utf-8")), dataset, split):
