@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from pscgan.config.schema import LossConfig
+from pscgan.config.schema import AdversarialLoss, LossConfig
 from pscgan.losses.objective import discriminator_objective, generator_objective
 from pscgan.models.discriminator import fake_input, real_input
 from pscgan.models.interfaces import LGE
@@ -32,6 +32,12 @@ def _real(phase: Phase, labels: Tensor, lge: Tensor, classes: int) -> Tensor:
                       lge=lge if phase in (Phase.SYNTHESIS, Phase.JOINT) else None, classes=classes)
 
 
+def has_supervised_target(phase: Phase, loss_cfg: LossConfig) -> bool:
+    """Whether the phase's generator has a loss without the discriminator to learn from: the mask
+    phases always (eq. 9), the synthesis phase only with a pixel L1 term."""
+    return phase is not Phase.SYNTHESIS or loss_cfg.pixel_l1_weight > 0
+
+
 def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: nn.Module,
                        opt: torch.optim.Optimizer, batch: dict[str, Any], ctx: DistContext, classes: int
                        ) -> dict[str, float]:
@@ -45,9 +51,15 @@ def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module,
 
 
 def generator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: nn.Module | None,
-                   opt: torch.optim.Optimizer, batch: dict[str, Any], ctx: DistContext, classes: int
-                   ) -> dict[str, float]:
-    """Update the generator once on a batch; returns the loss terms (prefixed ``g_``)."""
+                   opt: torch.optim.Optimizer, batch: dict[str, Any], ctx: DistContext, classes: int,
+                   *, supervised_only: bool = False) -> dict[str, float]:
+    """Update the generator once on a batch; returns the loss terms (prefixed ``g_``).
+
+    ``supervised_only`` leaves out every term that reads the discriminator (adversarial warm-up).
+    """
+    if supervised_only:
+        loss_cfg = loss_cfg.model_copy(update={"adversarial": AdversarialLoss.NONE})
+        discriminator = None
     cine, cond, labels, lge = _inputs(batch, ctx.device)
     outputs = generator(cine, cond)
     real = _real(phase, labels, lge, classes) if discriminator is not None else None

@@ -282,20 +282,24 @@ class ProgressiveTrainer:
         return restored, ({"checkpoint": ck} if ck is not None else None)
 
     def _run_steps(self, phase: Phase, state: TrainState, nets: PhaseNets, stream: BatchStream, val: Any) -> None:
-        from pscgan.training.steps import discriminator_step, generator_step
+        from pscgan.training.steps import discriminator_step, generator_step, has_supervised_target
         from pscgan.training.validation import save_sample_png, validate
 
         cfg, t, ctx = self.config, self.config.train, self.ctx
         classes = cfg.model.classes
         last_log = time.perf_counter()
+        warmup = t.adversarial_warmup_steps if has_supervised_target(phase, cfg.loss) else 0
         while state.phase_step < self.steps:
             logs: dict[str, float] = {}
-            if nets.discriminator is not None:
+            # adversarial warm-up: the first steps of the phase train the generator on its supervised
+            # terms alone, and the discriminator only joins after them
+            supervised_only = state.phase_step < warmup
+            if nets.discriminator is not None and not supervised_only:
                 for _ in range(t.d_steps_per_g_step):
                     logs.update(discriminator_step(phase, cfg.loss, nets.generator, nets.discriminator,
                                                    nets.opt_d, stream.next(), ctx, classes))
             logs.update(generator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_g,
-                                       stream.next(), ctx, classes))
+                                       stream.next(), ctx, classes, supervised_only=supervised_only))
             state.phase_step += 1
             state.stream = stream.state_dict()
             step = state.phase_step
