@@ -51,3 +51,18 @@ def test_training_starts_the_discriminator_after_the_warmup(tiny_ring_dataset, t
                                                                          (True, True)]
     # phase II has no pixel L1 here: nothing to warm up on, so the discriminator trains from step 1
     assert all("d_total" in r for r in train if r["phase"] == "synthesis")
+
+
+def test_one_hot_masks_reach_the_discriminator_with_the_softmax_gradient():
+    from pscgan.config.schema import MaskEncoding
+    from pscgan.models.discriminator import fake_input
+
+    logits = torch.randn(2, 4, 5, 5, requires_grad=True)
+    hard = fake_input(Phase.COARSE, {"mask_logits": logits}, MaskEncoding.ONE_HOT)
+    want = torch.nn.functional.one_hot(logits.argmax(1), 4).permute(0, 3, 1, 2).float()
+    torch.testing.assert_close(hard.detach(), want, atol=1e-6, rtol=0)
+    weights = torch.randn_like(hard)
+    (grad_hard,) = torch.autograd.grad((hard * weights).sum(), logits)
+    soft = fake_input(Phase.COARSE, {"mask_logits": logits})
+    (grad_soft,) = torch.autograd.grad((soft * weights).sum(), logits)
+    torch.testing.assert_close(grad_hard, grad_soft)

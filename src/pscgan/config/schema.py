@@ -88,6 +88,13 @@ class ConditionInjection(str, Enum):
     DECODER = "decoder"
 
 
+class MaskEncoding(str, Enum):
+    """How a generator's mask reaches its discriminator (the ground truth is always one-hot)."""
+
+    SOFTMAX = "softmax"  # class probabilities: soft where the ground truth is not, a cue D can use alone
+    ONE_HOT = "one_hot"  # one-hot of the most probable class, with the softmax's gradient (straight through)
+
+
 class AdversarialLoss(str, Enum):
     """Adversarial loss (section 7.5); ``none`` switches adversarial learning off (table 3)."""
 
@@ -160,6 +167,11 @@ class LossConfig(_Section):
 
     adversarial: AdversarialLoss = AdversarialLoss.HINGE
     adversarial_weight: float = Field(1.0, ge=0.0)
+    mask_to_discriminator: MaskEncoding = Field(
+        MaskEncoding.SOFTMAX, description="The generator's mask as the discriminator sees it: softmax "
+        "probabilities, or one-hot like the ground truth with the softmax's gradient (straight-through "
+        "estimator; section 5.1 encodes 'both the generator output and ground truth to one-hot vector "
+        "classes'). Absent in a stored config: softmax, what configs written before the field used.")
     gradient_penalty_weight: float = Field(10.0, ge=0.0, description="WGAN-GP lambda (Gulrajani et al.).")
     segmentation_weight: float = Field(1.0, ge=0.0, description="Multi-class cross-entropy, eq. (8)-(9).")
     segmentation_dice_weight: float = Field(

@@ -102,7 +102,7 @@ def generator_objective(cfg: LossConfig, phase: Phase, outputs: Mapping[str, Ten
     if cfg.adversarial is not AdversarialLoss.NONE:
         if discriminator is None:
             raise ValueError("an adversarial loss is configured but no discriminator was given")
-        fake_out = discriminator(fake_input(phase, outputs))
+        fake_out = discriminator(fake_input(phase, outputs, cfg.mask_to_discriminator))
         terms["adversarial"] = cfg.adversarial_weight * generator_loss(cfg.adversarial, fake_out.score)
         if cfg.content and LGE in outputs:
             with torch.no_grad():

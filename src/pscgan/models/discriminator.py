@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pscgan.config.schema import ModelConfig
+from pscgan.config.schema import MaskEncoding, ModelConfig
 from pscgan.models.attention import SelfAttention
 from pscgan.models.interfaces import LGE, MASK_LOGITS, DiscriminatorOutput
 from pscgan.models.layers import ImageLayerNorm
@@ -121,11 +121,21 @@ def real_input(phase: Phase, *, labels: Tensor | None = None, lge: Tensor | None
     return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
-def fake_input(phase: Phase, outputs: Mapping[str, Tensor]) -> Tensor:
-    """A generator's outputs as the ``phase`` discriminator sees them (mask logits -> softmax)."""
+def fake_input(phase: Phase, outputs: Mapping[str, Tensor], encoding: MaskEncoding = MaskEncoding.SOFTMAX
+               ) -> Tensor:
+    """A generator's outputs as the ``phase`` discriminator sees them.
+
+    Mask logits become softmax probabilities, or with ``encoding=one_hot`` the one-hot of the most
+    probable class, whose gradient is the softmax's (straight through): the discriminator then cannot
+    tell a generated mask from the one-hot ground truth by its softness alone.
+    """
     parts = []
     if phase.judges_masks:
-        parts.append(torch.softmax(outputs[MASK_LOGITS], dim=1))
+        probs = torch.softmax(outputs[MASK_LOGITS], dim=1)
+        if MaskEncoding(encoding) is MaskEncoding.ONE_HOT:
+            hard = F.one_hot(probs.argmax(1), probs.shape[1]).permute(0, 3, 1, 2).to(probs.dtype)
+            probs = hard + probs - probs.detach()
+        parts.append(probs)
     if phase in (Phase.SYNTHESIS, Phase.JOINT):
         parts.append(outputs[LGE])
     return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)

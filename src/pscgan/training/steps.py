@@ -44,7 +44,7 @@ def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module,
     """Update the discriminator once on a batch; returns the loss terms (prefixed ``d_``)."""
     cine, cond, labels, lge = _inputs(batch, ctx.device)
     with torch.no_grad():
-        fake = fake_input(phase, generator(cine, cond))
+        fake = fake_input(phase, generator(cine, cond), loss_cfg.mask_to_discriminator)
     terms = discriminator_objective(loss_cfg, phase, discriminator, _real(phase, labels, lge, classes), fake,
                                     labels=labels)
     return _update(opt, discriminator, terms, ctx, "d")
