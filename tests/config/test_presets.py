@@ -39,3 +39,9 @@ def test_only_the_cpu_preset_warm_starts_phase_three():
     # not in the paper (which is silent on phase III's initialisation): a named departure of `cpu`
     assert get_preset("cpu").train.warm_start_segmentation is True
     assert get_preset("paper").train.warm_start_segmentation is False
+
+
+@pytest.mark.parametrize("name", ["paper", "cpu"])
+def test_mask_discriminators_see_one_hot_masks(name):
+    # section 5.1: "encoding both the generator output and ground truth to one-hot vector classes"
+    assert get_preset(name).loss.mask_to_discriminator.value == "one_hot"
