@@ -43,7 +43,7 @@ def cpu() -> PscganConfig:
     """Half the paper's widths and the departures that let a 2-core machine train it in under an hour.
 
     Every difference from ``paper`` is named here and in ``docs/architecture.md``; the bundled model
-    (``docs/model-card.md``) is this preset trained on the phantom cohort.
+    (``docs/model-card.md``) was trained on the phantom cohort with an earlier version of it.
 
     Networks:
 
