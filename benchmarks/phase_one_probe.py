@@ -71,7 +71,8 @@ def main() -> None:
             records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
         curve = [{k: v for k, v in r.items() if k == "phase_step" or k.startswith("val_")}
                  for r in records if "val_score" in r and r.get("phase") == "coarse"]
-        results[name] = {"overrides": overrides, "seconds_per_step": seconds / args.steps, "validation": curve}
+        results[name] = {"overrides": overrides, "seconds_per_step": seconds / args.steps,
+                         "validation": curve}
         print(name, {k: round(v, 3) for k, v in curve[-1].items() if isinstance(v, float)}, flush=True)
     record = {
         "command": "python benchmarks/phase_one_probe.py --data DATA "

@@ -75,17 +75,20 @@ def main() -> None:
     split = json.loads((args.run / "split.json").read_text())
     data = args.data or Path(split["dataset"])
     cascade, _ = load_weights(args.run / "model.safetensors")
-    frozen = {p: cascade.generators[p.value].eval().requires_grad_(False) for p in (Phase.COARSE, Phase.SYNTHESIS)}
+    frozen = {p: cascade.generators[p.value].eval().requires_grad_(False)
+              for p in (Phase.COARSE, Phase.SYNTHESIS)}
     pre = preprocess_options(data, register_lge=base.train.register_lge, n_phases=base.model.frames,
                              crop_size=base.model.image_size)
     cache = TrainingCache(ensure_cache(data, pre))
     train, val = cache.indices_of(split["train"]), cache.indices_of(split["validation"])
-    phase_one = validate(Phase.COARSE, frozen[Phase.COARSE], Subset(CacheSamples(cache), val), torch.device("cpu"))
+    val_set = Subset(CacheSamples(cache), val)
+    phase_one = validate(Phase.COARSE, frozen[Phase.COARSE], val_set, torch.device("cpu"))
     results = {}
     for name, warm in VARIANTS.items():
         config = apply_overrides(base, [f"train.steps_per_phase={args.steps}",
                                         f"train.validation_interval={args.interval}",
-                                        f"train.checkpoint_interval={args.steps}", f"train.num_threads={args.threads}",
+                                        f"train.checkpoint_interval={args.steps}",
+                                        f"train.num_threads={args.threads}",
                                         f"train.warm_start_segmentation={str(warm).lower()}"])
         results[name] = train_phase_three(config, cache, train, val, frozen)
         last = results[name]["validation"][-1]
@@ -98,7 +101,8 @@ def main() -> None:
         "training_slices": len(train),
         "validation_slices": len(val),
         "phase_one_validation": {k: v for k, v in phase_one.items() if isinstance(v, float)},
-        "environment": environment_info(seed=base.train.seed, device="cpu", world_size=1, deterministic=False),
+        "environment": environment_info(seed=base.train.seed, device="cpu", world_size=1,
+                                        deterministic=False),
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

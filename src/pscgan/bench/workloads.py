@@ -162,7 +162,8 @@ def _iteration_workload(config: PscganConfig, phase: Phase, optimise: bool) -> W
             if d is None:
                 continue
             real = real_input(phase, labels=batch["labels"], lge=batch["lge"], classes=classes)
-            fake = fake_input(phase, {k: v.detach() for k, v in outputs.items()}, config.loss.mask_to_discriminator)
+            detached = {k: v.detach() for k, v in outputs.items()}
+            fake = fake_input(phase, detached, config.loss.mask_to_discriminator)
             d_terms = discriminator_objective(config.loss, phase, d, real, fake, labels=batch["labels"])
             _step(d_terms["total"], opt_d)
         last = batches[-1]
