@@ -66,3 +66,15 @@ def test_one_hot_masks_reach_the_discriminator_with_the_softmax_gradient():
     soft = fake_input(Phase.COARSE, {"mask_logits": logits})
     (grad_soft,) = torch.autograd.grad((soft * weights).sum(), logits)
     torch.testing.assert_close(grad_hard, grad_soft)
+
+
+def test_the_cpu_presets_training_options_run_together(tiny_ring_dataset, tmp_path):
+    # one-hot masks to the discriminators, phase III warm start and a warm-up, through every phase
+    cfg = apply_overrides(get_preset("tiny"), ["train.steps_per_phase=2", "loss.mask_to_discriminator=one_hot",
+                                               "train.warm_start_segmentation=true",
+                                               "train.adversarial_warmup_steps=1"])
+    run = tmp_path / "run"
+    run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=cfg, progress=False))
+    records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert {r["phase"] for r in records if "d_total" in r} == {"coarse", "synthesis", "segmentation"}
+    assert all(torch.isfinite(torch.tensor(r["g_total"])) for r in records if "g_total" in r)
