@@ -25,7 +25,7 @@ from pathlib import Path
 from pscgan.config.presets import get_preset
 from pscgan.config.schema import apply_overrides
 from pscgan.training.launch import TrainOptions, run_training
-from pscgan.training.run_folder import environment_info
+from pscgan.training.run_folder import MetricsLog, environment_info
 
 
 def parse_variant(text: str) -> tuple[str, list[str]]:
@@ -68,7 +68,7 @@ def main() -> None:
             run_training(TrainOptions(run=run, data=args.data, config=config, progress=False,
                                       stop_after=args.steps))
             seconds = time.perf_counter() - start
-            records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+            records = MetricsLog(run / "metrics.jsonl").read()
         curve = [{k: v for k, v in r.items() if k == "phase_step" or k.startswith("val_")}
                  for r in records if "val_score" in r and r.get("phase") == "coarse"]
         results[name] = {"overrides": overrides, "seconds_per_step": seconds / args.steps,

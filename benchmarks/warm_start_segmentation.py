@@ -55,7 +55,7 @@ def train_phase_three(config: Any, cache: TrainingCache, train: list[int], val: 
         # the trainer's own phase loop, entered at phase III (index 2) from a fresh state
         trainer._train_phase(Phase.SEGMENTATION, TrainState(phase_index=2), None)
         seconds = time.perf_counter() - start
-        records = [json.loads(line) for line in (Path(tmp) / "metrics.jsonl").read_text().splitlines()]
+        records = trainer.metrics.read()
     curve = [{k: v for k, v in r.items() if k == "phase_step" or k.startswith("val_")}
              for r in records if "val_score" in r]
     return {"seconds_per_step": seconds / config.train.steps_per_phase, "validation": curve}

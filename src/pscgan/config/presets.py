@@ -62,8 +62,8 @@ def cpu() -> PscganConfig:
     generator steps per phase.
 
     The mask discriminators see the generator's mask one-hot, as in ``paper``: with softmax
-    probabilities, phase I's validation scar Dice stayed at 0.000-0.001 for 500 steps, against 0.168 one-hot
-    (``benchmarks/phase_one_probe.py``).
+    probabilities, phase I's validation scar Dice stayed at 0.000-0.001 for 500 steps, against 0.168
+    one-hot (``benchmarks/phase_one_probe.py``).
 
     Training: phase III starts from phase I's trained generator (``warm_start_segmentation``): trained
     again from the bundled model's phases I-II for 500 steps, phase III reached a validation scar Dice

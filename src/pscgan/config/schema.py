@@ -218,10 +218,10 @@ class TrainConfig(_Section):
                                                   "section 6.1; every preset). Absent in a stored config: False, "
                                                   "what configs written before the field were trained with.")
     adversarial_warmup_steps: int = Field(
-        0, ge=0, description="Generator steps at the start of each phase trained on the supervised terms "
-                             "only (cross-entropy and Dice for the masks; pixel L1 and regularisation for the "
-                             "LGE when pixel_l1_weight > 0), without the discriminator, which starts training "
-                             "after them. Not in the paper (0).")
+        0, ge=0, description="Generator steps at the start of each phase trained on the supervised "
+        "terms only (cross-entropy and Dice for the masks; pixel L1 and regularisation for the LGE "
+        "when pixel_l1_weight > 0), without the discriminator, which starts training after them. "
+        "Not in the paper (0).")
     warm_start_segmentation: bool = Field(
         False, description="Start phase III's generator from phase I's trained one instead of a random "
                            "initialisation (not in the paper, which is silent on it): the two share the "

@@ -3,8 +3,9 @@
 ``plan.json`` holds the request (``request``: table, data, preset, overrides, budget, seeds, ...)
 and what was derived from it the first time and must stay fixed for the experiment to be
 reproducible and resumable: the subject split, the preset as resolved then (``base_config``, see
-:func:`fixed_config`), the calibration of each variant and the resulting steps per phase. A repeated command on the same folder continues the experiment when its request is
-identical and is refused otherwise (unless ``overwrite``, which starts over).
+:func:`fixed_config`), the calibration of each variant and the resulting steps per phase. A repeated
+command on the same folder continues the experiment when its request is identical and is refused
+otherwise (unless ``overwrite``, which starts over).
 
 Example:
     >>> import tempfile, pathlib

@@ -1,6 +1,6 @@
 """Reuse finished runs from other experiment folders instead of training them again.
 
-Tables 3, 4 and 5 all start with the full PSCGAN model, so on the same data, split, preset and budget
+Tables 3 to 6 all start with the full PSCGAN model, so on the same data, split, preset and budget
 their reference runs are the same training. ``pscgan experiment --reuse-from EXP`` lets a new table
 adopt such a run: a finished run in ``EXP`` is adopted only when it trained exactly the configuration
 this run would train (seed and steps included, compared field by field with the run's stored
@@ -25,6 +25,7 @@ from typing import Any
 
 from pscgan.config.schema import PscganConfig
 from pscgan.errors import InputError
+from pscgan.experiments.plan import PLAN_FILE
 from pscgan.experiments.run import DONE_FILE, read_done
 from pscgan.io.atomic import write_json_atomic
 
@@ -48,7 +49,7 @@ def find_reusable_run(
     dataset = str(Path(data).resolve())
     for source in sources:
         source = Path(source)
-        if not (source / "plan.json").is_file():
+        if not (source / PLAN_FILE).is_file():
             raise InputError(source, "not an experiment folder (no plan.json); --reuse-from takes the "
                                      "--out folder of an earlier pscgan experiment")
         for done_path in sorted(source.glob(f"*/seed*/{DONE_FILE}")):

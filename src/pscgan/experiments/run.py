@@ -171,11 +171,11 @@ def _add_training_seconds(folder: Path, seconds: float) -> None:
 
 
 def _steps_trained(spec: RunSpec) -> int | None:
-    """Generator steps the run's metrics log reached (PSCGAN runs and baselines), for the measured s/step."""
-    metrics = spec.folder / "train" / "metrics.jsonl"
-    if not metrics.is_file():
-        return None
-    steps = [json.loads(line).get("step") for line in metrics.read_text().splitlines() if line.strip()]
+    """Generator steps the run's metrics log reached (PSCGAN runs and baselines), for the measured
+    s/step."""
+    from pscgan.training.run_folder import MetricsLog
+
+    steps = [r.get("step") for r in MetricsLog(spec.folder / "train" / "metrics.jsonl").read()]
     return max((s for s in steps if isinstance(s, int)), default=None)
 
 
