@@ -19,6 +19,13 @@ _BUDGET_STEPS = typer.Option(None, "--budget-steps", help=_STEPS_HELP)
 _DEVICE = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available).")
 _STOP_AFTER = typer.Option(None, "--stop-after", min=1, help=_STOP_HELP)
 _OVERWRITE = typer.Option(False, "--overwrite", help="Start over in a folder holding another experiment.")
+_VALIDATION_FRACTION = typer.Option(
+    0.1,
+    "--validation-fraction",
+    min=0.0,
+    max=0.5,
+    help="Share of each run's training subjects held out for validation.",
+)
 
 
 class _RunProgress:
@@ -81,13 +88,7 @@ def experiment(
         "preset before each variant's own (repeatable).",
     ),
     device: str | None = _DEVICE,
-    validation_fraction: float = typer.Option(
-        0.1,
-        "--validation-fraction",
-        min=0.0,
-        max=0.5,
-        help="Share of training subjects held out for validation.",
-    ),
+    validation_fraction: float = _VALIDATION_FRACTION,
     stop_after: int | None = _STOP_AFTER,
     overwrite: bool = _OVERWRITE,
     reuse_from: list[Path] = typer.Option(
@@ -144,13 +145,7 @@ def cv(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the fold assignment."),
     device: str | None = _DEVICE,
-    validation_fraction: float = typer.Option(
-        0.1,
-        "--validation-fraction",
-        min=0.0,
-        max=0.5,
-        help="Share of each fold's training subjects held out for validation.",
-    ),
+    validation_fraction: float = _VALIDATION_FRACTION,
     stop_after: int | None = _STOP_AFTER,
     overwrite: bool = _OVERWRITE,
 ) -> None:
