@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from pscgan.training.distributed import init_distributed, rank_seed, reduce_mean
-from pscgan.training.run_folder import MetricsLog, environment_info, file_logger
+from pscgan.training.run_folder import MetricsLog, environment_info, file_logger, resumed_environment
 
 
 def test_metrics_log_survives_a_cut_line_and_truncates(tmp_path):
@@ -23,6 +23,16 @@ def test_environment_info_is_json(tmp_path):
     info = environment_info(seed=3, device="cpu")
     json.dumps(info)
     assert info["seed"] == 3 and info["versions"]["torch"]
+
+
+def test_a_resume_keeps_the_first_command_and_lists_every_resume():
+    first = {**environment_info(seed=0, device="cpu"), "command": ["pscgan", "train", "--preset", "cpu"]}
+    again = {**environment_info(seed=0, device="cuda"), "command": ["pscgan", "train", "--resume", "run"]}
+    env = resumed_environment(resumed_environment(first, again), again)
+    assert env["command"] == first["command"] and env["device"] == "cpu"
+    assert [r["command"][-2:] for r in env["resumes"]] == [["--resume", "run"]] * 2
+    assert env["resumes"][0]["device"] == "cuda" and "seed" not in env["resumes"][0]
+    assert resumed_environment(None, again) == again  # a run from before environment records
 
 
 def test_file_logger_writes(tmp_path):

@@ -64,6 +64,10 @@ def test_interrupted_and_resumed_run_ends_with_the_same_weights(tiny_ring_datase
     steps_full = [json.loads(x)["step"] for x in (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()]
     steps_part = [json.loads(x)["step"] for x in (part / "metrics.jsonl").read_text().splitlines()]
     assert steps_full == steps_part
+    # the record keeps the sitting that created the run and lists both resumes after it
+    env = json.loads((part / "environment.json").read_text())
+    assert env["deterministic"] is True and len(env["resumes"]) == 2
+    assert all(r["versions"]["torch"] == torch.__version__ for r in env["resumes"])
 
 
 def test_progressive_off_trains_one_joint_generator(tiny_ring_dataset, tmp_path):

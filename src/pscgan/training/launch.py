@@ -103,6 +103,7 @@ def run_training(opts: TrainOptions) -> Path:
         SPLIT_FILE,
         environment_info,
         file_logger,
+        resumed_environment,
         write_run_json,
     )
     from pscgan.training.trainer import WEIGHTS_FILE, ProgressiveTrainer
@@ -132,11 +133,10 @@ def run_training(opts: TrainOptions) -> Path:
             if ctx.is_main:  # config.json last: its presence marks a resumable run (see _resolve)
                 write_run_json(opts.run, SPLIT_FILE, split)
                 config.save(opts.run / CONFIG_FILE)
-        if opts.resume:
-            _check_world_size(opts.run / ENV_FILE, ctx.world_size)
+        previous = _check_world_size(opts.run / ENV_FILE, ctx.world_size) if opts.resume else None
         if ctx.is_main:
-            write_run_json(opts.run, ENV_FILE, environment_info(
-                seed=t.seed, device=str(ctx.device), world_size=ctx.world_size, deterministic=opts.deterministic))
+            write_run_json(opts.run, ENV_FILE, resumed_environment(previous, environment_info(
+                seed=t.seed, device=str(ctx.device), world_size=ctx.world_size, deterministic=opts.deterministic)))
         train_idx, val_idx = cache.indices_of(split["train"]), cache.indices_of(split["validation"])
         logger = file_logger(opts.run, enabled=ctx.is_main)
         logger.info("run %s: %d training and %d validation slices, world size %d, device %s%s", opts.run,
@@ -164,18 +164,21 @@ def run_training(opts: TrainOptions) -> Path:
         shutdown(ctx)
 
 
-def _check_world_size(env_file: Path, world_size: int) -> None:
+def _check_world_size(env_file: Path, world_size: int) -> dict[str, Any] | None:
     """Refuse to resume with another number of processes: the batch stream's position and the global
-    batch depend on it, so the run would not continue where it stopped."""
+    batch depend on it, so the run would not continue where it stopped. Returns the run's environment
+    record (None for an older run without one)."""
     if not env_file.is_file():
-        return
+        return None
     try:
-        saved = json.loads(env_file.read_text()).get("world_size", 1)
+        previous = json.loads(env_file.read_text())
+        saved = previous.get("world_size", 1)
     except (OSError, ValueError, AttributeError):
         raise InputError(env_file, "unreadable run environment; cannot check the number of processes") from None
     if saved != world_size:
         raise ConfigError(env_file, f"the run was trained with {saved} process(es), this resume has {world_size}; "
                                     f"resume with --nproc_per_node matching the original run")
+    return previous
 
 
 def phases_of(config: PscganConfig) -> tuple[Any, ...]:

@@ -5,7 +5,7 @@ Every training run writes, beside its checkpoints, what is needed to understand 
     RUN/
       config.json        the resolved preset/config (exactly what was trained)
       split.json         subject ids per split part (train / validation / test)
-      environment.json   versions, device, threads, seed, world size, command line
+      environment.json   versions, device, threads, seed, world size, command line (and each resume's)
       metrics.jsonl      one JSON object per logged step (appended; trimmed to the resumed step)
       train.log          human-readable log
       samples/           PNG samples at each validation
@@ -69,6 +69,29 @@ def environment_info(*, seed: int | None = None, device: str | None = None, worl
         "command": sys.argv,
     }
     return info
+
+
+def resumed_environment(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
+    """The environment record of a resumed run: the sitting that created the run stays the record (its
+    command is the one that says what was trained), and each resume is appended to ``resumes`` with its
+    own command line, versions and threads, so a run continued elsewhere says so.
+
+    Example:
+        >>> first = {"command": ["pscgan", "train", "--out", "run"], "versions": {"torch": "2.13.0"}}
+        >>> again = {"command": ["pscgan", "train", "--resume", "run"], "versions": {"torch": "2.13.0"}}
+        >>> env = resumed_environment(first, again)
+        >>> env["command"], [r["command"][-2] for r in env["resumes"]]
+        (['pscgan', 'train', '--out', 'run'], ['--resume'])
+    """
+    if not previous:  # an older run without a record: this sitting is all that is known
+        return current
+    resume = {k: current.get(k) for k in _RESUME_KEYS}
+    return {**previous, "resumes": [*previous.get("resumes", []), resume]}
+
+
+# what may differ between a run's sittings
+_RESUME_KEYS = ("command", "versions", "platform", "cpu_count", "torch_threads", "device", "cuda_devices",
+                "deterministic")
 
 
 def write_run_json(run: Path, name: str, obj: Any) -> None:
