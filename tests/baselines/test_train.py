@@ -76,6 +76,19 @@ def test_bad_arguments_are_explained(tiny_ring_dataset, baseline_split, tmp_path
                        split={"train": ["nobody"], "validation": []}, preset="tiny")
 
 
+def test_protocol_and_threads_can_be_given(tiny_ring_dataset, baseline_split, tmp_path):
+    """An experiment passes its own data protocol and thread count; the threads are put back after."""
+    import torch
+
+    before = torch.get_num_threads()
+    weights = train_baseline("monai_unet", tiny_ring_dataset, tmp_path / "run", steps=1, seed=0, device="cpu",
+                             split=baseline_split, preset="tiny", register_lge=False, num_threads=1)
+    run = weights.parent
+    assert json.loads((run / "config.json").read_text())["config"]["register_lge"] is False
+    assert json.loads((run / "environment.json").read_text())["torch_threads"] == 1
+    assert torch.get_num_threads() == before
+
+
 def test_baselines_train_on_the_cache_of_pscgan_s_protocol(trained_baselines, tiny_ring_dataset):
     """Same options as PSCGAN training with the same preset: registered targets, one shared cache."""
     from pscgan.config.presets import get_preset

@@ -167,6 +167,19 @@ def test_table6_trains_real_baselines_with_the_same_split_and_step_budget(tiny_r
     assert rows["pix2pix"]["tests"]["dice_overall"]["n"] == 0
 
 
+def test_baselines_follow_the_experiment_s_data_protocol_and_threads(tiny_ring_dataset, tmp_path):
+    """``--set train.register_lge=false`` and ``--set train.num_threads=1`` reach the baselines too:
+    every variant of the table trains on the same targets with the same CPU threads."""
+    run_experiment(_opts(tiny_ring_dataset, tmp_path / "t6", table=ExperimentTable.TABLE6, seeds=1,
+                         variants=["full", "monai_unet"],
+                         overrides=["train.register_lge=false", "train.num_threads=1"]))
+    full = json.loads((tmp_path / "t6" / "full" / "seed0" / "train" / "config.json").read_text())
+    baseline = tmp_path / "t6" / "monai_unet" / "seed0" / "train"
+    assert full["train"]["register_lge"] is False
+    assert json.loads((baseline / "config.json").read_text())["config"]["register_lge"] is False
+    assert json.loads((baseline / "environment.json").read_text())["torch_threads"] == 1
+
+
 def test_a_continued_experiment_keeps_the_configuration_it_started_with(tiny_ring_dataset, tmp_path, monkeypatch):
     from pscgan.config import presets
 

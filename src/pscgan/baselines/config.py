@@ -109,8 +109,15 @@ def _sizes(kind: BaselineKind, tiny: bool, image_size: int) -> dict[str, object]
             "dropout": 0.5, "l1_weight": 100.0, "lr": 2e-4, "betas": (0.5, 0.999)}
 
 
-def baseline_config(kind: str | BaselineKind, preset: str = "cpu") -> BaselineConfig:
+def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *,
+                    register_lge: bool | None = None) -> BaselineConfig:
     """The baseline ``kind`` sized for ``preset`` (``tiny``: test sizes; otherwise the CPU sizes).
+
+    Args:
+        kind: which baseline.
+        preset: PSCGAN preset whose input geometry it uses.
+        register_lge: the data protocol, when it is not the preset's (an experiment run with
+            ``--set train.register_lge=false`` trains its baselines on the same targets as PSCGAN).
 
     Raises:
         ConfigError: unknown kind or preset.
@@ -123,5 +130,6 @@ def baseline_config(kind: str | BaselineKind, preset: str = "cpu") -> BaselineCo
     intervals = ({"log_interval": 1, "validation_interval": 1, "checkpoint_interval": 1} if tiny else
                  {"log_interval": 25, "validation_interval": 250, "checkpoint_interval": 250})
     return BaselineConfig(kind=kind, preset=preset, frames=ref.model.frames, image_size=ref.model.image_size,
-                          batch_size=2 if tiny else 4, register_lge=ref.train.register_lge, **intervals,
+                          batch_size=2 if tiny else 4,
+                          register_lge=ref.train.register_lge if register_lge is None else register_lge, **intervals,
                           **_sizes(kind, tiny, ref.model.image_size))  # type: ignore[arg-type]

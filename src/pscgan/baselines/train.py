@@ -43,7 +43,8 @@ BEST = "best"
 
 def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, device: str | None,
                    split: dict[str, list[str]], preset: str = "cpu", deterministic: bool = False,
-                   stop_after: int | None = None, overwrite: bool = False) -> Path:
+                   stop_after: int | None = None, overwrite: bool = False, register_lge: bool | None = None,
+                   num_threads: int | None = None) -> Path:
     """Train (or resume, or return the finished) baseline ``kind`` in ``run``.
 
     Args:
@@ -60,6 +61,9 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         stop_after: stop with a checkpoint after this many steps in this call (the run stays resumable
             and the returned weights file does not exist yet).
         overwrite: start afresh in a folder that holds something else.
+        register_lge: train on LGE registered to the cine end-diastolic frame (default: the preset's
+            ``train.register_lge``); part of the run's plan.
+        num_threads: CPU threads for this training (default: torch's); speed only, not the plan.
 
     Returns:
         The final weights file, ``run/model.safetensors``.
@@ -68,7 +72,7 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         ConfigError: ``run`` holds another plan; bad arguments.
         InputError: the split has no training subject, or they lack LGE or labels.
     """
-    config = baseline_config(kind, preset)
+    config = baseline_config(kind, preset, register_lge=register_lge)
     if steps < 1:
         raise ConfigError(None, f"steps must be >= 1, got {steps}")
     if not split.get("train"):
@@ -81,12 +85,15 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
     if _start_or_resume(run, plan, parts, data, overwrite) and weights.is_file():
         return weights
     dev = _device(device)
-    previous = torch.are_deterministic_algorithms_enabled()
+    previous, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
     torch.use_deterministic_algorithms(deterministic or previous)
+    if num_threads:
+        torch.set_num_threads(num_threads)
     try:
         return _train(config, plan, parts, data, run, dev, deterministic, stop_after)
     finally:
         torch.use_deterministic_algorithms(previous)
+        torch.set_num_threads(threads)
 
 
 def _start_or_resume(run: Path, plan: dict[str, Any], parts: dict[str, list[str]], data: Path,

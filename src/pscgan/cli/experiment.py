@@ -85,7 +85,8 @@ def experiment(
         [],
         "--set",
         help="Config override section.field=value applied to the "
-        "preset before each variant's own (repeatable).",
+        "preset before each variant's own (repeatable); baselines take train.register_lge and "
+        "train.num_threads from it.",
     ),
     device: str | None = _DEVICE,
     validation_fraction: float = _VALIDATION_FRACTION,

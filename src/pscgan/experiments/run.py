@@ -50,6 +50,9 @@ class RunSpec:
         seed: the run's seed.
         preset: preset whose input geometry a baseline uses (frames, crop size; ``tiny`` also picks
             test-sized baseline networks).
+        reference: the full model's configuration; a baseline takes its data protocol
+            (``train.register_lge``) and thread count (``train.num_threads``) from it, so that every
+            variant of a table trains on the same targets and the same CPU threads.
     """
 
     folder: Path
@@ -61,6 +64,7 @@ class RunSpec:
     phases: int = 1
     seed: int = 0
     preset: str = "cpu"
+    reference: PscganConfig | None = None
 
 
 def read_done(folder: Path) -> dict[str, Any] | None:
@@ -154,6 +158,8 @@ def _train_baseline(spec: RunSpec, device: str | None, stop_after: int | None) -
         split=_train_split(spec.split),
         preset=spec.preset,
         stop_after=stop_after,
+        register_lge=None if spec.reference is None else spec.reference.train.register_lge,
+        num_threads=None if spec.reference is None else spec.reference.train.num_threads,
     )
     return weights if weights.is_file() else None
 

@@ -166,6 +166,7 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
                 phases=_phases(configs[reference.name]),
                 seed=seed,
                 preset=plan["request"]["preset"],
+                reference=configs[reference.name],
             )
             if _reuse(opts, plan, spec):
                 _notify(on_run, variant.name, seed, "reused")
