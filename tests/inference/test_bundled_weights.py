@@ -20,15 +20,19 @@ def test_bundled_weights_load_and_run():
     assert out["mask_logits"].shape == (1, 4, 64, 64) and out["lge"].shape == (1, 1, 64, 64)
 
 
-def test_bundled_weights_say_they_were_trained_on_unregistered_lge():
-    """The bundled file predates ``train.register_lge``: its stored config lacks the field, which reads as
-    False (what it was trained with), and prediction folders record that for ``pscgan evaluate``."""
+def test_bundled_weights_record_the_protocol_they_were_trained_with():
+    """The bundled model was trained with the registration protocol, one-hot masks for the
+    discriminators and the phase III warm start; its stored config says so, and prediction folders
+    record the registration for ``pscgan evaluate``."""
     import json
 
     from pscgan.inference.outputs import weights_record
 
     path = default_weights_path()
-    assert "register_lge" not in json.loads(read_weights_metadata(path)["config"])["train"]
+    stored = json.loads(read_weights_metadata(path)["config"])
+    assert stored["train"]["register_lge"] is True
+    assert stored["train"]["warm_start_segmentation"] is True
+    assert stored["loss"]["mask_to_discriminator"] == "one_hot"
     _, cfg = load_weights(path)
-    assert cfg.train.register_lge is False
-    assert weights_record(path)["register_lge"] is False
+    assert cfg.train.register_lge is True
+    assert weights_record(path)["register_lge"] is True

@@ -40,10 +40,10 @@ def paper() -> PscganConfig:
 
 
 def cpu() -> PscganConfig:
-    """Half the paper's widths and the departures that let a 2-core machine train it in under an hour.
+    """Half the paper's widths and the departures that let a 2-core machine train it in about an hour.
 
     Every difference from ``paper`` is named here and in ``docs/architecture.md``; the bundled model
-    (``docs/model-card.md``) was trained on the phantom cohort with an earlier version of it.
+    (``docs/model-card.md``) was trained on the phantom cohort with it.
 
     Networks:
 
@@ -66,7 +66,7 @@ def cpu() -> PscganConfig:
     one-hot (``benchmarks/phase_one_probe.py``).
 
     Training: phase III starts from phase I's trained generator (``warm_start_segmentation``): trained
-    again from the bundled model's phases I-II for 500 steps, phase III reached a validation scar Dice
+    again from the previous bundled model's phases I-II for 500 steps, phase III reached a validation scar Dice
     of 0.39 warm against 0.21 from a random start (``benchmarks/warm_start_segmentation.py``).
     """
     model = ModelConfig(
