@@ -5,7 +5,7 @@ Usage::
     python tools/package_weights.py RUN src/pscgan/weights/pscgan-cpu-phantom.safetensors
 
 The packaged file keeps the run's configuration and a checksum, and records the run's split and the
-training command from ``RUN/environment.json``.
+training command (and the command of each resume) from ``RUN/environment.json``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,11 @@ def main() -> None:
     split = json.loads((args.run / "split.json").read_text())
     # Executables and folders by their last name: the file ships to users, the build machine's paths do not.
     command = [Path(a).name if "/" in a else a for a in env.get("command", [])]
+    # a resumed run: each later sitting's command, so the file says the training was not one go
+    resumes = [" ".join(Path(a).name if "/" in a else a for a in r.get("command") or [])
+               for r in env.get("resumes", [])]
     extra = {"training_command": " ".join(command),
+             "training_resumes": json.dumps(resumes),
              "training_versions": json.dumps(env.get("versions", {})),
              "test_subjects": json.dumps(split.get("test", []))}
     save_weights(args.out, cascade, config, extra=extra, half=True)
