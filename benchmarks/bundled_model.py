@@ -81,8 +81,7 @@ def main() -> None:
         result["predict_seconds_per_slice"] = round(pred["wall_time_s"] / result["predict_test_split"]["slices"], 3)
         result["demo"] = timed([sys.executable, "-m", "pscgan", "demo", "--out", str(Path(tmp) / "demo")])
     result["load_average_at_end"] = os.getloadavg()[0]
-    result["command"] = _portable(["python", "benchmarks/bundled_model.py", *sys.argv[1:]]).replace(
-        "bundled_model.py", "benchmarks/bundled_model.py", 1)
+    result["command"] = f"python benchmarks/bundled_model.py {_portable(sys.argv[1:])}"
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -17,6 +17,12 @@ from pathlib import Path
 from pscgan.inference.weights import load_weights, save_weights
 
 
+def _portable(command: list[str]) -> str:
+    """Executables and folders by their last name: the file ships to users, the build machine's paths
+    do not."""
+    return " ".join(Path(a).name if "/" in a else a for a in command)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
@@ -25,12 +31,9 @@ def main() -> None:
     cascade, config = load_weights(args.run / "model.safetensors")
     env = json.loads((args.run / "environment.json").read_text())
     split = json.loads((args.run / "split.json").read_text())
-    # Executables and folders by their last name: the file ships to users, the build machine's paths do not.
-    command = [Path(a).name if "/" in a else a for a in env.get("command", [])]
     # a resumed run: each later sitting's command, so the file says the training was not one go
-    resumes = [" ".join(Path(a).name if "/" in a else a for a in r.get("command") or [])
-               for r in env.get("resumes", [])]
-    extra = {"training_command": " ".join(command),
+    resumes = [_portable(r.get("command") or []) for r in env.get("resumes", [])]
+    extra = {"training_command": _portable(env.get("command", [])),
              "training_resumes": json.dumps(resumes),
              "training_versions": json.dumps(env.get("versions", {})),
              "test_subjects": json.dumps(split.get("test", []))}

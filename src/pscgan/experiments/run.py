@@ -148,6 +148,7 @@ def _train_baseline(spec: RunSpec, device: str | None, stop_after: int | None) -
     from pscgan.baselines import train_baseline
 
     assert spec.baseline is not None
+    shared = spec.reference.train if spec.reference is not None else None
     weights = train_baseline(
         spec.baseline,
         spec.data,
@@ -158,8 +159,8 @@ def _train_baseline(spec: RunSpec, device: str | None, stop_after: int | None) -
         split=_train_split(spec.split),
         preset=spec.preset,
         stop_after=stop_after,
-        register_lge=None if spec.reference is None else spec.reference.train.register_lge,
-        num_threads=None if spec.reference is None else spec.reference.train.num_threads,
+        register_lge=shared.register_lge if shared else None,
+        num_threads=shared.num_threads if shared else None,
     )
     return weights if weights.is_file() else None
 
