@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 RESULT = Path(__file__).resolve().parent / "results" / "bundled_model.json"
@@ -33,21 +32,15 @@ def _portable(cmd: list[str]) -> str:
 
 
 def training_time(run: Path) -> dict:
-    """Training wall time summed over the run's sittings: a resumed run's ``train.log`` starts each
-    sitting with a ``run ...`` line, and the hours between sittings are not training."""
-    stamp = lambda ln: datetime.strptime(ln[:19], "%Y-%m-%d %H:%M:%S")  # noqa: E731
-    sittings: list[list[datetime]] = []
-    for ln in (run / "train.log").read_text().splitlines():
-        if not ln[:4].isdigit():
-            continue
-        if " INFO run " in ln or not sittings:
-            sittings.append([])
-        sittings[-1].append(stamp(ln))
+    """Training wall time summed over the run's sittings (the hours between sittings are not training)."""
+    from pscgan.training.run_folder import training_sittings
+
+    sittings = training_sittings(run)
     env = json.loads((run / "environment.json").read_text())
     config = json.loads((run / "config.json").read_text())
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     per_step = [r["seconds_per_step"] for r in records if "seconds_per_step" in r and r.get("phase_step", 0) > 25]
-    seconds = sum((s[-1] - s[0]).total_seconds() for s in sittings)
+    seconds = sum(sittings)
     return {"training_command": _portable(env.get("command", [])),
             "training_threads": config.get("train", {}).get("num_threads"),
             "training_sittings": len(sittings),

@@ -74,9 +74,48 @@ def test_an_unfinished_run_is_never_reused(tmp_path):
 
 
 def test_a_folder_that_is_not_an_experiment_is_refused_by_name(tmp_path):
-    with pytest.raises(InputError, match="not an experiment folder") as err:
+    with pytest.raises(InputError, match="neither an experiment folder") as err:
         find_reusable_run([tmp_path], tmp_path, SPLIT, _config())
     assert str(tmp_path) in str(err.value)
+
+
+def _fake_training_run(folder, data, *, config=None, weights=True):
+    """A pscgan train run folder, as far as reuse looks."""
+    folder.mkdir(parents=True)
+    (config or _config()).save(folder / "config.json")
+    (folder / "split.json").write_text(json.dumps({"dataset": str(data), **SPLIT}))
+    (folder / "train.log").write_text(
+        "2026-01-01 10:00:00,000 INFO run R: 2 training and 1 validation slices, world size 1, device cpu\n"
+        "2026-01-01 10:00:42,000 INFO final weights written\n"
+    )
+    if weights:
+        (folder / "model.safetensors").write_bytes(b"w")
+    return folder
+
+
+def test_a_finished_training_run_is_a_source_whatever_preset_name_it_started_from(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    renamed = _config().model_copy(update={"preset": "cpu+overrides"})  # same training, other origin name
+    run = _fake_training_run(tmp_path / "run", data, config=renamed)
+    assert find_reusable_run([run], data, SPLIT, _config()) == run
+    assert find_reusable_run([run], data, SPLIT, _config(**{"train.seed": 1})) is None
+    unfinished = _fake_training_run(tmp_path / "unfinished", data, weights=False)
+    with pytest.raises(InputError, match="without final weights") as err:
+        find_reusable_run([unfinished], data, SPLIT, _config())
+    assert str(unfinished) in str(err.value)
+
+
+def test_an_adopted_training_run_brings_its_training_time_and_waits_for_evaluation(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    run = _fake_training_run(tmp_path / "run", data)
+    dest = tmp_path / "exp3" / "full" / "seed0"
+    assert adopt_run(run, dest) is None  # not finished: prediction and evaluation are still to do
+    assert (dest / "train" / "model.safetensors").read_bytes() == b"w"
+    assert json.loads((dest / "timing.json").read_text()) == {"training_seconds": 42.0, "sessions": 1}
+    assert json.loads((dest / "adopted.json").read_text()) == {"reused_from": str(run.resolve())}
+    assert not (dest / "done.json").exists()
 
 
 def test_adoption_copies_the_whole_run_and_records_its_source(tmp_path):
@@ -126,3 +165,34 @@ def test_table4_adopts_the_full_runs_of_table5_without_training(tiny_ring_datase
     # a repeat finds the adopted run finished, like any other
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0 and "full seed 0: skipped" in res.output
+
+
+def test_an_experiment_adopts_a_training_run_and_only_predicts_and_evaluates_it(
+    tiny_ring_dataset, tmp_path, monkeypatch
+):
+    from pscgan.cli.main import app
+
+    first = ExperimentOptions(ExperimentTable.TABLE5, tiny_ring_dataset, tmp_path / "t5", preset="tiny",
+                              budget=Budget(BudgetKind.STEPS, 1), seeds=1, variants=["full"])
+    run_experiment(first)
+    trained = tmp_path / "t5" / "full" / "seed0" / "train"  # a pscgan train run folder
+
+    import pscgan.training.launch
+
+    def forbidden(*a, **k):
+        raise AssertionError("the adopted training run was trained again")
+
+    monkeypatch.setattr(pscgan.training.launch, "run_training", forbidden)
+    out = tmp_path / "t3"
+    args = ["experiment", "table3", "--data", str(tiny_ring_dataset), "--out", str(out), "--preset", "tiny",
+            "--budget-steps", "1", "--seeds", "1", "--variants", "full", "--reuse-from", str(trained)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "full seed 0: reused" in res.output and "full seed 0: start" not in res.output
+    done = json.loads((out / "full" / "seed0" / "done.json").read_text())
+    source = json.loads((tmp_path / "t5" / "full" / "seed0" / "done.json").read_text())
+    assert done["reused_from"] == str(trained.resolve())
+    assert done["metrics"] == source["metrics"]  # predicted and evaluated again, to the same numbers
+    assert done["training_seconds"] > 0 and done["steps_trained"] == source["steps_trained"]
+    table = json.loads((out / "table3.json").read_text())
+    assert table["rows"][0]["reused_from"] == [done["reused_from"]]

@@ -3,7 +3,16 @@ from __future__ import annotations
 import json
 
 from pscgan.training.distributed import init_distributed, rank_seed, reduce_mean
-from pscgan.training.run_folder import MetricsLog, environment_info, file_logger, resumed_environment
+import pytest
+
+from pscgan.errors import InputError
+from pscgan.training.run_folder import (
+    MetricsLog,
+    environment_info,
+    file_logger,
+    resumed_environment,
+    training_sittings,
+)
 
 
 def test_metrics_log_survives_a_cut_line_and_truncates(tmp_path):
@@ -49,3 +58,18 @@ def test_single_process_context():
     assert reduce_mean({"a": 2.0}, ctx) == {"a": 2.0}
     assert len({rank_seed(7, r) for r in range(8)}) == 8
     assert rank_seed(7, 0) == rank_seed(7, 0)
+
+
+def test_training_time_is_summed_per_sitting_without_the_pause_between(tmp_path):
+    (tmp_path / "train.log").write_text(
+        "2026-01-01 10:00:00,000 INFO run R: 5 training and 1 validation slices, world size 1, device cpu\n"
+        "2026-01-01 10:00:30,500 INFO step=25 phase=coarse\n"
+        "Traceback (most recent call last):\n"  # a continuation line carries no time stamp
+        "2026-01-01 10:01:00,000 INFO step=50 phase=coarse\n"
+        "2026-01-02 09:00:00,000 INFO run R: 5 training and 1 validation slices, world size 1, device cpu "
+        "(resumed)\n"
+        "2026-01-02 09:02:00,000 INFO final weights written to R/model.safetensors\n"
+    )
+    assert training_sittings(tmp_path) == [60.0, 120.0]
+    with pytest.raises(InputError, match="no training log"):
+        training_sittings(tmp_path / "elsewhere")

@@ -95,8 +95,8 @@ def experiment(
     reuse_from: list[Path] = typer.Option(
         [],
         "--reuse-from",
-        help="Earlier experiment folder whose finished PSCGAN runs with the same configuration, seed, "
-        "data and split are copied instead of trained again (repeatable).",
+        help="Earlier experiment folder, or finished pscgan train run folder, whose PSCGAN runs with the "
+        "same configuration, seed, data and split are copied instead of trained again (repeatable).",
     ),
 ) -> None:
     """Train every variant of a table with the same data, budget and seeds, test each against the full

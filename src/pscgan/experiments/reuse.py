@@ -1,16 +1,23 @@
-"""Reuse finished runs from other experiment folders instead of training them again.
+"""Reuse finished runs instead of training them again.
 
 Tables 3 to 6 all start with the full PSCGAN model, so on the same data, split, preset and budget
-their reference runs are the same training. ``pscgan experiment --reuse-from EXP`` lets a new table
-adopt such a run: a finished run in ``EXP`` is adopted only when it trained exactly the configuration
-this run would train (seed and steps included, compared field by field with the run's stored
-``config.json``) on the same dataset folder and the same train / validation / test split. The run
-folder is copied whole (training, predictions, evaluation) and its ``done.json`` records where it
-came from; the evaluation is not redone, so the adopted run's numbers are the ones its own table
-shows.
+their reference runs are the same training. ``pscgan experiment --reuse-from SOURCE`` lets a table
+adopt such a run. SOURCE is either
+
+- an earlier experiment folder: its finished run is copied whole (training, predictions,
+  evaluation), and the evaluation is not redone, so the adopted run's numbers are the ones its own
+  table shows; or
+- a finished ``pscgan train`` run folder (for example the run a lab's production model came from):
+  it is copied as the run's training, and the experiment predicts and evaluates it like a run it
+  trained itself. Its training time is read from the run's log, summed over its sittings.
+
+Either is adopted only when it trained exactly the configuration this run would train (seed and
+steps included, compared field by field with the stored ``config.json``; only the name of the preset
+it started from may differ) on the same dataset folder and the same train / validation / test split.
+The adopted run's ``done.json`` records where it came from.
 
 Example:
-    >>> # source = find_reusable_run([Path("exp/table5")], Path("phantom"), split, config)
+    >>> # source = find_reusable_run([Path("exp/table5"), Path("runs/cpu")], Path("phantom"), split, config)
     >>> # if source is not None: adopt_run(source, Path("exp/table4/full/seed0"))
 """
 
@@ -26,7 +33,7 @@ from typing import Any
 from pscgan.config.schema import PscganConfig
 from pscgan.errors import InputError
 from pscgan.experiments.plan import PLAN_FILE
-from pscgan.experiments.run import DONE_FILE, read_done
+from pscgan.experiments.run import ADOPTED_FILE, DONE_FILE, TIMING_FILE, read_done
 from pscgan.io.atomic import write_json_atomic
 
 #: The split parts that must be equal for a run to be reused.
@@ -36,34 +43,74 @@ SPLIT_PARTS = ("train", "validation", "test")
 def find_reusable_run(
     sources: Iterable[Path], data: Path, split: dict[str, list[str]], config: PscganConfig
 ) -> Path | None:
-    """The first finished PSCGAN run under ``sources`` (experiment folders) that trained ``config``
-    on ``data`` with ``split``, or ``None``.
+    """The first finished PSCGAN run among ``sources`` (experiment folders or training run folders)
+    that trained ``config`` on ``data`` with ``split``, or ``None``.
+
+    Returns:
+        An experiment's run folder (``EXP/<variant>/seed<k>``) or a training run folder.
 
     Raises:
-        InputError: a source is not an experiment folder (no ``plan.json``).
+        InputError: a source is neither an experiment folder nor a finished training run.
     """
-    from pscgan.config.schema import load_config
-    from pscgan.training.run_folder import CONFIG_FILE, SPLIT_FILE
-
-    wanted = config.model_dump()
+    wanted = _training_content(config)
     dataset = str(Path(data).resolve())
     for source in sources:
-        source = Path(source)
-        if not (source / PLAN_FILE).is_file():
-            raise InputError(source, "not an experiment folder (no plan.json); --reuse-from takes the "
-                                     "--out folder of an earlier pscgan experiment")
-        for done_path in sorted(source.glob(f"*/seed*/{DONE_FILE}")):
-            run = done_path.parent
-            train = run / "train"
-            if (read_done(run) or {}).get("baseline") is not None:
-                continue  # a baseline's config.json is not a PSCGAN configuration
-            if not (train / CONFIG_FILE).is_file() or not (train / SPLIT_FILE).is_file():
-                continue
-            if load_config(train / CONFIG_FILE).model_dump() != wanted:
-                continue
-            if _same_split(json.loads((train / SPLIT_FILE).read_text(encoding="utf-8")), dataset, split):
+        for run, train in _candidates(Path(source)):
+            if _trained_config(train) == wanted and _same_split(_recorded_split(train), dataset, split):
                 return run
     return None
+
+
+def is_training_run(folder: Path) -> bool:
+    """Whether ``folder`` is a finished ``pscgan train`` run (configuration, split and final weights)."""
+    from pscgan.training.run_folder import CONFIG_FILE, SPLIT_FILE
+    from pscgan.training.trainer import WEIGHTS_FILE
+
+    return all((Path(folder) / name).is_file() for name in (CONFIG_FILE, SPLIT_FILE, WEIGHTS_FILE))
+
+
+def _candidates(source: Path) -> list[tuple[Path, Path]]:
+    """(run to adopt, its training folder) pairs a source offers."""
+    from pscgan.training.run_folder import CONFIG_FILE, SPLIT_FILE
+
+    if is_training_run(source):
+        return [(source, source)]
+    if (source / CONFIG_FILE).is_file() and (source / SPLIT_FILE).is_file():
+        raise InputError(source, "a training run without final weights (model.safetensors); finish it with "
+                                 "pscgan train --resume before reusing it")
+    if not (source / PLAN_FILE).is_file():
+        raise InputError(source, "neither an experiment folder (no plan.json) nor a finished training run "
+                                 "(config.json, split.json and model.safetensors); --reuse-from takes the "
+                                 "--out folder of an earlier pscgan experiment or pscgan train")
+    found = []
+    for done_path in sorted(source.glob(f"*/seed*/{DONE_FILE}")):
+        run = done_path.parent
+        train = run / "train"
+        if (read_done(run) or {}).get("baseline") is not None:
+            continue  # a baseline's config.json is not a PSCGAN configuration
+        if (train / CONFIG_FILE).is_file() and (train / SPLIT_FILE).is_file():
+            found.append((run, train))
+    return found
+
+
+def _training_content(config: PscganConfig) -> dict[str, Any]:
+    """What a configuration trains: every field but the name of the preset it started from."""
+    content = config.model_dump()
+    content.pop("preset", None)
+    return content
+
+
+def _trained_config(train: Path) -> dict[str, Any]:
+    from pscgan.config.schema import load_config
+    from pscgan.training.run_folder import CONFIG_FILE
+
+    return _training_content(load_config(train / CONFIG_FILE))
+
+
+def _recorded_split(train: Path) -> dict[str, Any]:
+    from pscgan.training.run_folder import SPLIT_FILE
+
+    return json.loads((train / SPLIT_FILE).read_text(encoding="utf-8"))
 
 
 def _same_split(recorded: dict[str, Any], dataset: str, split: dict[str, list[str]]) -> bool:
@@ -72,15 +119,23 @@ def _same_split(recorded: dict[str, Any], dataset: str, split: dict[str, list[st
     return all(sorted(recorded.get(part, [])) == sorted(split.get(part, [])) for part in SPLIT_PARTS)
 
 
-def adopt_run(source: Path, dest: Path) -> dict[str, Any]:
-    """Copy the finished run ``source`` to ``dest`` (which must not exist) and return its ``done.json``
-    record, which now names the source in ``reused_from``.
+def adopt_run(source: Path, dest: Path) -> dict[str, Any] | None:
+    """Copy the run ``source`` to ``dest`` (which must not exist).
+
+    Returns:
+        For an experiment's finished run, its ``done.json`` record, which now names the source in
+        ``reused_from``. For a training run folder, ``None``: it becomes ``dest/train`` with its
+        training time in ``dest/timing.json``, and the run still has to be predicted and evaluated
+        (:func:`pscgan.experiments.run.execute_run` does so without training).
 
     The copy is made beside ``dest`` and renamed into place, so an interruption leaves either no run or
     the whole run, never a half-copied one that would count as finished.
     """
+    from pscgan.training.run_folder import training_sittings
+
     done = read_done(source)
-    if done is None:
+    training_run = done is None and is_training_run(source)
+    if done is None and not training_run:
         raise InputError(source, "the run has not finished; only finished runs can be reused")
     if dest.exists():
         raise InputError(dest, "a run folder already exists here; it is continued, not replaced")
@@ -88,8 +143,15 @@ def adopt_run(source: Path, dest: Path) -> dict[str, Any]:
     staging = dest.parent / f".{dest.name}.reusing"
     if staging.exists():
         shutil.rmtree(staging)  # left by an interrupted copy: never a finished run
-    shutil.copytree(source, staging)
-    done["reused_from"] = str(Path(source).resolve())
-    write_json_atomic(staging / DONE_FILE, done)
+    origin = str(Path(source).resolve())
+    if training_run:
+        sittings = training_sittings(source)
+        shutil.copytree(source, staging / "train")
+        write_json_atomic(staging / TIMING_FILE, {"training_seconds": sum(sittings), "sessions": len(sittings)})
+        write_json_atomic(staging / ADOPTED_FILE, {"reused_from": origin})
+    else:
+        shutil.copytree(source, staging)
+        done["reused_from"] = origin
+        write_json_atomic(staging / DONE_FILE, done)
     os.replace(staging, dest)
     return done

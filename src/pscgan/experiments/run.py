@@ -8,6 +8,7 @@ A run folder holds::
       evaluation/            evaluation.json and the Table 1/2 files (pscgan evaluate)
       subject_metrics.json   per test subject metrics (for paired tests)
       timing.json            training wall-clock seconds, summed over sessions
+      adopted.json           only in a run whose training was adopted from a pscgan train run folder
       done.json              written last; a run with done.json is never repeated
 
 Every stage resumes: training continues from its last checkpoint, prediction keeps the subjects
@@ -33,6 +34,8 @@ from pscgan.io.atomic import safe_child, write_json_atomic
 DONE_FILE = "done.json"
 TIMING_FILE = "timing.json"
 SUBJECT_METRICS_FILE = "subject_metrics.json"
+#: Names the training run folder a run adopted as its training (``pscgan experiment --reuse-from``).
+ADOPTED_FILE = "adopted.json"
 
 
 @dataclass(frozen=True)
@@ -207,5 +210,8 @@ def _evaluate(spec: RunSpec, pred: Path) -> dict[str, Any]:
         "metrics": jsonable(run_metrics(evaluation)),
         "subjects": jsonable(subjects),
     }
+    adopted = spec.folder / ADOPTED_FILE
+    if adopted.is_file():
+        record["reused_from"] = json.loads(adopted.read_text(encoding="utf-8"))["reused_from"]
     write_json_atomic(spec.folder / DONE_FILE, record)
     return record

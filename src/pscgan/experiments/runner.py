@@ -168,16 +168,18 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
                 preset=plan["request"]["preset"],
                 reference=configs[reference.name],
             )
-            if _reuse(opts, plan, spec):
+            reused = _reuse(opts, plan, spec)
+            if reused and read_done(spec.folder) is not None:
                 _notify(on_run, variant.name, seed, "reused")
                 write_tables(opts.out, collect_results(opts.out, plan, table, opts.preset))
                 continue
-            _notify(on_run, variant.name, seed, "start")
+            if not reused:  # an adopted training run is only predicted and evaluated
+                _notify(on_run, variant.name, seed, "start")
             if execute_run(spec, device=opts.device, stop_after=opts.stop_after) is None:
                 _notify(on_run, variant.name, seed, "stopped")
                 complete = False
                 break
-            _notify(on_run, variant.name, seed, "done")
+            _notify(on_run, variant.name, seed, "reused" if reused else "done")
             write_tables(opts.out, collect_results(opts.out, plan, table, opts.preset))
         if not complete:
             break
@@ -193,7 +195,8 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
 
 def _reuse(opts: ExperimentOptions, plan: dict[str, Any], spec: RunSpec) -> bool:
     """Adopt a matching finished run from ``opts.reuse_from``; a run already started here is continued
-    instead (its partial training is never thrown away)."""
+    instead (its partial training is never thrown away). An adopted training run folder still has to
+    be predicted and evaluated."""
     from pscgan.experiments.reuse import adopt_run, find_reusable_run
     from pscgan.experiments.run import run_config
 

@@ -26,6 +26,7 @@ import logging
 import os
 import platform
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,32 @@ def write_json_lines_atomic(path: Path, records: list[dict[str, Any]]) -> None:
     from pscgan.io.atomic import write_text_atomic
 
     write_text_atomic(path, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
+
+
+def training_sittings(run: Path) -> list[float]:
+    """Wall-clock seconds of each sitting of a training run, read from its ``train.log``.
+
+    Every sitting (the first, and each ``--resume``) opens with a ``run ...`` line, so the hours a run
+    spent stopped between sittings are not counted as training.
+
+    Raises:
+        InputError: the run has no ``train.log``.
+    """
+    from pscgan.errors import InputError
+
+    path = Path(run) / LOG_FILE
+    if not path.is_file():
+        raise InputError(path, "no training log; the training time of this run cannot be measured")
+    sittings: list[list[datetime]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+        except ValueError:
+            continue  # a continuation line of a multi-line message
+        if " INFO run " in line or not sittings:
+            sittings.append([])
+        sittings[-1].append(stamp)
+    return [(s[-1] - s[0]).total_seconds() for s in sittings]
 
 
 def file_logger(run: Path, name: str = "pscgan.train", *, enabled: bool = True) -> logging.Logger:
