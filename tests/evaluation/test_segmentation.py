@@ -100,3 +100,14 @@ def test_perfect_and_hand_made_values():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="differs"):
         SegmentationMetrics()(np.zeros((1, 4, 4)), np.zeros((1, 4, 5)))
+
+
+def test_hd95_does_not_pass_monai_internal_deprecation_warnings_to_the_user():
+    import warnings
+
+    a = np.zeros((16, 16), bool)
+    a[4:9, 4:9] = True
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # past the test suite's own filters
+        hd95_mm(a, np.roll(a, 2, axis=0), (1.0, 1.0))
+    assert not [w for w in caught if "always_return_as_numpy" in str(w.message)]

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,8 +61,12 @@ def hd95_mm(pred: np.ndarray, ref: np.ndarray, spacing: Sequence[float]) -> floa
 
     p = torch.from_numpy(np.asarray(pred, bool)[None, None].copy())
     r = torch.from_numpy(np.asarray(ref, bool)[None, None].copy())
-    value = compute_hausdorff_distance(p, r, include_background=True, percentile=95,
-                                       spacing=[float(s) for s in spacing])
+    with warnings.catch_warnings():
+        # MONAI 1.5-1.6 pass a deprecated argument to their own get_mask_edges and warn about it on
+        # every call; the warning is addressed to MONAI, not to users of `pscgan evaluate`
+        warnings.filterwarnings("ignore", message=".*always_return_as_numpy", category=FutureWarning)
+        value = compute_hausdorff_distance(p, r, include_background=True, percentile=95,
+                                           spacing=[float(s) for s in spacing])
     return float(value.item())
 
 
