@@ -6,8 +6,9 @@ Usage::
 
 Writes ``<table>.md``, ``.csv`` and ``.json`` from the experiment folder ``EXP`` to the destination.
 The dataset path becomes ``--data-label``, and paths of runs adopted from sibling experiments
-(``--reuse-from``) become ``<experiment>/<variant>/seed<k>``, so the published tables say what was
-run without naming where.
+(``--reuse-from``) become ``<experiment>/<variant>/seed<k>``, and an adopted ``pscgan train`` run
+folder elsewhere becomes its folder name, so the published tables say what was run without naming
+where.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ def main() -> None:
     plan = json.loads((exp / "plan.json").read_text(encoding="utf-8"))
     table = plan["request"]["table"]
     replacements = {str(exp.parent) + "/": "", plan["request"]["data"]: args.data_label}
+    rows = json.loads((exp / f"{table}.json").read_text(encoding="utf-8")).get("rows", [])
+    for source in {Path(src) for row in rows for src in row.get("reused_from") or ()}:
+        if not source.is_relative_to(exp.parent):  # a training run adopted from elsewhere
+            replacements[str(source.parent) + "/"] = ""
     args.dest.mkdir(parents=True, exist_ok=True)
     for suffix in ("md", "csv", "json"):
         text = (exp / f"{table}.{suffix}").read_text(encoding="utf-8")
