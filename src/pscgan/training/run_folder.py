@@ -6,7 +6,8 @@ Every training run writes, beside its checkpoints, what is needed to understand 
       config.json        the resolved preset/config (exactly what was trained)
       split.json         subject ids per split part (train / validation / test)
       environment.json   versions, device, threads, seed, world size, command line (and each resume's)
-      metrics.jsonl      one JSON object per logged step (appended; trimmed to the resumed step)
+      metrics.jsonl      one JSON object per logged step: losses averaged since the previous one
+                         (appended; trimmed to the resumed step)
       train.log          human-readable log
       samples/           PNG samples at each validation
       checkpoints/       see :mod:`pscgan.training.checkpoint`

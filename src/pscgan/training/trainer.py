@@ -30,6 +30,7 @@ from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_
 from pscgan.training.distributed import DistContext, barrier, rank_seed, reduce_mean
 from pscgan.training.divergence import DivergenceGuard, DivergenceState, NonFiniteStep, set_learning_rate
 from pscgan.training.gradients import broadcast_module
+from pscgan.training.log_window import LogWindow
 from pscgan.training.rng import rng_state, seed_everything, set_rng_state
 from pscgan.training.run_folder import MetricsLog
 from pscgan.training.stream import BatchStream
@@ -57,6 +58,7 @@ class TrainState:
     stream: dict[str, int] = field(default_factory=lambda: {"epoch": 0, "position": 0})
     best: dict[str, dict[str, float]] = field(default_factory=dict)
     divergence: DivergenceState = field(default_factory=DivergenceState)
+    log_window: LogWindow = field(default_factory=LogWindow)
 
     def global_step(self, steps_per_phase: int) -> int:
         return self.phase_index * steps_per_phase + self.phase_step
@@ -68,7 +70,8 @@ class TrainState:
     def from_dict(cls, data: dict[str, Any]) -> TrainState:
         data = dict(data)  # checkpoints written before divergence recovery existed have no "divergence"
         divergence = DivergenceState(**(data.pop("divergence", None) or {}))
-        return cls(**data, divergence=divergence)
+        window = LogWindow.from_dict(data.pop("log_window", None))  # absent in older checkpoints
+        return cls(**data, divergence=divergence, log_window=window)
 
 
 def build_phase(config: PscganConfig, phase: Phase, device: torch.device) -> PhaseNets:
@@ -289,24 +292,27 @@ class ProgressiveTrainer:
         classes = cfg.model.classes
         last_log = time.perf_counter()
         warmup = t.adversarial_warmup_steps if has_supervised_target(phase, cfg.loss) else 0
+        hinge = cfg.loss.adversarial is AdversarialLoss.HINGE
         while state.phase_step < self.steps:
-            logs: dict[str, float] = {}
+            window = state.log_window
             # adversarial warm-up: the first steps of the phase train the generator on its supervised
             # terms alone, and the discriminator only joins after them
             supervised_only = state.phase_step < warmup
             if nets.discriminator is not None and not supervised_only:
                 for _ in range(t.d_steps_per_g_step):
-                    logs.update(discriminator_step(phase, cfg.loss, nets.generator, nets.discriminator,
-                                                   nets.opt_d, stream.next(), ctx, classes))
-            logs.update(generator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_g,
-                                       stream.next(), ctx, classes, supervised_only=supervised_only))
+                    d_logs = discriminator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_d,
+                                                stream.next(), ctx, classes)
+                    window.add_discriminator(d_logs, hinge=hinge)
+            window.add(generator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_g,
+                                      stream.next(), ctx, classes, supervised_only=supervised_only))
             state.phase_step += 1
             state.stream = stream.state_dict()
             step = state.phase_step
             record: dict[str, Any] | None = None
             if step % t.log_interval == 0 or step == self.steps:
                 now = time.perf_counter()
-                logs = reduce_mean(logs, ctx)
+                logs = reduce_mean(window.means(), ctx)  # every step since the last record
+                window.clear()
                 record = {"step": state.global_step(self.steps), "phase": phase.value, "phase_step": step, **logs,
                           "seconds_per_step": (now - last_log) / min(t.log_interval, step)}
                 last_log = now
