@@ -23,25 +23,20 @@ import tempfile
 import time
 from pathlib import Path
 
+from pscgan.training.run_folder import portable_command, training_sittings
+
 RESULT = Path(__file__).resolve().parent / "results" / "bundled_model.json"
-
-
-def _portable(cmd: list[str]) -> str:
-    """A command as a user would type it: executables and folders by their last name only."""
-    return " ".join(Path(a).name if "/" in a else a for a in cmd)
 
 
 def training_time(run: Path) -> dict:
     """Training wall time summed over the run's sittings (the hours between sittings are not training)."""
-    from pscgan.training.run_folder import training_sittings
-
     sittings = training_sittings(run)
     env = json.loads((run / "environment.json").read_text())
     config = json.loads((run / "config.json").read_text())
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     per_step = [r["seconds_per_step"] for r in records if "seconds_per_step" in r and r.get("phase_step", 0) > 25]
     seconds = sum(sittings)
-    return {"training_command": _portable(env.get("command", [])),
+    return {"training_command": portable_command(env.get("command", [])),
             "training_threads": config.get("train", {}).get("num_threads"),
             "training_sittings": len(sittings),
             "training_wall_time_min": round(seconds / 60, 1),
@@ -55,7 +50,7 @@ def timed(cmd: list[str]) -> dict:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "CI": "true"})
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"command": _portable(cmd[2:] if cmd[:2] == [sys.executable, "-m"] else cmd),
+    return {"command": portable_command(cmd[2:] if cmd[:2] == [sys.executable, "-m"] else cmd),
             "wall_time_s": round(seconds, 1), "peak_rss_mib": round(max(peak, before) / 1024)}
 
 
@@ -74,7 +69,7 @@ def main() -> None:
         result["predict_seconds_per_slice"] = round(pred["wall_time_s"] / result["predict_test_split"]["slices"], 3)
         result["demo"] = timed([sys.executable, "-m", "pscgan", "demo", "--out", str(Path(tmp) / "demo")])
     result["load_average_at_end"] = os.getloadavg()[0]
-    result["command"] = f"python benchmarks/bundled_model.py {_portable(sys.argv[1:])}"
+    result["command"] = f"python benchmarks/bundled_model.py {portable_command(sys.argv[1:])}"
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -15,12 +15,7 @@ import json
 from pathlib import Path
 
 from pscgan.inference.weights import load_weights, save_weights
-
-
-def _portable(command: list[str]) -> str:
-    """Executables and folders by their last name: the file ships to users, the build machine's paths
-    do not."""
-    return " ".join(Path(a).name if "/" in a else a for a in command)
+from pscgan.training.run_folder import portable_command
 
 
 def main() -> None:
@@ -32,8 +27,8 @@ def main() -> None:
     env = json.loads((args.run / "environment.json").read_text())
     split = json.loads((args.run / "split.json").read_text())
     # a resumed run: each later sitting's command, so the file says the training was not one go
-    resumes = [_portable(r.get("command") or []) for r in env.get("resumes", [])]
-    extra = {"training_command": _portable(env.get("command", [])),
+    resumes = [portable_command(r.get("command") or []) for r in env.get("resumes", [])]
+    extra = {"training_command": portable_command(env.get("command", [])),
              "training_resumes": json.dumps(resumes),
              "training_versions": json.dumps(env.get("versions", {})),
              "test_subjects": json.dumps(split.get("test", []))}

@@ -40,6 +40,17 @@ METRICS_FILE = "metrics.jsonl"
 LOG_FILE = "train.log"
 
 
+def portable_command(command: list[str]) -> str:
+    """A recorded command line as a user would type it: executables and folders by their last name, so
+    that what ships or is published names no path of the machine the run was made on.
+
+    Example:
+        >>> portable_command(["/opt/venv/bin/pscgan", "train", "--out", "/data/runs/cpu"])
+        'pscgan train --out cpu'
+    """
+    return " ".join(Path(a).name if "/" in a else a for a in command)
+
+
 def environment_info(*, seed: int | None = None, device: str | None = None, world_size: int = 1,
                      deterministic: bool | None = None) -> dict[str, Any]:
     """Versions and settings that affect a run's numbers."""
