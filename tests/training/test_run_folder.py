@@ -10,6 +10,7 @@ from pscgan.training.run_folder import (
     MetricsLog,
     environment_info,
     file_logger,
+    log_sitting_start,
     resumed_environment,
     training_sittings,
 )
@@ -73,3 +74,19 @@ def test_training_time_is_summed_per_sitting_without_the_pause_between(tmp_path)
     assert training_sittings(tmp_path) == [60.0, 120.0]
     with pytest.raises(InputError, match="no training log"):
         training_sittings(tmp_path / "elsewhere")
+
+
+def test_training_sittings_reads_what_the_training_log_writes(tmp_path):
+    # Written through the same logger and sitting line as `pscgan train`, so a change of the log's
+    # format that the parser does not follow fails here.
+    logger = file_logger(tmp_path, name="pscgan.test_sittings")
+    log_sitting_start(logger, tmp_path, "5 training and 1 validation slices", resumed=False)
+    logger.info("step=25 phase=coarse")
+    log_sitting_start(logger, tmp_path, "5 training and 1 validation slices", resumed=True)
+    logger.info("final weights written")
+    for h in logger.handlers:
+        h.flush()
+        h.close()
+    sittings = training_sittings(tmp_path)
+    assert len(sittings) == 2 and all(0 <= s < 60 for s in sittings)
+    assert "(resumed)" in (tmp_path / "train.log").read_text().splitlines()[2]

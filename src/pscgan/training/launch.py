@@ -103,6 +103,7 @@ def run_training(opts: TrainOptions) -> Path:
         SPLIT_FILE,
         environment_info,
         file_logger,
+        log_sitting_start,
         resumed_environment,
         write_run_json,
     )
@@ -139,8 +140,8 @@ def run_training(opts: TrainOptions) -> Path:
                 seed=t.seed, device=str(ctx.device), world_size=ctx.world_size, deterministic=opts.deterministic)))
         train_idx, val_idx = cache.indices_of(split["train"]), cache.indices_of(split["validation"])
         logger = file_logger(opts.run, enabled=ctx.is_main)
-        logger.info("run %s: %d training and %d validation slices, world size %d, device %s%s", opts.run,
-                    len(train_idx), len(val_idx), ctx.world_size, ctx.device, " (resumed)" if opts.resume else "")
+        log_sitting_start(logger, opts.run, f"{len(train_idx)} training and {len(val_idx)} validation slices, "
+                          f"world size {ctx.world_size}, device {ctx.device}", resumed=opts.resume)
         tb = _tensorboard(opts.run) if ctx.is_main else None
         show = ctx.is_main and (progress_enabled() if opts.progress is None else opts.progress)
         with _ProgressReporter(show, phases_of(config), t.steps_per_phase) as reporter:

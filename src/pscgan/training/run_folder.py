@@ -39,6 +39,12 @@ ENV_FILE = "environment.json"
 METRICS_FILE = "metrics.jsonl"
 LOG_FILE = "train.log"
 
+# train.log's line format; training_sittings parses what file_logger and log_sitting_start write.
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+_LOG_TIME_FORMAT = "%Y-%m-%d %H:%M:%S,%f"  # logging's asctime: milliseconds after a comma
+_LOG_TIME_CHARS = 23
+_SITTING_MARK = " INFO run "
+
 
 def portable_command(command: list[str]) -> str:
     """A recorded command line as a user would type it: executables and folders by their last name, so
@@ -168,13 +174,18 @@ def training_sittings(run: Path) -> list[float]:
     sittings: list[list[datetime]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
-            stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+            stamp = datetime.strptime(line[:_LOG_TIME_CHARS], _LOG_TIME_FORMAT)
         except ValueError:
             continue  # a continuation line of a multi-line message
-        if " INFO run " in line or not sittings:
+        if _SITTING_MARK in line or not sittings:
             sittings.append([])
         sittings[-1].append(stamp)
     return [(s[-1] - s[0]).total_seconds() for s in sittings]
+
+
+def log_sitting_start(logger: logging.Logger, run: Path, description: str, *, resumed: bool) -> None:
+    """Open a sitting of training in ``train.log`` (the line :func:`training_sittings` splits on)."""
+    logger.info("run %s: %s%s", run, description, " (resumed)" if resumed else "")
 
 
 def file_logger(run: Path, name: str = "pscgan.train", *, enabled: bool = True) -> logging.Logger:
@@ -184,7 +195,7 @@ def file_logger(run: Path, name: str = "pscgan.train", *, enabled: bool = True) 
     logger.propagate = False
     if enabled and not logger.handlers:
         handler = logging.FileHandler(Path(run) / LOG_FILE, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setFormatter(logging.Formatter(_LOG_FORMAT))
         logger.addHandler(handler)
     if not enabled:
         logger.addHandler(logging.NullHandler())
