@@ -9,11 +9,11 @@ Example:
     >>> import numpy as np
     >>> rows, cols = np.indices((48, 48)); r = np.hypot(rows - 24, cols - 24)
     >>> sl = np.where(r < 9, 1, np.where(r < 14, 2, 0)).astype(np.uint8)
-    >>> sl[(r >= 9) & (r < 14) & (cols > 24)] = 3
+    >>> sl[(r >= 9) & (r < 14) & (cols > 24)] = 3      # scar right of the centre column: 175 of 360 px
     >>> vol = np.stack([sl.T] * 3, axis=-1)               # (x, y, slice)
     >>> q = quantify_labels(vol, spacing=(1.5, 1.5, 8.0), levels=["basal", "mid", "apical"])
     >>> round(q.subject.scar_ratio, 2), q.segments[12].scar_present, q.segments[9].scar_present
-    (0.5, True, False)
+    (0.49, True, False)
 """
 
 from __future__ import annotations

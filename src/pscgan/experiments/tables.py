@@ -14,6 +14,7 @@ from typing import Any
 
 from pscgan.evaluation.summary import Summary
 from pscgan.evaluation.tables import csv_table, markdown_table
+from pscgan.experiments.paper_effects import ALPHA, PAPER_METRICS, compare_with_paper
 from pscgan.experiments.stats import TEST_NAME
 from pscgan.io.atomic import write_json_atomic, write_text_atomic
 
@@ -131,7 +132,52 @@ def render_markdown(result: dict[str, Any]) -> str:
     lines += [
         markdown_table(["Variant"] + [c.title for c in paired_cols], tests) if tests else "(no other variant)"
     ]
+    lines += _paper_section(result, ref_label)
     return "\n".join(lines) + "\n"
+
+
+def _value(value: float | None, column: Column) -> str:
+    return "n/a" if value is None else f"{value * column.scale:.{column.digits}f}{column.suffix}"
+
+
+def _tally(comparison: list[dict[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for e in comparison:
+        kind = e["verdict"].removesuffix(" (not tested)")
+        counts[kind] = counts.get(kind, 0) + 1
+    return "Of " + f"{len(comparison)} effects: " + "; ".join(f"{k} {n}" for k, n in counts.items()) + "."
+
+
+def _paper_section(result: dict[str, Any], ref_label: str) -> list[str]:
+    """The paper's reported effect of each variant beside the one measured here (direction only)."""
+    comparison = compare_with_paper(result)
+    if not comparison:
+        return []
+    columns = {c.key: c for c in COLUMNS}
+    body = []
+    for e in comparison:
+        c = columns[e["metric"]]
+        paper_variant = (_value(e["paper_variant"], c) if e["paper_variant"] is not None
+                         else {1: "higher", -1: "lower", 0: "equal"}[e["paper_direction"]])
+        if e["p_value"] is None:
+            p = "not tested" if e["median_paired_difference"] is None else "not defined"
+        else:
+            p = f"p={e['p_value']:.3g}, Δ={e['median_paired_difference'] * c.scale:+.{c.digits}f}"
+        body.append([e["label"], PAPER_METRICS[e["metric"]], f"{_value(e['paper_full'], c)} → {paper_variant}",
+                     f"{_value(e['reference_mean'], c)} → {_value(e['variant_mean'], c)}", p, e["verdict"],
+                     e["paper_source"]])
+    return [
+        "",
+        "### Against the paper's reported effects",
+        "",
+        f"The paper's values are on its 180 patients and are not comparable with these; the direction of "
+        f"each effect is. Here: {ref_label} → variant, mean over seeds; a tested difference counts only "
+        f"at p < {ALPHA:g}, in the direction of its median paired difference Δ (the paired tests above); "
+        f"Pearson's r is not tested and counts by its sign. {_tally(comparison)}",
+        "",
+        markdown_table(["Variant", "Metric", "Paper: full → variant", "Here: reference → variant",
+                        "Paired test", "Direction", "Paper source"], body),
+    ]
 
 
 def render_csv(result: dict[str, Any]) -> str:
@@ -183,5 +229,5 @@ def write_tables(out: Path, result: dict[str, Any]) -> dict[str, Path]:
     paths = {"markdown": out / f"{name}.md", "csv": out / f"{name}.csv", "json": out / f"{name}.json"}
     write_text_atomic(paths["markdown"], render_markdown(result))
     write_text_atomic(paths["csv"], render_csv(result))
-    write_json_atomic(paths["json"], result)
+    write_json_atomic(paths["json"], {**result, "paper_comparison": compare_with_paper(result)})
     return paths

@@ -20,9 +20,17 @@ this contract on generated hostile inputs. (:func:`pscgan.io.npz.read_npz` also 
 a ``key`` outside ``NPZ_KEYS``: a programming error, not bad input.)
 
 Example:
-    >>> vol = read_image("subject01/cine.nii.gz", kind="cine")  # doctest: +SKIP
-    >>> vol.array.ndim  # doctest: +SKIP
-    4
+    >>> import tempfile, numpy as np
+    >>> from pscgan.io.nifti import write_nifti
+    >>> path = Path(tempfile.mkdtemp()) / "cine.nii.gz"
+    >>> write_nifti(path, np.ones((32, 32, 2, 25), np.float32), spacing=(1.5, 1.5, 8.0))
+    >>> vol = read_image(path, kind="cine")
+    >>> vol.array.shape, vol.spacing
+    ((32, 32, 2, 25), (1.5, 1.5, 8.0))
+    >>> read_image(path, kind="lge")
+    Traceback (most recent call last):
+    ...
+    pscgan.errors.InputError: ...cine.nii.gz: expected 2 or 3 dimensions, got 4 with shape (32, 32, 2, 25)
 """
 
 from __future__ import annotations

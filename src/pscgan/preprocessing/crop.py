@@ -1,21 +1,26 @@
 """Cropping a fixed-size box around the LV centre, and putting a crop back.
 
 The box is ``size`` x ``size`` pixels in the display orientation (rows, cols), its centre pixel at the
-rounded LV centre (for an even size the centre falls on pixel ``size // 2`` of the box). Where the box
-leaves the image the crop is padded: images with their minimum (which the intensity scaling maps to -1),
-labels with 0 (other). The box is recorded so that :func:`uncrop_array` puts a crop back exactly.
+rounded LV centre (for an even size the centre falls on pixel ``size // 2`` of the box). A box that
+would leave the image is shifted back inside it, so the LV stays off-centre rather than next to
+padding the network never saw; only an image smaller than the box is padded (centred in it): images
+with their minimum (which the intensity scaling maps to -1), labels with 0 (other). The box is
+recorded so that :func:`uncrop_array` puts a crop back exactly.
 
 Example:
     >>> import numpy as np
     >>> img = np.arange(100.0).reshape(10, 10)
-    >>> box = crop_box((1.2, 8.6), img.shape, 4)
+    >>> box = crop_box((1.2, 8.6), img.shape, 4)       # centred on (1, 9) it would leave the image
     >>> (box.row0, box.col0)
-    (-1, 7)
+    (0, 6)
     >>> crop = crop_array(img, box, fill=-1.0)
-    >>> crop[0].tolist(), crop[1].tolist()
-    ([-1.0, -1.0, -1.0, -1.0], [7.0, 8.0, 9.0, -1.0])
-    >>> bool(np.array_equal(uncrop_array(crop, box, fill=0.0)[:3, 7:], img[:3, 7:]))
+    >>> crop[0].tolist()
+    [6.0, 7.0, 8.0, 9.0]
+    >>> bool(np.array_equal(uncrop_array(crop, box, fill=0.0)[:4, 6:], img[:4, 6:]))
     True
+    >>> small = crop_box((0.0, 0.0), (2, 3), 4)         # smaller than the box: centred and padded
+    >>> crop_array(np.ones((2, 3)), small, fill=-1.0)[:, 3].tolist()
+    [-1.0, -1.0, -1.0, -1.0]
 """
 
 from __future__ import annotations
