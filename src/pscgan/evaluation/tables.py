@@ -33,8 +33,9 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def csv_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """CSV text with a header line; lines end in ``\\n`` on every platform (as pandas writes them)."""
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     w.writerows(rows)
     return buf.getvalue()

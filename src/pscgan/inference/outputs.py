@@ -28,19 +28,19 @@ Subject folders are named after the input file or folder (checked by
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 import io
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pscgan.errors import ConfigError, InputError
+from pscgan.evaluation.tables import csv_table
 from pscgan.inference.inputs import InputKind, LoadedInput, check_output_name
 from pscgan.inference.predictor import Prediction
 from pscgan.io.atomic import safe_child, write_json_atomic, write_text_atomic
@@ -181,11 +181,7 @@ def write_tables(out: Path, names: list[str]) -> None:
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(header)
-    w.writerows(rows)
-    write_text_atomic(path, buf.getvalue())
+    write_text_atomic(path, csv_table(header, rows))
 
 
 def write_summary(out: Path, summary: dict[str, Any]) -> None:
