@@ -137,7 +137,7 @@ def verdict(paper_direction: int, difference: float | None, p_value: float | Non
     here = (difference > 0) - (difference < 0)
     suffix = "" if tested else " (not tested)"
     if paper_direction == 0:
-        return ("paper: no difference; here: " + ("better" if here > 0 else "worse") + suffix) if here \
+        return ("paper: no difference, here: " + ("better" if here > 0 else "worse") + suffix) if here \
             else "no difference in either"
     if here == paper_direction:
         return "same direction" + suffix

@@ -141,11 +141,13 @@ def _value(value: float | None, column: Column) -> str:
 
 
 def _tally(comparison: list[dict[str, Any]]) -> str:
+    order = ["same direction", "opposite direction", "no significant difference here"]
     counts: dict[str, int] = {}
     for e in comparison:
         kind = e["verdict"].removesuffix(" (not tested)")
         counts[kind] = counts.get(kind, 0) + 1
-    return "Of " + f"{len(comparison)} effects: " + "; ".join(f"{k} {n}" for k, n in counts.items()) + "."
+    kinds = sorted(counts, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return f"Of {len(comparison)} effects: " + "; ".join(f"{k} {counts[k]}" for k in kinds) + "."
 
 
 def _paper_section(result: dict[str, Any], ref_label: str) -> list[str]:
@@ -162,7 +164,8 @@ def _paper_section(result: dict[str, Any], ref_label: str) -> list[str]:
         if e["p_value"] is None:
             p = "not tested" if e["median_paired_difference"] is None else "not defined"
         else:
-            p = f"p={e['p_value']:.3g}, Δ={e['median_paired_difference'] * c.scale:+.{c.digits}f}"
+            delta = e["median_paired_difference"] * c.scale
+            p = f"p={e['p_value']:.3g}, Δ={delta:+.{c.digits + 1}f}{c.suffix}"
         body.append([e["label"], PAPER_METRICS[e["metric"]], f"{_value(e['paper_full'], c)} → {paper_variant}",
                      f"{_value(e['reference_mean'], c)} → {_value(e['variant_mean'], c)}", p, e["verdict"],
                      e["paper_source"]])
