@@ -40,10 +40,11 @@ def paper() -> PscganConfig:
 
 
 def cpu() -> PscganConfig:
-    """Half the paper's widths and the departures that let a 2-core machine train it in about an hour.
+    """Half the paper's widths and the departures that let a 2-core machine without a GPU train it.
 
     Every difference from ``paper`` is named here and in ``docs/architecture.md``; the bundled model
-    (``docs/model-card.md``) was trained on the phantom cohort with it.
+    (``docs/model-card.md``) was trained on the phantom cohort with it, in 116 minutes on one thread
+    of a 2-core machine whose other core ran another training.
 
     Networks:
 
