@@ -1,4 +1,4 @@
-"""Named presets: ``paper`` (the published network), ``cpu`` (2 cores, about an hour), ``tiny`` (tests).
+"""Named presets: ``paper`` (the published network), ``cpu`` (a 2-core machine without a GPU), ``tiny`` (tests).
 
 Every preset follows the paper's data protocol: the LGE is registered to the cine end-diastolic frame
 for training and evaluation (``train.register_lge``, section 6.1).
