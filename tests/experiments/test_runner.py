@@ -58,8 +58,11 @@ def _check_runs(out, data):
     assert all(s == splits[0] for s in splits)  # same data for every variant and seed
     plan = json.loads((out / "plan.json").read_text())
     assert (
-        plan["steps_per_phase"] == {"full": 1, "progressive_off": 1} and (out / "environment.json").is_file()
+        plan["steps_per_phase"] == {"full": 1, "progressive_off": 3} and (out / "environment.json").is_file()
     )
+    # one joint phase gets the three phases' generator steps, so both train as many in total
+    joint = json.loads((out / "progressive_off" / "seed0" / "train" / "config.json").read_text())
+    assert joint["train"]["steps_per_phase"] == 3
 
 
 def _check_table(out, result):

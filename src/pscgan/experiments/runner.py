@@ -230,19 +230,22 @@ def _steps_per_phase(
     """Steps per phase of the ``needed`` variants (the reference first), calibrated once and recorded
     in the plan.
 
-    A baseline trains as many steps in total as the reference (its step count per reference phase is
-    the reference's), whatever the budget kind: its speed cannot be calibrated the same way.
+    A step budget (or the preset's steps) is per phase of the reference; a variant with fewer phases
+    (progressive training removed: one joint phase) gets as many generator steps in total as the
+    reference, so it is not compared at a third of the training. A baseline also trains as many steps
+    in total as the reference, whatever the budget kind: its speed cannot be calibrated the same way.
     """
     budget = opts.budget
     changed = False
+    reference_phases = _phases(configs[needed[0].name])
     for name in [v.name for v in needed if v.baseline is None]:
         config = configs[name]
         if name in plan["steps_per_phase"]:
             continue
-        if budget is None:
-            plan["steps_per_phase"][name] = base.train.steps_per_phase
-        elif budget.kind is BudgetKind.STEPS:
-            plan["steps_per_phase"][name] = int(budget.value)
+        if budget is None or budget.kind is BudgetKind.STEPS:
+            per_reference_phase = base.train.steps_per_phase if budget is None else int(budget.value)
+            total = per_reference_phase * reference_phases
+            plan["steps_per_phase"][name] = -(-total // _phases(config))  # ceiling: never fewer in total
         else:
             cal = calibrate(config, iterations=opts.calibration_iterations, device=opts.device)
             plan["calibration"][name] = cal
