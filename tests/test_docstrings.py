@@ -15,12 +15,12 @@ _ELSEWHERE = {"pscgan.inference.onnx_export", "pscgan.cli.export"}  # tests/infe
 
 
 def _modules_with_examples() -> list[str]:
+    finder = doctest.DocTestFinder()
     names = []
     for info in pkgutil.walk_packages(pscgan.__path__, "pscgan."):
         if info.name in _ELSEWHERE:
             continue
-        module = importlib.import_module(info.name)
-        if doctest.DocTestFinder().find(module) and any(t.examples for t in doctest.DocTestFinder().find(module)):
+        if any(t.examples for t in finder.find(importlib.import_module(info.name))):
             names.append(info.name)
     return names
 

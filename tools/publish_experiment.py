@@ -52,7 +52,6 @@ def _write(dest: Path, result: dict) -> None:
     from pscgan.experiments.tables import write_tables
 
     dest.mkdir(parents=True, exist_ok=True)
-    result = {k: v for k, v in result.items() if k != "paper_comparison"}  # derived; written afresh
     for path in write_tables(dest, result).values():
         print(f"wrote {path}")
 
