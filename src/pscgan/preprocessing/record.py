@@ -76,9 +76,16 @@ class GridMappingRecord(_Model):
 class LocalisationRecord(_Model):
     """Where the LV centre was found, in (row, col) pixels of the (resampled) slice grid."""
 
-    method: str = Field(description="'labels', 'cine', 'cine-stack' (subject-level fallback) or 'centre'")
+    method: str = Field(description="'detector' (the learned LV detector), 'detector-stack' (its subject-level "
+                                    "fallback), 'labels', 'labels-stack', 'cine', 'cine-stack' or 'centre'")
     centre_rc: tuple[float, float]
     score: float | None = None
+    confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="the detector's confidence that this slice shows the LV where it says (0-1); None for "
+                    "methods that give none")
+    size_mm: float | None = Field(
+        default=None, gt=0.0, description="equivalent diameter of the LV (epicardium) in this slice, in mm")
 
 
 class RegistrationOutcome(str, Enum):
