@@ -12,6 +12,7 @@ from __future__ import annotations
 import typer
 
 from pscgan import __version__
+from pscgan.cli import anatomy as _anatomy
 from pscgan.cli import bench as _bench
 from pscgan.cli import data as _data
 from pscgan.cli import demo as _demo
@@ -34,6 +35,7 @@ app = typer.Typer(
 app.add_typer(_phantom.app, name="phantom")
 app.add_typer(_data.app, name="data")
 app.add_typer(_bench.app, name="bench")
+app.add_typer(_anatomy.app, name="anatomy")
 app.command("demo")(_demo.demo)
 app.command("quantify")(_quantify.quantify)
 app.command("train")(_train.train)

@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -31,25 +30,10 @@ import torch
 from pscgan.config.schema import PscganConfig, config_from_dict
 from pscgan.errors import ConfigError, InputError
 from pscgan.io.atomic import atomic_path
+from pscgan.io.weights_digest import metadata_digest, tensors_digest
 
 FORMAT = "pscgan-cascade-weights"
 VERSION = "1"
-
-
-def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
-    """SHA-256 over names, dtypes, shapes and raw bytes, in sorted key order."""
-    h = hashlib.sha256()
-    for k in sorted(tensors):
-        t = tensors[k].detach().cpu().contiguous()
-        h.update(f"{k}|{t.dtype}|{tuple(t.shape)}|".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()
-
-
-def metadata_digest(metadata: dict[str, str]) -> str:
-    """SHA-256 over every metadata entry except the two checksums (format, configuration, extras)."""
-    payload = {k: v for k, v in metadata.items() if k not in ("sha256", "metadata_sha256")}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def save_weights(path: str | Path, cascade: torch.nn.Module, config: PscganConfig, *,

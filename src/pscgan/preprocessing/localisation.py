@@ -38,16 +38,23 @@ class LocalisationMethod(str, Enum):
     CINE = "cine"  # motion of the cine only
     AUTO = "auto"  # labels when the slice has LV labels, else the cine
     CENTRE = "centre"  # the image centre (data already cropped around the LV)
+    DETECTOR = "detector"  # a learned LV detector handed to the pipeline (pscgan.anatomy)
 
 
-def centre_from_labels(labels: np.ndarray) -> LocalisationRecord | None:
-    """Centroid of the blood pool and myocardium (incl. scar) of a ``(rows, cols)`` label map, or None."""
+def centre_from_labels(labels: np.ndarray, spacing_rc: tuple[float, float] | None = None
+                       ) -> LocalisationRecord | None:
+    """Centroid of the blood pool and myocardium (incl. scar) of a ``(rows, cols)`` label map, or None.
+
+    With ``spacing_rc`` the record also gives the LV's size (equivalent diameter of that area, in mm).
+    """
     mask = np.isin(labels, (Tissue.BLOOD_POOL, Tissue.MYOCARDIUM, Tissue.SCAR))
     if not mask.any():
         return None
     rows, cols = np.nonzero(mask)
+    size = (None if spacing_rc is None
+            else float(2.0 * np.sqrt(mask.sum() * spacing_rc[0] * spacing_rc[1] / np.pi)))
     return LocalisationRecord(method="labels", centre_rc=(float(rows.mean()), float(cols.mean())),
-                              score=float(mask.sum()))
+                              score=float(mask.sum()), size_mm=size)
 
 
 def image_centre(shape: tuple[int, int]) -> LocalisationRecord:

@@ -19,8 +19,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,8 @@ from pscgan.io.image import ImageVolume
 from pscgan.preprocessing.crop import crop_array, crop_box
 from pscgan.preprocessing.intensity import ConstantImageError, scale_intensity
 from pscgan.preprocessing.localisation import LocalisationMethod
-from pscgan.preprocessing.record import IntensityRecord, SliceRecord
+from pscgan.preprocessing.localisation import centre_from_labels
+from pscgan.preprocessing.record import IntensityRecord, LocalisationRecord, SliceRecord
 from pscgan.preprocessing.registration import apply_rigid, register_rigid
 from pscgan.preprocessing.slices import ResampledSlice, locate_centres, resample_slice
 from pscgan.preprocessing.spatial import on_reference_grid
@@ -57,6 +58,12 @@ class PreprocessOptions:
         temporal_method: ``"linear"`` (periodic) or ``"fourier"``.
         max_registration_shift_mm: bound on the registration translation.
         max_registration_angle_deg: bound on the registration rotation.
+        fov_heart_ratio: when set, the crop's field of view is this many times the subject's largest
+            LV (epicardial) diameter at end-diastole, so that a small heart and a dilated one fill the
+            crop alike: the in-plane spacing becomes ``fov_heart_ratio * diameter / crop_size`` (one
+            spacing per subject, bounded by :data:`FOV_SPACING_BOUNDS_MM`), replacing
+            ``target_spacing_mm``. The diameter comes from the labels (``labels``/``auto`` with labels)
+            or the LV detector (``detector``); without either the spacing stays ``target_spacing_mm``.
     """
 
     n_phases: int = 25
@@ -69,6 +76,7 @@ class PreprocessOptions:
     temporal_method: TemporalMethod | str = TemporalMethod.LINEAR
     max_registration_shift_mm: float = 10.0
     max_registration_angle_deg: float = 10.0
+    fov_heart_ratio: float | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -86,9 +94,19 @@ class PreprocessOptions:
              f"intensity_percentiles must satisfy 0 <= low < high <= 100, got {(lo, hi)}"),
             (self.max_registration_shift_mm < 0 or self.max_registration_angle_deg < 0,
              "registration bounds must be non-negative"),
+            (self.fov_heart_ratio is not None and not 1.0 <= self.fov_heart_ratio <= 10.0,
+             f"fov_heart_ratio must lie in [1, 10], got {self.fov_heart_ratio}"),
         ) if bad]
         if problems:
             raise ConfigError(None, "; ".join(problems))
+
+
+FOV_SPACING_BOUNDS_MM = (0.5, 4.0)
+"""The in-plane spacings the field-of-view rule may choose: beyond them the detected size is implausible."""
+
+Locator = Callable[[np.ndarray, tuple[float, float], int], list[LocalisationRecord]]
+"""A learned LV detector: ``(cine (time, slice, rows, cols), (row, col) spacing mm, ED phase)`` -> one
+record per slice on that grid, with ``confidence`` and ``size_mm`` (see :mod:`pscgan.anatomy`)."""
 
 
 @dataclass
@@ -130,7 +148,8 @@ def prepare_subject(subject: Subject, options: PreprocessOptions | None = None) 
 def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: ImageVolume | None = None,
                    options: PreprocessOptions | None = None, subject_id: str = "subject",
                    levels: Sequence[str | None] | None = None, angles: Sequence[float | None] | None = None,
-                   *, rr_interval_ms: float | None = None, ed_phase: int = 0) -> list[PreparedSlice]:
+                   *, rr_interval_ms: float | None = None, ed_phase: int = 0, locator: Locator | None = None,
+                   geometry: Sequence[SliceRecord] | None = None) -> list[PreparedSlice]:
     """Prepare every slice of raw volumes (e.g. from :func:`pscgan.io.reader.read_image`).
 
     Args:
@@ -144,6 +163,10 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
         angles: anterior RV insertion angle per slice (degrees) or None.
         rr_interval_ms: cardiac cycle length; overrides ``cine.meta["rr_interval_ms"]``.
         ed_phase: index of the end-diastolic phase in the cine.
+        locator: the LV detector, needed for ``localisation="detector"``.
+        geometry: records of an earlier preparation of the same cine (a prediction's): each slice is
+            resampled and cropped exactly as its record says, with no localisation (how a reference is
+            put on the very pixels a prediction covers).
 
     Raises:
         InputError: naming the file: wrong dimensions, empty or non-finite data, invalid voxel sizes or
@@ -162,19 +185,38 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
         labels_arr = _check_labels(labels, labels_arr)
     timing = dict(trigger_times_ms=cine.meta.get("trigger_times_ms"),
                   rr_interval_ms=rr_interval_ms or cine.meta.get("rr_interval_ms"), ed_phase=ed_phase)
+    method = LocalisationMethod(options.localisation)
+    spacing_rc = (float(cine.spacing[1]), float(cine.spacing[0]))
+    if geometry is not None and len(geometry) != n_slices:
+        raise ValueError(f"geometry has {len(geometry)} records for {n_slices} slices")
+    native: list[LocalisationRecord] | None = None
+    slice_options = [options] * n_slices
+    if geometry is not None:
+        slice_options = [replace(options, target_spacing_mm=None if g.inplane is None else
+                                 float(g.inplane.spacing_mm[0])) for g in geometry]
+    elif method is LocalisationMethod.DETECTOR or options.fov_heart_ratio is not None:
+        native = _native_localisation(cine, labels_arr, method, locator, spacing_rc, ed_phase)
+        if options.fov_heart_ratio is not None:
+            slice_options = [replace(options, target_spacing_mm=_fov_spacing(native, options))] * n_slices
     resampled = []
     for k in range(n_slices):
         try:
             resampled.append(resample_slice(
                 cine.array[:, :, k, :].T, None if lge_arr is None else lge_arr[:, :, k].T,
-                None if labels_arr is None else labels_arr[:, :, k].T, (cine.spacing[1], cine.spacing[0]),
-                options, **timing))
+                None if labels_arr is None else labels_arr[:, :, k].T, spacing_rc, slice_options[k], **timing))
         except ValueError as exc:  # inconsistent trigger times or ED phase
             raise InputError(cine.source, f"slice {k}: {exc}") from None
+    if geometry is not None:
+        centres = [g.localisation for g in geometry]
+    elif method is LocalisationMethod.DETECTOR:
+        assert native is not None
+        centres = [_on_resampled_grid(rec, item) for rec, item in zip(native, resampled)]
+    else:
+        centres = None
     if options.register_lge and lge_arr is not None:
-        _register(resampled, options, None if labels is None else labels.source)
-    centres = locate_centres(resampled, LocalisationMethod(options.localisation),
-                             source=None if labels is None else labels.source)
+        _register(resampled, options, None if labels is None else labels.source, centres)
+    if centres is None:
+        centres = locate_centres(resampled, method, source=None if labels is None else labels.source)
     out = []
     for k, (item, centre) in enumerate(zip(resampled, centres)):
         angle = None if angles is None or angles[k] is None else float(angles[k])
@@ -188,7 +230,8 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
                              original_affine=np.asarray(cine.affine).tolist(), temporal=item.temporal,
                              inplane=item.inplane, lge_grid=lge_grid, labels_grid=labels_grid,
                              localisation=centre, registration=item.registration,
-                             crop=crop_box(centre.centre_rc, item.cine.shape[-2:], options.crop_size))
+                             crop=(crop_box(centre.centre_rc, item.cine.shape[-2:], options.crop_size)
+                                   if geometry is None else _recorded_crop(geometry[k], item, cine)))
         out.append(_crop_and_scale(item, record, options, cine, lge, k, levels, angle))
     return out
 
@@ -237,9 +280,11 @@ def _check_labels(labels: ImageVolume, arr: np.ndarray) -> np.ndarray:
     return arr.astype(np.uint8, copy=False)
 
 
-def _register(resampled: list[ResampledSlice], options: PreprocessOptions, labels_source: Path | None) -> None:
+def _register(resampled: list[ResampledSlice], options: PreprocessOptions, labels_source: Path | None,
+              centres: list[LocalisationRecord] | None = None) -> None:
     """Register each slice's LGE to its cine ED frame around a provisional LV centre; move the labels too."""
-    provisional = locate_centres(resampled, LocalisationMethod(options.localisation), source=labels_source)
+    provisional = centres or locate_centres(resampled, LocalisationMethod(options.localisation),
+                                            source=labels_source)
     for item, centre in zip(resampled, provisional):
         if item.lge is None:
             continue
@@ -251,6 +296,52 @@ def _register(resampled: list[ResampledSlice], options: PreprocessOptions, label
         if item.labels is not None and options.labels_follow_lge and rec.applied:
             item.labels = apply_rigid(item.labels, rec, order=0, fill=0)
             item.labels_moved = True
+
+
+def _native_localisation(cine: ImageVolume, labels: np.ndarray | None, method: LocalisationMethod,
+                         locator: Locator | None, spacing_rc: tuple[float, float],
+                         ed_phase: int) -> list[LocalisationRecord]:
+    """LV centre and size of every slice on the cine's own grid (for the detector and the FOV rule)."""
+    n_slices = cine.array.shape[2]
+    if method is LocalisationMethod.DETECTOR:
+        if locator is None:
+            raise ConfigError(None, "localisation='detector' needs the LV detector (pscgan.anatomy); "
+                                    "use 'cine' to locate the LV from the motion alone")
+        records = locator(np.transpose(cine.array, (3, 2, 1, 0)), spacing_rc, ed_phase)
+        if len(records) != n_slices:
+            raise ValueError(f"the LV detector gave {len(records)} records for {n_slices} slices")
+        return records
+    none = LocalisationRecord(method="centre", centre_rc=(0.0, 0.0))
+    if labels is None or method not in (LocalisationMethod.LABELS, LocalisationMethod.AUTO):
+        return [none] * n_slices
+    return [centre_from_labels(labels[:, :, k].T, spacing_rc) or none for k in range(n_slices)]
+
+
+def _fov_spacing(records: list[LocalisationRecord], options: PreprocessOptions) -> float | None:
+    """The FOV rule's in-plane spacing from the slices' LV sizes (confident ones), or ``target_spacing_mm``."""
+    sizes = [r.size_mm for r in records
+             if r.size_mm is not None and (r.confidence is None or r.confidence >= 0.5)]
+    if not sizes or options.fov_heart_ratio is None:
+        return options.target_spacing_mm
+    spacing = options.fov_heart_ratio * max(sizes) / options.crop_size
+    return float(np.clip(spacing, *FOV_SPACING_BOUNDS_MM))
+
+
+def _on_resampled_grid(record: LocalisationRecord, item: ResampledSlice) -> LocalisationRecord:
+    """A native-grid record moved onto the slice's resampled grid (pixel edges aligned, as resampled)."""
+    if item.inplane is None:
+        return record
+    (n0, n1), (m0, m1) = item.inplane.original_shape, item.inplane.shape
+    r, c = record.centre_rc
+    return record.model_copy(update={"centre_rc": ((r + 0.5) * m0 / n0 - 0.5, (c + 0.5) * m1 / n1 - 0.5)})
+
+
+def _recorded_crop(record: SliceRecord, item: ResampledSlice, cine: ImageVolume):  # noqa: ANN202
+    if tuple(record.crop.grid_shape) != tuple(item.cine.shape[-2:]):
+        raise InputError(cine.source, f"slice {record.slice_index}: the recorded crop is on a "
+                                      f"{tuple(record.crop.grid_shape)} grid, this cine gives "
+                                      f"{tuple(item.cine.shape[-2:])}: not the cine the records describe")
+    return record.crop
 
 
 def _crop_and_scale(item: ResampledSlice, record: SliceRecord, options: PreprocessOptions, cine: ImageVolume,
