@@ -8,8 +8,12 @@ Two objects are written into a new folder, next to the NIfTI results::
 
 Both reference the cine images of one phase (end-diastole, phase 0, by default), found by SOPInstanceUID
 in the folder the cine was read from, and copy their geometry (ImagePositionPatient,
-ImageOrientationPatient, PixelSpacing, SliceThickness, FrameOfReferenceUID), so that viewers such as 3D
-Slicer or OHIF show the synthetic LGE in the same study and overlay the segmentation on the cine.
+ImageOrientationPatient, PixelSpacing, SliceThickness), so that viewers such as 3D Slicer or OHIF show the
+synthetic LGE in the same study and overlay the segmentation on the cine. Every output carries the one
+StudyInstanceUID and FrameOfReferenceUID the reader chose for the series, also where the source's files
+disagree (some anonymisers give each file its own; see :mod:`pscgan.io.dicom_quirks`): DICOM wants one
+frame of reference per series, and highdicom refuses a SEG over images that differ. :func:`export_dicom`
+writes both objects or neither; :func:`export_dicom_parts` writes each one that can be built.
 
 The synthetic LGE is in relative units: stored as uint16 0..4095 with RescaleSlope 1/4095, so that
 readers applying the rescale get the network's [0, 1] values back (to within 0.5/4095).
