@@ -275,3 +275,20 @@ def test_one_frame_of_reference_per_file_becomes_one(dicom_kit: ModuleType, tmp_
     ed_uids = [uids[0] for uids in cine.meta["sop_instance_uids"]]
     masks = seg.get_pixels_by_source_instance(source_sop_instance_uids=ed_uids, segment_numbers=[1, 2, 3])
     np.testing.assert_array_equal(masks[..., 0], np.transpose(labels == 1, (2, 1, 0)))
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR DA")  # pydicom, while the test plants them
+def test_kept_dates_that_are_no_dates_are_left_empty(dicom_kit: ModuleType, tmp_path: Path) -> None:
+    """Anonymisers write dates such as 00000000 or month 00; highdicom cannot parse them into a SEG."""
+    _write_cine(dicom_kit, tmp_path / "cine")
+    for path in (tmp_path / "cine").iterdir():
+        ds = pydicom.dcmread(path)
+        ds.PatientBirthDate, ds.StudyDate, ds.StudyTime = "00000000", "20120000", "083237.000000"
+        ds.save_as(path)
+    cine = read_dicom_series(tmp_path / "cine", kind="cine")
+    lge, labels = _predictions(cine.spatial_shape)
+    paths = export_dicom(cine, lge, labels, tmp_path / "dicom", keep_identifiers=True)
+    for f in [*paths["synthetic_lge"].iterdir(), paths["segmentation"]]:
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        assert ds.PatientBirthDate == "" and ds.StudyDate == "" and ds.StudyTime == "083237.000000"
+        assert ds.PatientID == PLANTED["PatientID"]

@@ -209,13 +209,30 @@ def test_dciodvfy_finds_no_error_but_the_sources_uids(run: Run) -> None:
         assert set(kept) <= source_uids, f.name
 
 
+def _two_slices(folder: Path) -> Path:
+    folder.mkdir()
+    for n in range(1, 41):  # files in acquisition order: all 20 phases of 2 slices
+        shutil.copy(_dicom("SCD0000101") / f"{n}.dcm", folder / f"{n}.dcm")
+    return folder
+
+
+def test_kept_identifiers_with_the_sources_quirks(tmp_path: Path) -> None:
+    """The source's dates are no dates (00000000, month 00): kept identifiers still give every output."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = runner.invoke(app, ["predict", str(_two_slices(tmp_path / "two_slices")), "--out",
+                                  str(tmp_path / "pred"), "--keep-identifiers"])
+    assert res.exit_code == 0, res.output
+    assert not [w for w in caught if "VR UI" in str(w.message)]
+    subject = tmp_path / "pred" / "two_slices"
+    assert (subject / "dicom" / "segmentation.dcm").is_file()
+    assert json.loads((subject / "identifiers.json").read_text())["PatientID"] == "SCD0000101"
+
+
 def test_a_failing_seg_keeps_the_nifti_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pscgan.inference import dicom_seg
 
-    series = tmp_path / "two_slices"
-    series.mkdir()
-    for n in range(1, 41):  # files in acquisition order: all 20 phases of 2 slices
-        shutil.copy(_dicom("SCD0000101") / f"{n}.dcm", series / f"{n}.dcm")
+    series = _two_slices(tmp_path / "two_slices")
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise ValueError("injected SEG failure")

@@ -320,10 +320,28 @@ def reference_header(source: Dataset, *, keep_identifiers: bool) -> Dataset:
         ref.DeidentificationMethod = DEID_METHOD
         ref.DeidentificationMethodCodeSequence = [_code_item(codes.DCM.BasicApplicationConfidentialityProfile),
                                                   _code_item(codes.DCM.RetainUidsOption)]
+    _empty_invalid_dates(ref)
     for keyword in ("PatientName", "PatientID", *_TYPE2_EMPTY):
         if keyword not in ref:
             setattr(ref, keyword, "")
     return ref
+
+
+def _empty_invalid_dates(ref: Dataset) -> None:
+    """Empty the dates and times that are no date (``00000000``, month ``00``: anonymisers write them).
+
+    Kept identifiers are copied as they are, but such values cannot be written into a SEG (highdicom
+    parses them) and say nothing; the copied ones are all Type 2, so empty is valid.
+    """
+    from pydicom.valuerep import DA, DT, TM
+
+    parsers = {"DA": DA, "TM": TM, "DT": DT}
+    for elem in list(ref):
+        if elem.VR in parsers and elem.value not in (None, ""):
+            try:
+                parsers[elem.VR](str(elem.value))
+            except ValueError:
+                elem.value = ""
 
 
 def _code_item(code: Any) -> Dataset:
@@ -341,12 +359,13 @@ def source_identifiers(cine: ImageVolume) -> dict[str, str]:
     Raises:
         InputError: the source images cannot be found or read (see :func:`find_source_images`).
     """
-    source = find_source_images(cine, 0)[0]
     found = {}
-    for keyword in _LINKING:
-        value = getattr(source, keyword, None)
-        if value not in (None, ""):
-            found[keyword] = str(value)
+    with quiet_uid_warnings():  # pydicom decodes each value on first access
+        source = find_source_images(cine, 0)[0]
+        for keyword in _LINKING:
+            value = getattr(source, keyword, None)
+            if value not in (None, ""):
+                found[keyword] = str(value)
     return found
 
 

@@ -45,17 +45,25 @@ def is_valid_uid(value: Any) -> bool:
 
 
 def _uids(ds: Any) -> Iterator[str]:
-    """Every UI value of ``ds``, its file meta and its sequences (the pixel data is not touched)."""
+    """Every UI value of ``ds``, its file meta and its sequences (the pixel data is not touched).
+
+    Elements that cannot be decoded (damaged nested items the images do not need) are passed over.
+    """
     meta = getattr(ds, "file_meta", None)
     for dataset in ((meta,) if meta is not None else ()) + (ds,):
         for tag in list(dataset.keys()):
             if tag in _PIXEL_TAGS:
                 continue
-            elem = dataset[tag]
-            if elem.VR == "UI" and elem.value not in (None, ""):
-                yield from (elem.value if elem.VM > 1 else [elem.value])
+            try:
+                elem = dataset[tag]
+                values = elem.value if elem.VR in ("UI", "SQ") else None
+                values = list(values) if elem.VR == "SQ" or elem.VM > 1 else [values]
+            except Exception:  # pydicom raises many kinds on damaged data; the reader checks what it uses
+                continue
+            if elem.VR == "UI":
+                yield from (str(v) for v in values if v not in (None, ""))
             elif elem.VR == "SQ":
-                for item in elem.value or []:
+                for item in values:
                     yield from _uids(item)
 
 
