@@ -30,9 +30,9 @@ the source study nor overlay the cine. They identify the
 examination only to someone holding the source data; remap UIDs with a dedicated de-identification tool
 before sharing outputs and sources outside your institution. Series and content dates are those of the
 export, not of the examination. ``keep_identifiers=True`` copies the patient, study and institution
-attributes from the source instead (and its PatientIdentityRemoved, if any), so that the outputs file
-under the same patient in a PACS; :func:`source_identifiers` returns them for the prediction's
-``identifiers.json``.
+attributes from the source instead (and its PatientIdentityRemoved, if any; dates that are no valid date
+are left empty), so that the outputs file under the same patient in a PACS; :func:`source_identifiers`
+returns them for the prediction's ``identifiers.json``.
 
 Example:
     >>> from pscgan.io.dicom import read_dicom_series
