@@ -81,7 +81,7 @@ def test_synthetic_lge_round_trips_through_the_reader(cine: ImageVolume, tmp_pat
         ds = pydicom.dcmread(paths["synthetic_lge"] / f"IM_{k + 1:04d}.dcm")
         # Stored image of slice k is array[:, :, k].T, independently of the reader.
         np.testing.assert_array_equal(ds.pixel_array, np.rint(lge[:, :, k].T * MAX_STORED).astype(np.uint16))
-        assert list(ds.ImageType) == ["DERIVED", "SECONDARY"]
+        assert list(ds.ImageType) == ["DERIVED", "SECONDARY", "OTHER"]
         assert ds.SeriesDescription == "pscgan synthetic LGE (research use, not for diagnosis)"
         assert ds.DerivationDescription
         assert ds.SourceImageSequence[0].ReferencedSOPInstanceUID == cine.meta["sop_instance_uids"][k][0]
@@ -254,3 +254,41 @@ def test_existing_output_is_refused_and_failures_leave_nothing(cine: ImageVolume
         export_dicom(cine, lge, labels, out)
     assert not any(out.iterdir())  # the series written before the failure never became visible
     assert [p.name for p in out.parent.iterdir()] == ["dicom"]
+
+
+def test_one_frame_of_reference_per_file_becomes_one(dicom_kit: ModuleType, tmp_path: Path) -> None:
+    """Some anonymisers give every file its own FrameOfReferenceUID; the outputs (and highdicom) need one."""
+    import highdicom as hd
+
+    _write_cine(dicom_kit, tmp_path / "cine")
+    for n, path in enumerate(sorted((tmp_path / "cine").iterdir())):
+        ds = pydicom.dcmread(path)
+        ds.FrameOfReferenceUID = f"1.2.3.9.{n + 1}"
+        ds.save_as(path)
+    cine = read_dicom_series(tmp_path / "cine", kind="cine")
+    assert cine.meta["frame_of_reference_uid_count"] == N_SLICES * N_PHASES
+    lge, labels = _predictions(cine.spatial_shape)
+    paths = export_dicom(cine, lge, labels, tmp_path / "dicom")
+    seg = hd.seg.segread(paths["segmentation"])
+    frames = {pydicom.dcmread(f).FrameOfReferenceUID for f in paths["synthetic_lge"].iterdir()}
+    assert frames == {seg.FrameOfReferenceUID} == {cine.meta["frame_of_reference_uid"]}
+    ed_uids = [uids[0] for uids in cine.meta["sop_instance_uids"]]
+    masks = seg.get_pixels_by_source_instance(source_sop_instance_uids=ed_uids, segment_numbers=[1, 2, 3])
+    np.testing.assert_array_equal(masks[..., 0], np.transpose(labels == 1, (2, 1, 0)))
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR DA")  # pydicom, while the test plants them
+def test_kept_dates_that_are_no_dates_are_left_empty(dicom_kit: ModuleType, tmp_path: Path) -> None:
+    """Anonymisers write dates such as 00000000 or month 00; highdicom cannot parse them into a SEG."""
+    _write_cine(dicom_kit, tmp_path / "cine")
+    for path in (tmp_path / "cine").iterdir():
+        ds = pydicom.dcmread(path)
+        ds.PatientBirthDate, ds.StudyDate, ds.StudyTime = "00000000", "20120000", "083237.000000"
+        ds.save_as(path)
+    cine = read_dicom_series(tmp_path / "cine", kind="cine")
+    lge, labels = _predictions(cine.spatial_shape)
+    paths = export_dicom(cine, lge, labels, tmp_path / "dicom", keep_identifiers=True)
+    for f in [*paths["synthetic_lge"].iterdir(), paths["segmentation"]]:
+        ds = pydicom.dcmread(f, stop_before_pixels=True)
+        assert ds.PatientBirthDate == "" and ds.StudyDate == "" and ds.StudyTime == "083237.000000"
+        assert ds.PatientID == PLANTED["PatientID"]

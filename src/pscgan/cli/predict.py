@@ -26,17 +26,24 @@ def predict(
                                                "outputs and SUBJECT/identifiers.json (default: removed)."),
 ) -> None:
     """Predict every input; failures are reported per input while the rest of the batch completes."""
+    from rich.markup import escape
+
     from pscgan.inference.batch import predict_batch
+    from pscgan.inference.outputs import failure_message
     from pscgan.inference.predictor import default_weights_path
 
     summary = predict_batch(inputs, out, weights=weights or default_weights_path(), device=device,
                             batch_size=batch_size, overwrite=overwrite, resume=resume,
                             keep_identifiers=keep_identifiers, progress=progress_enabled(), split=split)
     c = console()
-    failures = summary["failures"]
+    failures, missing = summary["failures"], summary["output_failures"]
+    for n in summary["notes"]:
+        c.print(f"note: {escape(n['subject'])}: {escape(n['note'])}", highlight=False)
     c.print(f"{len(summary['predicted'])} predicted, {len(summary['kept_from_before'])} kept, "
             f"{len(failures)} failed -> {out}")
-    if failures:
-        for f in failures:
-            c.print(f"[red]failed:[/] {f['error']}")
+    for f in failures:
+        c.print(f"[red]failed:[/] {f['error']}")
+    for f in missing:  # the subject is predicted, an optional output is not
+        c.print(f"[red]failed:[/] {escape(f['subject'])}: {escape(failure_message(f))}", highlight=False)
+    if failures or missing:
         raise typer.Exit(code=1)

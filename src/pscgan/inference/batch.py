@@ -43,12 +43,17 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
                   overwrite: bool = False, resume: bool = False, keep_identifiers: bool = False,
                   progress: bool = False, split: str | None = None) -> dict[str, Any]:
     """Predict every subject found in ``inputs`` into ``out``; returns the summary also written to
-    ``out/summary.json`` (``failures`` lists the inputs that could not be predicted, with the reason)."""
+    ``out/summary.json``: ``failures`` lists the inputs that could not be predicted, with the reason;
+    ``output_failures`` the optional outputs (DICOM) of predicted subjects that could not be written, whose
+    NIfTI results are in place (``--resume`` predicts such subjects again); ``notes`` the readers' remarks
+    on inputs (e.g. DICOM rule breaks tolerated), one per subject and remark."""
     import pscgan
     from pscgan.cli._common import progress_columns
     from pscgan.inference.inputs import discover_inputs, load_input
     from pscgan.inference.outputs import (
         check_resume_weights,
+        input_notes,
+        output_failures,
         subject_done,
         weights_record,
         write_batch_record,
@@ -89,17 +94,20 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
         raise InputError(None, f"several inputs would write to the same output folder: {sorted(dupes)}")
     from rich.progress import Progress
 
-    done, skipped = [], []
+    done, skipped, missing_outputs, notes = [], [], [], []
     with Progress(*progress_columns(), disable=not progress) as bar:
         task = bar.add_task("predicting", total=len(items))
         for item in items:
-            if resume and subject_done(out, item.name):
+            if resume and subject_done(out, item.name) and not output_failures(out, item.name):
                 skipped.append(item.name)
             else:
                 try:
                     loaded = load_input(item)
+                    notes += [{"subject": item.name, "note": note} for note in input_notes(loaded)]
                     write_subject_result(out, loaded, predictor.predict(loaded), keep_identifiers=keep_identifiers)
                     done.append(item.name)
+                    missing_outputs += [{"input": str(item.path), "subject": item.name, **failure}
+                                        for failure in output_failures(out, item.name)]
                 except PscganError as exc:
                     failures.append({"input": str(item.path), "subject": item.name, "error": str(exc)})
             bar.advance(task)
@@ -107,6 +115,6 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
     write_tables(out, finished)
     summary = {"pscgan": pscgan.__version__, "python": platform.python_version(), "weights": record,
                "inputs": [str(p) for p in inputs], "split": split, "predicted": done, "kept_from_before": skipped,
-               "subjects": finished, "failures": failures}
+               "subjects": finished, "failures": failures, "output_failures": missing_outputs, "notes": notes}
     write_summary(out, summary)
     return summary

@@ -8,8 +8,12 @@ Two objects are written into a new folder, next to the NIfTI results::
 
 Both reference the cine images of one phase (end-diastole, phase 0, by default), found by SOPInstanceUID
 in the folder the cine was read from, and copy their geometry (ImagePositionPatient,
-ImageOrientationPatient, PixelSpacing, SliceThickness, FrameOfReferenceUID), so that viewers such as 3D
-Slicer or OHIF show the synthetic LGE in the same study and overlay the segmentation on the cine.
+ImageOrientationPatient, PixelSpacing, SliceThickness), so that viewers such as 3D Slicer or OHIF show the
+synthetic LGE in the same study and overlay the segmentation on the cine. Every output carries the one
+StudyInstanceUID and FrameOfReferenceUID the reader chose for the series, also where the source's files
+disagree (some anonymisers give each file its own; see :mod:`pscgan.io.dicom_quirks`): DICOM wants one
+frame of reference per series, and highdicom refuses a SEG over images that differ. :func:`export_dicom`
+writes both objects or neither; :func:`export_dicom_parts` writes each one that can be built.
 
 The synthetic LGE is in relative units: stored as uint16 0..4095 with RescaleSlope 1/4095, so that
 readers applying the rescale get the network's [0, 1] values back (to within 0.5/4095).
@@ -26,9 +30,9 @@ the source study nor overlay the cine. They identify the
 examination only to someone holding the source data; remap UIDs with a dedicated de-identification tool
 before sharing outputs and sources outside your institution. Series and content dates are those of the
 export, not of the examination. ``keep_identifiers=True`` copies the patient, study and institution
-attributes from the source instead (and its PatientIdentityRemoved, if any), so that the outputs file
-under the same patient in a PACS; :func:`source_identifiers` returns them for the prediction's
-``identifiers.json``.
+attributes from the source instead (and its PatientIdentityRemoved, if any; dates that are no valid date
+are left empty), so that the outputs file under the same patient in a PACS; :func:`source_identifiers`
+returns them for the prediction's ``identifiers.json``.
 
 Example:
     >>> from pscgan.io.dicom import read_dicom_series
@@ -56,6 +60,7 @@ from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
 from pydicom.valuerep import DS
 
 from pscgan.errors import InputError, OutputExistsError
+from pscgan.io.dicom_quirks import quiet_uid_warnings
 from pscgan.io.image import ImageVolume
 from pscgan.labels import to_pscgan
 
@@ -123,34 +128,91 @@ def export_dicom(cine: ImageVolume, synthetic_lge: np.ndarray, segmentation: np.
         InputError: a source image is missing, unreadable, or no longer matches the cine.
         OutputExistsError: ``out_dir`` exists and is not an empty folder.
     """
-    import pscgan
+    with quiet_uid_warnings():  # the source's UIDs are copied as they are, valid or not
+        lge, labels, refs = _prepare(cine, synthetic_lge, segmentation, out_dir, keep_identifiers, phase)
+        images = _lge_images(refs, lge)
+        seg = _segmentation(refs, labels, keep_identifiers)
+        return _write_atomically(Path(out_dir), images, seg)
 
+
+def export_dicom_parts(cine: ImageVolume, synthetic_lge: np.ndarray, segmentation: np.ndarray, out_dir: Path,
+                       *, keep_identifiers: bool = False, phase: int = 0
+                       ) -> tuple[dict[str, Path], dict[str, str]]:
+    """Like :func:`export_dicom`, but the synthetic LGE series and the SEG succeed or fail on their own.
+
+    A SEG that cannot be built (highdicom refuses what it cannot encode) leaves the derived MR series
+    written, and the other way round. ``out_dir`` appears once what could be built is written, and not
+    at all when nothing could.
+
+    Returns:
+        The paths written (keys as in :func:`export_dicom`) and, for each output that could not be built,
+        ``{key: "<exception type>: <message>"}``.
+
+    Raises:
+        The errors of :func:`export_dicom` that concern both outputs: bad arrays, missing or changed
+        source images, an existing ``out_dir``, a failed write.
+    """
+    with quiet_uid_warnings():
+        lge, labels, refs = _prepare(cine, synthetic_lge, segmentation, out_dir, keep_identifiers, phase)
+        images, seg, failures = None, None, {}
+        try:
+            images = _lge_images(refs, lge)
+        except Exception as exc:  # an optional output: reported by the caller, never lost silently
+            failures["synthetic_lge"] = f"{type(exc).__name__}: {exc}"
+        try:
+            seg = _segmentation(refs, labels, keep_identifiers)
+        except Exception as exc:
+            failures["segmentation"] = f"{type(exc).__name__}: {exc}"
+        written = _write_atomically(Path(out_dir), images, seg) if images or seg is not None else {}
+        return written, failures
+
+
+def _prepare(cine: ImageVolume, synthetic_lge: np.ndarray, segmentation: np.ndarray, out_dir: Path,
+             keep_identifiers: bool, phase: int) -> tuple[np.ndarray, np.ndarray, list[Dataset]]:
+    """Checked arrays and the whitelisted source headers of ``phase``, one per slice."""
     lge, labels = _check_arrays(cine, synthetic_lge, segmentation, phase)
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise OutputExistsError(out_dir, "already exists and is not an empty folder; DICOM outputs are "
                                          "written into a new folder")
     sources = find_source_images(cine, phase)
-    refs = _reference_headers(cine, sources, keep_identifiers)
-    version, now, series_uid = pscgan.__version__, datetime.now(), _new_uid()
-    images = [synthetic_lge_image(ref, lge[:, :, k].T, series_uid=series_uid, instance=k + 1, version=version,
-                                  now=now) for k, ref in enumerate(refs)]
+    return lge, labels, _reference_headers(cine, sources, keep_identifiers)
 
+
+def _lge_images(refs: list[Dataset], lge: np.ndarray) -> list[Dataset]:
+    import pscgan
+
+    series_uid, now = _new_uid(), datetime.now()
+    return [synthetic_lge_image(ref, lge[:, :, k].T, series_uid=series_uid, instance=k + 1,
+                                version=pscgan.__version__, now=now) for k, ref in enumerate(refs)]
+
+
+def _segmentation(refs: list[Dataset], labels: np.ndarray, keep_identifiers: bool) -> Dataset:
+    import pscgan
     from pscgan.inference.dicom_seg import build_segmentation
 
     equipment = {}
     if keep_identifiers:
         for keyword, argument in (("InstitutionName", "institution_name"),
                                   ("InstitutionalDepartmentName", "institutional_department_name")):
-            if getattr(sources[0], keyword, None):
-                equipment[argument] = str(getattr(sources[0], keyword))
-    seg = build_segmentation(refs, labels, version=version, equipment=equipment)
+            if getattr(refs[0], keyword, None):
+                equipment[argument] = str(getattr(refs[0], keyword))
+    seg = build_segmentation(refs, labels, version=pscgan.__version__, equipment=equipment)
     _copy_deidentification_status(seg, refs[0])
-    return _write_atomically(out_dir, images, seg)
+    return seg
 
 
 def _reference_headers(cine: ImageVolume, sources: list[Dataset], keep_identifiers: bool) -> list[Dataset]:
     refs = [reference_header(ds, keep_identifiers=keep_identifiers) for ds in sources]
+    # The outputs are one series in one frame of reference and one study, as DICOM (and highdicom) want,
+    # even where the source's files disagree (some anonymisers give each file its own UIDs).
+    frame = cine.meta.get("frame_of_reference_uid") or _new_uid()
+    study = cine.meta.get("study_instance_uid") or _new_uid()
+    for ref in refs:
+        if str(getattr(ref, "FrameOfReferenceUID", "")) != frame:
+            ref.FrameOfReferenceUID = frame
+        if str(getattr(ref, "StudyInstanceUID", "")) != study:
+            ref.StudyInstanceUID = study
     if cine.meta.get("uniform_slice_spacing"):
         # Stated explicitly, rounded to 1 nm: left to highdicom, float noise from the positions can
         # exceed the 16 characters of a DICOM decimal string, and a single slice would get 1 mm.
@@ -258,10 +320,28 @@ def reference_header(source: Dataset, *, keep_identifiers: bool) -> Dataset:
         ref.DeidentificationMethod = DEID_METHOD
         ref.DeidentificationMethodCodeSequence = [_code_item(codes.DCM.BasicApplicationConfidentialityProfile),
                                                   _code_item(codes.DCM.RetainUidsOption)]
+    _empty_invalid_dates(ref)
     for keyword in ("PatientName", "PatientID", *_TYPE2_EMPTY):
         if keyword not in ref:
             setattr(ref, keyword, "")
     return ref
+
+
+def _empty_invalid_dates(ref: Dataset) -> None:
+    """Empty the dates and times that are no date (``00000000``, month ``00``: anonymisers write them).
+
+    Kept identifiers are copied as they are, but such values cannot be written into a SEG (highdicom
+    parses them) and say nothing; the copied ones are all Type 2, so empty is valid.
+    """
+    from pydicom.valuerep import DA, DT, TM
+
+    parsers = {"DA": DA, "TM": TM, "DT": DT}
+    for elem in list(ref):
+        if elem.VR in parsers and elem.value not in (None, ""):
+            try:
+                parsers[elem.VR](str(elem.value))
+            except ValueError:
+                elem.value = ""
 
 
 def _code_item(code: Any) -> Dataset:
@@ -279,12 +359,13 @@ def source_identifiers(cine: ImageVolume) -> dict[str, str]:
     Raises:
         InputError: the source images cannot be found or read (see :func:`find_source_images`).
     """
-    source = find_source_images(cine, 0)[0]
     found = {}
-    for keyword in _LINKING:
-        value = getattr(source, keyword, None)
-        if value not in (None, ""):
-            found[keyword] = str(value)
+    with quiet_uid_warnings():  # pydicom decodes each value on first access
+        source = find_source_images(cine, 0)[0]
+        for keyword in _LINKING:
+            value = getattr(source, keyword, None)
+            if value not in (None, ""):
+                found[keyword] = str(value)
     return found
 
 
@@ -300,7 +381,10 @@ def synthetic_lge_image(ref: Dataset, image: np.ndarray, *, series_uid: str, ins
     ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = MRImageStorage, sop_uid, "MR"
     ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = series_uid, LGE_SERIES_NUMBER, instance
     ds.SeriesDescription = LGE_SERIES_DESCRIPTION
-    ds.ImageType = ["DERIVED", "SECONDARY"]
+    # The MR image module requires a third value; OTHER is its defined term for a computed image.
+    ds.ImageType = ["DERIVED", "SECONDARY", "OTHER"]
+    if not str(getattr(ds, "BodyPartExamined", "")):
+        ds.BodyPartExamined = "HEART"  # so that validators know the (unpaired) part: no Laterality needed
     ds.DerivationDescription = LGE_DERIVATION
     ds.ImageComments = "Research use only, not for diagnosis"
     source_item = Dataset()
@@ -341,20 +425,25 @@ def _new_uid() -> str:
     return str(generate_uid())
 
 
-def _write_atomically(out_dir: Path, images: list[Dataset], seg: Dataset) -> dict[str, Path]:
+def _write_atomically(out_dir: Path, images: list[Dataset] | None, seg: Dataset | None) -> dict[str, Path]:
     """Write everything into a hidden folder beside ``out_dir``, then rename it into place."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=out_dir.parent))
+    paths = {}
     try:
-        series = tmp / LGE_FOLDER
-        series.mkdir()
         written = []
-        for ds in images:
-            path = series / f"IM_{int(ds.InstanceNumber):04d}.dcm"
-            ds.save_as(path, enforce_file_format=True)
-            written.append(path)
-        seg.save_as(tmp / SEG_FILE)
-        written.append(tmp / SEG_FILE)
+        if images:
+            series = tmp / LGE_FOLDER
+            series.mkdir()
+            for ds in images:
+                path = series / f"IM_{int(ds.InstanceNumber):04d}.dcm"
+                ds.save_as(path, enforce_file_format=True)
+                written.append(path)
+            paths["synthetic_lge"] = out_dir / LGE_FOLDER
+        if seg is not None:
+            seg.save_as(tmp / SEG_FILE)
+            written.append(tmp / SEG_FILE)
+            paths["segmentation"] = out_dir / SEG_FILE
         for path in written:  # durable before the rename makes them visible
             with open(path, "rb+") as fh:
                 os.fsync(fh.fileno())
@@ -364,4 +453,4 @@ def _write_atomically(out_dir: Path, images: list[Dataset], seg: Dataset) -> dic
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return {"synthetic_lge": out_dir / LGE_FOLDER, "segmentation": out_dir / SEG_FILE}
+    return paths

@@ -14,12 +14,18 @@
         clinical.json         clinical quantification of the predicted segmentation
         network.npz           network-grid crops: cine, synthetic LGE, segmentation, coarse mask
         records.json          preprocessing records (crop boxes, resampling) per slice
+        outputs.json          optional outputs that could not be written, and why; notes on the input
         dicom/                DICOM derived MR + SEG, when the input was a DICOM series
         identifiers.json      patient and study identifiers of a DICOM input, only with --keep-identifiers
 
 A subject folder appears only once complete, so a killed batch never leaves a half-written subject, and
 ``--resume`` keeps finished subjects and completes the rest, with the weights recorded in ``batch.json``
 only (:func:`check_resume_weights`), so one folder never mixes the results of two models.
+
+The DICOM outputs and ``identifiers.json`` are optional: when one cannot be written (a source image
+moved away, a SEG that highdicom refuses, ...) the NIfTI results are still written, and ``outputs.json``
+names the output and the reason (``{"failed": [{"output", "description", "error"}], "notes": [...]}``;
+``notes`` are plain-language remarks about the input, such as a DICOM series whose UIDs break the rules).
 
 Subject folders are named after the input file or folder (checked by
 :func:`~pscgan.inference.inputs.check_output_name`), never after DICOM tags. Without
@@ -57,6 +63,11 @@ SUMMARY_FILE = "summary.json"
 #: specific first: ``summary.json`` is all a batch that finished before ``batch.json`` existed has.
 WEIGHTS_RECORD_FILES = (BATCH_FILE, SUMMARY_FILE)
 IDENTIFIERS_FILE = "identifiers.json"
+OUTPUTS_FILE = "outputs.json"
+DICOM_FOLDER = "dicom"
+#: The optional outputs of a DICOM input: (path in the subject folder, what it is).
+_DICOM_OUTPUTS = {"synthetic_lge": (f"{DICOM_FOLDER}/synthetic_lge", "synthetic LGE DICOM series"),
+                  "segmentation": (f"{DICOM_FOLDER}/segmentation.dcm", "DICOM SEG")}
 
 
 def subject_folder(out: Path, name: str) -> Path:
@@ -141,16 +152,65 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
         np.savez_compressed(buf, **arrays)
         (tmp / NETWORK_FILE).write_bytes(buf.getvalue())
         write_json_atomic(tmp / RECORDS_FILE, [s.record.model_dump(mode="json") for s in pred.slices])
-        if item.source.kind is InputKind.DICOM:
-            from pscgan.inference.dicom_export import export_dicom
-
-            export_dicom(item.cine, pred.lge_original, pred.labels_original, tmp / "dicom",
-                         keep_identifiers=keep_identifiers)
-            if keep_identifiers:
-                from pscgan.inference.dicom_export import source_identifiers
-
-                write_json_atomic(tmp / IDENTIFIERS_FILE, source_identifiers(item.cine))
+        failed = (_write_dicom_outputs(tmp, item, pred, keep_identifiers)
+                  if item.source.kind is InputKind.DICOM else [])
+        write_json_atomic(tmp / OUTPUTS_FILE, {"failed": failed, "notes": input_notes(item)})
     return subject_folder(out, name)
+
+
+def input_notes(item: LoadedInput) -> list[str]:
+    """Plain-language remarks of the reader about the input (rule breaks it tolerated), if any."""
+    return [str(note) for note in (item.cine.meta or {}).get("notes", [])]
+
+
+def _failure(output: str, description: str, exc: BaseException | str) -> dict[str, str]:
+    error = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    return {"output": output, "description": description, "error": error}
+
+
+def _write_dicom_outputs(tmp: Path, item: LoadedInput, pred: Prediction, keep_identifiers: bool
+                         ) -> list[dict[str, str]]:
+    """Write the optional DICOM outputs into the staged subject folder; returns the failures.
+
+    Any failure is recorded, not raised: the prediction and its NIfTI results must not be lost because a
+    DICOM object could not be built (the batch reports it and exits non-zero).
+    """
+    from pscgan.inference.dicom_export import export_dicom_parts, source_identifiers
+
+    failed = []
+    try:
+        _, errors = export_dicom_parts(item.cine, pred.lge_original, pred.labels_original, tmp / DICOM_FOLDER,
+                                       keep_identifiers=keep_identifiers)
+        failed += [_failure(*_DICOM_OUTPUTS[key], error) for key, error in errors.items()]
+    except Exception as exc:  # both outputs: e.g. the source images are no longer in place
+        failed.append(_failure(f"{DICOM_FOLDER}/", "DICOM outputs", exc))
+    if keep_identifiers:
+        try:
+            write_json_atomic(tmp / IDENTIFIERS_FILE, source_identifiers(item.cine))
+        except Exception as exc:
+            failed.append(_failure(IDENTIFIERS_FILE, "patient and study identifiers", exc))
+    return failed
+
+
+def output_failures(out: Path, name: str) -> list[dict[str, str]]:
+    """The optional outputs of ``OUT/name`` that could not be written (from its ``outputs.json``; empty
+    when the subject is not finished or predates the file)."""
+    try:
+        record = json.loads((subject_folder(out, name) / OUTPUTS_FILE).read_text(encoding="utf-8"))
+        return [dict(f) for f in record.get("failed", [])]
+    except (InputError, OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
+        return []
+
+
+def failure_message(failure: dict[str, str]) -> str:
+    """One line saying which optional output is missing and why.
+
+    Example:
+        >>> failure_message({"output": "dicom/segmentation.dcm", "description": "DICOM SEG", "error": "E"})
+        'DICOM SEG (dicom/segmentation.dcm) not written: E; the NIfTI results are written'
+    """
+    return (f"{failure['description']} ({failure['output']}) not written: {failure['error']}; the NIfTI "
+            "results are written")
 
 
 def _fmt(x: Any) -> Any:

@@ -13,6 +13,12 @@ of the first two world axes). RescaleSlope/RescaleIntercept are applied. Patient
 birth date, ...) are neither logged nor stored: ``meta`` keeps only the geometry, timing and the UIDs needed
 to write derived DICOM objects later.
 
+Real scanner series are read as the scanner wrote them: one folder may hold every slice and every phase
+of a cine in one series, in any file order, with trigger times that differ slightly between slices (the
+phase's mean is kept). Rule breaks that do not affect the images (UIDs that do not follow DICOM rules,
+several FrameOfReferenceUIDs in one series) are tolerated without pydicom's per-value warnings and
+reported once, in ``meta["notes"]`` (see :mod:`pscgan.io.dicom_quirks`).
+
 Enhanced (multi-frame) DICOM is not supported; convert such series to NIfTI first (e.g. with dcm2niix).
 
 Example:
@@ -32,6 +38,13 @@ from typing import Any
 import numpy as np
 
 from pscgan.errors import InputError
+from pscgan.io.dicom_quirks import (
+    frame_of_reference_note,
+    has_invalid_uid,
+    invalid_uid_note,
+    quiet_uid_warnings,
+    series_frame_of_reference,
+)
 from pscgan.io.image import ImageVolume, check_declared_size
 
 #: Two slices closer than this along the normal (mm) are the same slice position.
@@ -67,7 +80,11 @@ def read_dicom_series(source: str | Path | Sequence[str | Path], kind: SeriesKin
         (per slice, per phase for a cine), ``image_orientation_patient``, ``image_positions_patient`` (per
         slice), ``slice_positions_mm``, ``slice_thickness_mm``, and for a cine ``trigger_times_ms`` (per
         phase, mean over slices; ``None`` when ordered by InstanceNumber), ``trigger_times_ms_per_slice``,
-        ``rr_interval_ms`` (NominalInterval, if present).
+        ``rr_interval_ms`` (NominalInterval, if present). ``frame_of_reference_uid`` is the series' most
+        frequent one (see :func:`pscgan.io.dicom_quirks.series_frame_of_reference`), with
+        ``frame_of_reference_uid_count`` distinct ones; ``files_with_invalid_uids`` counts the files whose
+        UIDs break the DICOM rules, and ``notes`` holds one plain line per rule break tolerated (empty
+        for a clean series).
 
     Raises:
         InputError: naming the folder or file: no DICOM files, several series, mixed matrix sizes or
@@ -76,6 +93,12 @@ def read_dicom_series(source: str | Path | Sequence[str | Path], kind: SeriesKin
     """
     kind = SeriesKind(kind)
     where, files = _list_files(source)
+    # Real scanner files often carry UIDs that break the DICOM rules; pydicom would warn for each value.
+    with quiet_uid_warnings():
+        return _read_series(where, files, kind, series_uid)
+
+
+def _read_series(where: Path, files: list[Path], kind: SeriesKind, series_uid: str | None) -> ImageVolume:
     headers = _read_headers(where, files)
     headers = _select_series(where, headers, series_uid)
     _check_consistent(where, headers)
@@ -100,6 +123,7 @@ def read_dicom_series(source: str | Path | Sequence[str | Path], kind: SeriesKin
     if not (np.all(np.isfinite(affine)) and np.all(np.isfinite(spacing))):
         raise InputError(where, f"ImagePositionPatient values {slice_positions[:4]} give no finite geometry")
     meta = _meta(kind, ordered, first, geometry, slice_positions, trigger)
+    meta.update(_quirks(ordered))
     return ImageVolume(data, spacing=spacing, affine=affine, source=where, meta=meta)
 
 
@@ -368,6 +392,18 @@ def _affine(geometry: dict[str, Any], first: list[Any],
     lps[:3, 3] = ipp[0]
     spacing = (geometry["col_spacing"], geometry["row_spacing"], abs(slice_spacing))
     return _LPS_TO_RAS @ lps, spacing, [float(p) for p in positions]
+
+
+def _quirks(ordered: list[list[_Item]]) -> dict[str, Any]:
+    """The series' FrameOfReferenceUID for the outputs, and one plain note per rule break tolerated."""
+    items = [ds for slice_items in ordered for _, ds in slice_items]
+    frame, n_frames = series_frame_of_reference([_uid(ds, "FrameOfReferenceUID") for ds in items])
+    n_invalid = sum(has_invalid_uid(ds) for ds in items)
+    notes = [invalid_uid_note(n_invalid)] if n_invalid else []
+    if n_frames > 1:
+        notes.append(frame_of_reference_note(len(items), n_frames))
+    return {"frame_of_reference_uid": frame, "frame_of_reference_uid_count": n_frames,
+            "files_with_invalid_uids": n_invalid, "notes": notes}
 
 
 def _uid(ds: Any, tag: str) -> str | None:
