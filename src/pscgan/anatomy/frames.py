@@ -252,6 +252,7 @@ def load_slices(path: str | Path) -> list[PairedSlice]:
         InputError: naming the file when it is not such a pack.
     """
     import lzma
+    import zipfile
 
     path = Path(path)
     try:
@@ -260,7 +261,7 @@ def load_slices(path: str | Path) -> list[PairedSlice]:
             frames = np.frombuffer(lzma.decompress(data["frames"].tobytes()), np.uint8)
             labels = np.frombuffer(lzma.decompress(data["labels"].tobytes()), np.uint8)
             subjects, sources = data["subjects"].tolist(), data["sources"].tolist()
-    except (OSError, ValueError, KeyError, lzma.LZMAError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
         raise InputError(path, f"not a slice pack written by pscgan: {exc}") from None
     sizes = shapes.prod(axis=1) if shapes.ndim == 2 else np.zeros(0, np.int64)
     total = 2 * int(sizes.sum())

@@ -16,6 +16,12 @@ def predict(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
     weights: Path | None = typer.Option(None, "--weights", "-w",
                                         help="Trained weights (default: the bundled phantom-trained CPU model)."),
+    anatomy_weights: Path | None = typer.Option(
+        None, "--anatomy-weights", help="Anatomy network that finds the LV and segments blood pool and "
+                                        "myocardium (default: the bundled ACDC-trained one)."),
+    no_anatomy: bool = typer.Option(False, "--no-anatomy",
+                                    help="The cascade alone: LV found from the cine's motion, anatomy from "
+                                         "the cascade (the paper's pipeline)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="Slices per forward pass."),
     split: str | None = typer.Option(None, "--split", help="For datasets: only this split part (e.g. test)."),
@@ -30,9 +36,15 @@ def predict(
 
     from pscgan.inference.batch import predict_batch
     from pscgan.inference.outputs import failure_message
+    from pscgan.anatomy.model import default_anatomy_weights_path
+    from pscgan.errors import ConfigError
     from pscgan.inference.predictor import default_weights_path
 
+    if no_anatomy and anatomy_weights is not None:
+        raise ConfigError(None, "--no-anatomy and --anatomy-weights exclude each other")
+    anatomy = None if no_anatomy else anatomy_weights or default_anatomy_weights_path()
     summary = predict_batch(inputs, out, weights=weights or default_weights_path(), device=device,
+                            anatomy_weights=anatomy,
                             batch_size=batch_size, overwrite=overwrite, resume=resume,
                             keep_identifiers=keep_identifiers, progress=progress_enabled(), split=split)
     c = console()

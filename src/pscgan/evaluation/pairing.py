@@ -1,8 +1,8 @@
 """Pair a prediction folder with a reference dataset, subject by subject, on the network grid.
 
 The paper's imaging metrics are computed on the 64x64 crops around the LV. The reference subject is
-prepared with the same preprocessing as at prediction time (crop located from the cine), and the crop
-boxes recorded by the prediction are checked to be the very same, so both sides cover the same pixels.
+prepared on the geometry the prediction recorded for each slice (its in-plane resampling and crop box,
+however the LV was found), so both sides cover the same pixels.
 Its LGE (and labels drawn on the LGE) are registered to the cine end-diastolic frame as the model's
 training targets were (:mod:`pscgan.evaluation.reference`); the clinical reference is quantified on the
 label volume as stored (a rigid motion changes no area, ratio or transmurality).
@@ -23,7 +23,7 @@ import numpy as np
 from pscgan.errors import InputError
 from pscgan.evaluation.parts import DefinedParts, partial_prediction_done, read_parts
 from pscgan.evaluation.reference import ReferenceProtocol, reference_protocol
-from pscgan.preprocessing.record import RegistrationRecord
+from pscgan.preprocessing.record import RegistrationRecord, SliceRecord
 
 
 @dataclass
@@ -76,13 +76,11 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
     protocol = protocol or reference_protocol(pred_dir, ref_dir)
     arrays, records, clinical_pred, parts = _prediction_files(pred_dir, sid)
     subject = load_subject(ref_dir / sid)
-    prepared = prepare_subject(subject, protocol.options(frames=frames, crop=crop))
-    if len(prepared) != len(records):
-        raise InputError(ref_dir / sid, f"has {len(prepared)} slices, the prediction {len(records)}")
-    for p, r in zip(prepared, records):
-        if p.record.crop.model_dump(mode="json") != r["crop"]:
-            raise InputError(pred_dir / sid, f"slice {p.slice_index}: the prediction's crop differs from the "
-                                             "reference's; was the cine changed after prediction?")
+    geometry = _recorded_geometry(pred_dir / sid, records)
+    if subject.cine.array.shape[2] != len(geometry):
+        raise InputError(ref_dir / sid, f"has {subject.cine.array.shape[2]} slices, the prediction "
+                                        f"{len(geometry)}")
+    prepared = prepare_subject(subject, protocol.options(frames=frames, crop=crop), geometry=geometry)
     labels_pred = arrays["segmentation"] if parts.segmentation else None
     lge_pred = arrays["lge_synthetic"] if parts.synthetic_lge else None
     for out in (labels_pred, lge_pred):
@@ -105,6 +103,19 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
     return PairedSubject(sid, labels_pred, labels_ref, lge_pred, lge_ref,
                          [tuple(s) for s in arrays["spacing_mm"]], clinical_pred, clinical_ref,
                          arrays["cine"].astype(np.float32), parts, [p.record.registration for p in prepared])
+
+
+def _recorded_geometry(folder: Path, records: Any) -> list[SliceRecord]:
+    """The prediction's slice records, validated and in slice order."""
+    from pydantic import ValidationError
+
+    try:
+        out = [SliceRecord.model_validate(r) for r in records]
+    except (ValidationError, TypeError) as exc:
+        raise InputError(folder / RECORDS_FILE, f"not a list of slice records: {exc}") from None
+    if [r.slice_index for r in out] != list(range(len(out))):
+        raise InputError(folder / RECORDS_FILE, "slice records are not in slice order 0, 1, ...")
+    return out
 
 
 def subjects_to_pair(pred_dir: Path, ref_dir: Path) -> list[str]:

@@ -41,7 +41,8 @@ def remove_leftovers(out: Path) -> list[str]:
 
 def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: str = "cpu", batch_size: int = 16,
                   overwrite: bool = False, resume: bool = False, keep_identifiers: bool = False,
-                  progress: bool = False, split: str | None = None) -> dict[str, Any]:
+                  progress: bool = False, split: str | None = None,
+                  anatomy_weights: Path | None = None) -> dict[str, Any]:
     """Predict every subject found in ``inputs`` into ``out``; returns the summary also written to
     ``out/summary.json``: ``failures`` lists the inputs that could not be predicted, with the reason;
     ``output_failures`` the optional outputs (DICOM) of predicted subjects that could not be written, whose
@@ -73,8 +74,15 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
 
         if not torch.cuda.is_available():
             raise ConfigError(None, "--device cuda was asked for but no CUDA device is available")
-    predictor = Predictor.from_weights(weights, device=device, batch_size=batch_size)
+    predictor = Predictor.from_weights(weights, device=device, batch_size=batch_size,
+                                       anatomy_weights=anatomy_weights)
     record = weights_record(weights)
+    if anatomy_weights is not None:  # a resume must use the same anatomy network too
+        from pscgan.anatomy.model import read_anatomy_metadata
+
+        meta = read_anatomy_metadata(anatomy_weights)
+        record["anatomy"] = {"file": Path(anatomy_weights).name, "sha256": meta["sha256"],
+                             "licence": meta.get("licence", "")}
     if resume:
         check_resume_weights(out, record)
     else:

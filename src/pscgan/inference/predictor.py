@@ -3,6 +3,12 @@
 The synthetic LGE has no absolute intensity scale (neither has a real LGE): it is written in relative
 units, the network's [-1, 1] mapped to [0, 1], with 0 outside the LV crop.
 
+With an anatomy network (:mod:`pscgan.anatomy`, the default when the package ships one) the LV is found
+by it (``localisation="detector"``), the crop's field of view follows the heart's size
+(:data:`FOV_HEART_RATIO`), and the segmentation's blood pool and myocardium are the anatomy network's:
+the cascade, which learned anatomy from the phantom only, marks scar inside that myocardium
+(:func:`fuse_anatomy`). Without one, the cascade does everything, as the paper describes.
+
 Example:
     >>> # p = Predictor.from_weights(default_weights_path())
     >>> # result = p.predict(loaded_input)
@@ -18,8 +24,14 @@ import torch
 
 from pscgan.config.schema import PscganConfig
 from pscgan.inference.inputs import LoadedInput
+from pscgan.labels import Tissue
 from pscgan.preprocessing.pipeline import PreparedSlice, PreprocessOptions, prepare_arrays
-from pscgan.preprocessing.record import to_original_volume
+from pscgan.preprocessing.record import SliceRecord, to_original_volume
+
+FOV_HEART_RATIO = 1.45
+"""Crop field of view / the subject's largest end-diastolic LV diameter with the anatomy network: the
+median of the phantom cohort the bundled cascade was trained on (1.37-1.54 in its subjects), so the
+cascade sees real hearts at the scale it learned."""
 
 
 @dataclass
@@ -55,21 +67,35 @@ class Predictor:
     """
 
     def __init__(self, cascade: torch.nn.Module, config: PscganConfig, *, device: str | torch.device = "cpu",
-                 batch_size: int = 16, localisation: str = "cine") -> None:
+                 batch_size: int = 16, localisation: str | None = None, anatomy: object | None = None,
+                 fov_heart_ratio: float | None = None) -> None:
         self.device = torch.device(device)
         self.cascade = cascade.to(self.device).eval()
         self.config = config
         self.batch_size = batch_size
+        self.anatomy = anatomy  # a pscgan.anatomy.model.AnatomyModel, or None
+        if localisation is None:
+            localisation = "detector" if anatomy is not None else "cine"
+        if fov_heart_ratio is None and anatomy is not None:
+            fov_heart_ratio = FOV_HEART_RATIO
         self.options = PreprocessOptions(n_phases=config.model.frames, crop_size=config.model.image_size,
-                                         localisation=localisation)
+                                         localisation=localisation, fov_heart_ratio=fov_heart_ratio)
+        self._anatomy_probs: np.ndarray | None = None
 
     @classmethod
-    def from_weights(cls, weights: str | Path, **kwargs: object) -> Predictor:
+    def from_weights(cls, weights: str | Path, *, anatomy_weights: str | Path | None = None,
+                     **kwargs: object) -> Predictor:
+        """Load the cascade (and, with ``anatomy_weights``, the anatomy network)."""
         from pscgan.inference.weights import load_weights
 
         device = kwargs.get("device", "cpu")
         cascade, config = load_weights(weights, map_location=device)  # type: ignore[arg-type]
-        return cls(cascade, config, **kwargs)  # type: ignore[arg-type]
+        anatomy = None
+        if anatomy_weights is not None:
+            from pscgan.anatomy.model import AnatomyModel
+
+            anatomy = AnatomyModel.from_weights(anatomy_weights, device=device)  # type: ignore[arg-type]
+        return cls(cascade, config, anatomy=anatomy, **kwargs)  # type: ignore[arg-type]
 
     def prepare(self, item: LoadedInput) -> list[PreparedSlice]:
         info = item.info
@@ -81,8 +107,19 @@ class Predictor:
             levels = [by_index[k].level.value if k in by_index else None for k in range(n)]
             angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n)]
             kwargs = {"rr_interval_ms": info.rr_interval_ms, "ed_phase": info.ed_phase}
+        self._anatomy_probs = None
+        if self.anatomy is not None:
+            kwargs["locator"] = self._locate
         return prepare_arrays(item.cine, None, None, self.options, subject_id=item.source.name, levels=levels,
                               angles=angles, **kwargs)
+
+    def _locate(self, cine: np.ndarray, spacing_rc: tuple[float, float], ed_phase: int) -> list:
+        """The pipeline's LV detector: the anatomy network's probabilities, kept for :func:`fuse_anatomy`."""
+        from pscgan.anatomy.localise import locate_from_probabilities
+
+        probs = self.anatomy.segment_stack(cine, spacing_rc, ed_phase=ed_phase)  # type: ignore[union-attr]
+        self._anatomy_probs = probs
+        return locate_from_probabilities(probs, spacing_rc)
 
     @torch.no_grad()
     def run(self, slices: list[PreparedSlice]) -> dict[str, np.ndarray]:
@@ -102,11 +139,49 @@ class Predictor:
         slices = self.prepare(item)
         out = self.run(slices)
         records = [s.record for s in slices]
+        if self._anatomy_probs is not None:
+            out["labels"] = np.stack([fuse_anatomy(labels, probs_on_crop(p, r))
+                                      for labels, p, r in zip(out["labels"], self._anatomy_probs, records)])
         lge01 = np.clip((out["lge"] + 1.0) / 2.0, 0.0, 1.0).astype(np.float32)
         return Prediction(
             slices=slices, lge=out["lge"], labels=out["labels"], coarse_labels=out.get("coarse"),
             lge_original=to_original_volume(list(lge01), records, "image", fill=0.0),
             labels_original=to_original_volume(list(out["labels"]), records, "labels", fill=0))
+
+
+def probs_on_crop(probs: np.ndarray, record: SliceRecord) -> np.ndarray:
+    """``(3, rows, cols)`` anatomy probabilities of a slice's original grid on its network crop."""
+    from pscgan.preprocessing.crop import crop_array
+    from pscgan.preprocessing.spatial import apply_inplane
+
+    on_grid = apply_inplane(np.asarray(probs, np.float32), record.inplane, order=1)
+    cropped = crop_array(on_grid, record.crop, 0.0)
+    background = crop_array(np.zeros(on_grid.shape[-2:], bool), record.crop, True)
+    cropped[0][background] = 1.0  # outside the image: "other"
+    return cropped
+
+
+def fuse_anatomy(cascade_labels: np.ndarray, anatomy_probs: np.ndarray) -> np.ndarray:
+    """The final segmentation: blood pool and myocardium from the anatomy network, scar from the cascade
+    inside that myocardium.
+
+    Example:
+        >>> import numpy as np
+        >>> cascade = np.array([[0, 3, 2, 3]], np.uint8)
+        >>> anatomy = np.zeros((3, 1, 4), np.float32)
+        >>> anatomy[[0, 2, 2, 1], 0, [0, 1, 2, 3]] = 1.0     # other, myocardium, myocardium, blood pool
+        >>> fuse_anatomy(cascade, anatomy).tolist()
+        [[0, 3, 2, 1]]
+    """
+    from pscgan.anatomy.frames import AnatomyClass
+
+    anatomy = np.asarray(anatomy_probs).argmax(0)
+    out = np.zeros(cascade_labels.shape, np.uint8)
+    out[anatomy == AnatomyClass.BLOOD_POOL] = Tissue.BLOOD_POOL
+    myo = anatomy == AnatomyClass.MYOCARDIUM
+    out[myo] = Tissue.MYOCARDIUM
+    out[myo & (cascade_labels == Tissue.SCAR)] = Tissue.SCAR
+    return out
 
 
 def default_weights_path() -> Path:

@@ -133,8 +133,11 @@ class PreparedSlice:
     record: SliceRecord
 
 
-def prepare_subject(subject: Subject, options: PreprocessOptions | None = None) -> list[PreparedSlice]:
-    """Prepare every slice of a subject loaded with :func:`pscgan.data.layout.load_subject`."""
+def prepare_subject(subject: Subject, options: PreprocessOptions | None = None, *,
+                    locator: Locator | None = None,
+                    geometry: Sequence[SliceRecord] | None = None) -> list[PreparedSlice]:
+    """Prepare every slice of a subject loaded with :func:`pscgan.data.layout.load_subject` (``locator``
+    and ``geometry`` as in :func:`prepare_arrays`)."""
     info = subject.info
     by_index = {s.index: s for s in info.slices}
     n_slices = subject.cine.array.shape[2]
@@ -142,7 +145,7 @@ def prepare_subject(subject: Subject, options: PreprocessOptions | None = None) 
     angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n_slices)]
     return prepare_arrays(subject.cine, subject.lge, subject.labels, options, subject_id=info.subject_id,
                           levels=levels, angles=angles, rr_interval_ms=info.rr_interval_ms,
-                          ed_phase=info.ed_phase)
+                          ed_phase=info.ed_phase, locator=locator, geometry=geometry)
 
 
 def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: ImageVolume | None = None,
