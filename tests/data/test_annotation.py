@@ -13,25 +13,13 @@ from pscgan.data.annotation import (
     dataset_annotation,
     require_training_annotation,
 )
-from pscgan.data.layout import LABELS_FILE, LGE_FILE, MANIFEST_FILE, Annotated, read_manifest
+from pscgan.data.layout import MANIFEST_FILE, Annotated, read_manifest
 from pscgan.errors import ConfigError, InputError
-from pscgan.io.nifti import read_nifti, write_nifti
-
-#: Real data beside the repository (``../shared/data``), when the checkout has it.
-SUNNYBROOK = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sunnybrook-dev"
 
 
-def anatomy_only(root: Path, *, annotated: list[str] | None) -> Path:
-    """Turn a ring dataset into an anatomy-only one: no LGE, scar relabelled myocardium."""
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        (folder / LGE_FILE).unlink()
-        vol = read_nifti(folder / LABELS_FILE, ndim=3, dtype=None)
-        write_nifti(folder / LABELS_FILE, np.where(vol.array == 3, 2, vol.array).astype(np.uint8),
-                    spacing=vol.spacing, affine=vol.affine)
-    manifest = json.loads((root / MANIFEST_FILE).read_text())
-    manifest["annotated"] = annotated
-    (root / MANIFEST_FILE).write_text(json.dumps(manifest))
-    return root
+@pytest.fixture
+def anatomy_only(make_anatomy_only):
+    return make_anatomy_only
 
 
 def test_a_complete_dataset_annotates_everything(ring_dataset):
@@ -41,7 +29,7 @@ def test_a_complete_dataset_annotates_everything(ring_dataset):
     assert require_training_annotation(ring_dataset) == a
 
 
-def test_dataset_json_says_what_is_annotated(ring_dataset):
+def test_dataset_json_says_what_is_annotated(ring_dataset, anatomy_only):
     anatomy_only(ring_dataset, annotated=["myocardium", "lv_blood_pool"])
     assert read_manifest(ring_dataset).annotated == [Annotated.LV_BLOOD_POOL, Annotated.MYOCARDIUM]
     a = dataset_annotation(ring_dataset)
@@ -50,7 +38,7 @@ def test_dataset_json_says_what_is_annotated(ring_dataset):
     assert "annotated: lv_blood_pool, myocardium (dataset.json annotated); LGE in no subject" == a.describe()
 
 
-def test_without_the_field_no_lge_and_no_scar_means_no_scar_annotated(ring_dataset):
+def test_without_the_field_no_lge_and_no_scar_means_no_scar_annotated(ring_dataset, anatomy_only):
     anatomy_only(ring_dataset, annotated=None)
     a = dataset_annotation(ring_dataset)
     assert a.source == "inferred" and not a.scar and a.as_dict()["annotated"] == ["lv_blood_pool", "myocardium"]
@@ -65,7 +53,7 @@ def test_invalid_annotated_lists_are_refused_naming_the_file(ring_dataset, bad, 
         dataset_annotation(ring_dataset)
 
 
-def test_labels_of_a_class_not_annotated_are_refused(ring_dataset):
+def test_labels_of_a_class_not_annotated_are_refused(ring_dataset, anatomy_only):
     anatomy_only(ring_dataset, annotated=["lv_blood_pool", "myocardium"])
     a = dataset_annotation(ring_dataset)
     labels = np.array([[0, 1], [2, 3]], np.uint8)
@@ -74,7 +62,7 @@ def test_labels_of_a_class_not_annotated_are_refused(ring_dataset):
     check_labels(labels[:1], a, Path("s1/labels.nii.gz"))
 
 
-def test_training_refuses_partial_labels_in_one_line(ring_dataset):
+def test_training_refuses_partial_labels_in_one_line(ring_dataset, anatomy_only):
     anatomy_only(ring_dataset, annotated=["lv_blood_pool", "myocardium"])
     with pytest.raises(ConfigError) as err:
         require_training_annotation(ring_dataset)
@@ -83,7 +71,6 @@ def test_training_refuses_partial_labels_in_one_line(ring_dataset):
     assert "no scar class" in text and "LGE images (4 of 4 subjects have none)" in text
 
 
-@pytest.mark.skipif(not SUNNYBROOK.is_dir(), reason="real Sunnybrook data not beside this checkout")
-def test_sunnybrook_is_read_as_blood_pool_and_myocardium_without_lge():
-    a = dataset_annotation(SUNNYBROOK)
+def test_sunnybrook_is_read_as_blood_pool_and_myocardium_without_lge(sunnybrook_dir):
+    a = dataset_annotation(sunnybrook_dir)
     assert a.source == "inferred" and not a.scar and not a.any_lge and a.n_subjects == 2
