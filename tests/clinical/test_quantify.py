@@ -96,7 +96,7 @@ def test_a_slice_not_assessed_stays_out_of_the_scar_totals():
     assert q.subject.myocardium_volume_ml == pytest.approx(everything.subject.myocardium_volume_ml)
     assert q.subject.n_slices_assessed == 2
     assert not any(7 <= s <= 12 for s in q.segments)  # the mid slice's segments are not assessed
-    assert any("slice 2: not a ring" in n for n in q.notes)
+    assert any("1 of 3 slices not assessed" in n and n.endswith(": slice 2") for n in q.notes)
     back = Quantification.from_dict(q.as_dict())
     assert back.slices[1].quality == flagged and back.subject.n_slices_assessed == 2
 

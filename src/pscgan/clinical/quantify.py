@@ -174,8 +174,8 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
     flagged = [s for s in slices if s.quality is not None and not s.quality.assessed]
     if flagged:
         notes.append(f"{len(flagged)} of {n} slices not assessed by the quality check (their scar is left out "
-                     "of the subject's scar volume, scar ratio and AHA segments): "
-                     + "; ".join(f"slice {s.index + 1}: {s.quality.reason}" for s in flagged))
+                     "of the subject's scar volume, scar ratio and AHA segments; each slice's quality says why): "
+                     + ", ".join(f"slice {s.index + 1}" for s in flagged))
     subject = stack_quantities([s.quantities for s in slices], thickness)
     return Quantification(subject=subject, slices=slices, segments=_combine_segments(slices, threshold),
                           spacing_mm=tuple(float(s) for s in spacing[:3]), scar_fraction_threshold=threshold,
