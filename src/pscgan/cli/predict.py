@@ -36,6 +36,10 @@ def predict(
     failures = summary["failures"]
     c.print(f"{len(summary['predicted'])} predicted, {len(summary['kept_from_before'])} kept, "
             f"{len(failures)} failed -> {out}")
+    quality = summary.get("quality") or {}
+    if quality.get("n_slices_not_assessed"):
+        c.print(f"{quality['n_slices_not_assessed']} of {quality['n_slices_checked']} slices not assessed for scar by "
+                "the quality check (see slices.csv, quality_reasons)", markup=False)
     if failures:
         for f in failures:
             c.print(f"[red]failed:[/] {f['error']}")
