@@ -11,7 +11,8 @@ from pscgan.preprocessing.record import LocalisationRecord
 SPACING = (1.5, 1.5)
 
 
-def ring(size: int = 64, endo: float = 10, epi: float = 16, centre: tuple[float, float] = (32, 32)) -> np.ndarray:
+def ring(size: int = 64, endo: float = 10, epi: float = 16,
+         centre: tuple[float, float] = (32, 32)) -> np.ndarray:
     rows, cols = np.indices((size, size))
     r = np.hypot(rows - centre[0], cols - centre[1])
     return np.where(r < endo, 1, np.where(r < epi, 2, 0)).astype(np.uint8)

@@ -87,7 +87,8 @@ def test_a_slice_not_assessed_stays_out_of_the_scar_totals():
     vol, _ = _ring_volume()
     everything = quantify_labels(vol, (1.5, 1.5, 8.0), levels=["basal", "mid", "apical"])
     flagged = SliceQuality(assessed=False, flags=["ring_not_closed"], reasons=["not a ring"])
-    q = quantify_labels(vol, (1.5, 1.5, 8.0), levels=["basal", "mid", "apical"], quality=[None, flagged, None])
+    q = quantify_labels(vol, (1.5, 1.5, 8.0), levels=["basal", "mid", "apical"],
+                        quality=[None, flagged, None])
     mid = q.slices[1]
     assert mid.quantities.scar_area_cm2 is None and mid.quantities.scar_ratio is None and mid.segments == []
     assert mid.not_assessed_reason == "not a ring" and mid.quality == flagged

@@ -41,11 +41,12 @@ def test_dataset_json_says_what_is_annotated(ring_dataset, anatomy_only):
 def test_without_the_field_no_lge_and_no_scar_means_no_scar_annotated(ring_dataset, anatomy_only):
     anatomy_only(ring_dataset, annotated=None)
     a = dataset_annotation(ring_dataset)
-    assert a.source == "inferred" and not a.scar and a.as_dict()["annotated"] == ["lv_blood_pool", "myocardium"]
+    assert a.source == "inferred" and not a.scar
+    assert a.as_dict()["annotated"] == ["lv_blood_pool", "myocardium"]
 
 
-@pytest.mark.parametrize("bad, message", [(["scar"], "needs 'myocardium'"), (["myocardium", "myocardium"], "twice"),
-                                          (["lv"], "lv_blood_pool")])
+@pytest.mark.parametrize("bad, message", [(["scar"], "needs 'myocardium'"),
+                                          (["myocardium", "myocardium"], "twice"), (["lv"], "lv_blood_pool")])
 def test_invalid_annotated_lists_are_refused_naming_the_file(ring_dataset, bad, message):
     manifest = json.loads((ring_dataset / MANIFEST_FILE).read_text())
     (ring_dataset / MANIFEST_FILE).write_text(json.dumps({**manifest, "annotated": bad}))

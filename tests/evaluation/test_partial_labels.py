@@ -18,7 +18,8 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def predictions(tiny_ring_dataset, tiny_weights, tmp_path_factory):
     out = tmp_path_factory.mktemp("partial") / "pred"
-    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--weights", str(tiny_weights), "--out", str(out)])
+    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--weights", str(tiny_weights),
+                              "--out", str(out)])
     assert res.exit_code == 0, res.output
     return out
 
@@ -40,12 +41,15 @@ def test_scar_and_lge_metrics_are_not_defined_and_myocardium_is_scored_whole(pre
     seg = data["imaging"]["segmentation"]
     assert seg["overall"] is None and seg["per_class"]["scar"] is None
     assert seg["per_class"]["healthy_myocardium"] is None
-    assert seg["per_class"]["myocardium"]["dice"]["n"] == 16 and seg["per_class"]["lv_blood_pool"]["dice"]["n"] == 16
+    assert seg["per_class"]["myocardium"]["dice"]["n"] == 16
+    assert seg["per_class"]["lv_blood_pool"]["dice"]["n"] == 16
     assert data["imaging"]["synthesis"] is None
     reasons = data["imaging"]["not_defined_reasons"]
-    assert "no LGE" in reasons["synthesis"] and "do not annotate scar" in reasons["segmentation.per_class.scar"]
+    assert "no LGE" in reasons["synthesis"]
+    assert "do not annotate scar" in reasons["segmentation.per_class.scar"]
     clinical = data["clinical"]
-    for key in ("scar_size_slice_cm2", "scar_volume_ml", "scar_ratio", "segment_localisation", "transmurality"):
+    for key in ("scar_size_slice_cm2", "scar_volume_ml", "scar_ratio", "segment_localisation",
+                "transmurality"):
         assert clinical[key] is None and key in clinical["not_defined"]
     assert data["reference_annotation"]["annotated"] == ["lv_blood_pool", "myocardium"]
     for row in data["per_subject"]:

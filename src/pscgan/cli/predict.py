@@ -38,8 +38,8 @@ def predict(
             f"{len(failures)} failed -> {out}")
     quality = summary.get("quality") or {}
     if quality.get("n_slices_not_assessed"):
-        c.print(f"{quality['n_slices_not_assessed']} of {quality['n_slices_checked']} slices not assessed for scar by "
-                "the quality check (see slices.csv, quality_reasons)", markup=False)
+        c.print(f"{quality['n_slices_not_assessed']} of {quality['n_slices_checked']} slices not assessed "
+                "for scar by the quality check (see slices.csv, quality_reasons)", markup=False)
     if failures:
         for f in failures:
             c.print(f"[red]failed:[/] {f['error']}")

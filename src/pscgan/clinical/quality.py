@@ -137,7 +137,8 @@ def _pieces(mask: np.ndarray, min_px: float) -> int:
 
 
 def check_slice(labels: np.ndarray, spacing_mm: Sequence[float], *, confidence: float | None = None,
-                detector_size_mm: float | None = None, limits: QualityLimits = QualityLimits()) -> SliceQuality:
+                detector_size_mm: float | None = None,
+                limits: QualityLimits = QualityLimits()) -> SliceQuality:
     """Check one predicted label map (a network crop, display orientation).
 
     Args:
@@ -179,8 +180,8 @@ def check_slice(labels: np.ndarray, spacing_mm: Sequence[float], *, confidence: 
     if blood.any() and myo.any():
         enclosed = float(ndimage.binary_fill_holes(myo)[blood].mean())
         if enclosed < limits.min_enclosed:
-            flags.append((QualityFlag.RING_NOT_CLOSED, f"myocardium is not a closed ring around the blood pool "
-                                                       f"({100 * enclosed:.0f} % enclosed)"))
+            flags.append((QualityFlag.RING_NOT_CLOSED, "myocardium is not a closed ring around the blood "
+                                                       f"pool ({100 * enclosed:.0f} % enclosed)"))
         if wall < limits.min_wall_mm:
             flags.append((QualityFlag.WALL_TOO_THIN, f"mean wall thickness {wall:.1f} mm is below "
                                                      f"{limits.min_wall_mm:g} mm"))
@@ -195,13 +196,13 @@ def check_slice(labels: np.ndarray, spacing_mm: Sequence[float], *, confidence: 
                                                 f"{limits.max_lv_diameter_mm:g} mm"))
     heart = blood | myo
     if heart[0].any() or heart[-1].any() or heart[:, 0].any() or heart[:, -1].any():
-        flags.append((QualityFlag.AT_CROP_EDGE, "the LV touches the edge of the crop (localisation off, or the "
-                                                "heart larger than the crop)"))
+        flags.append((QualityFlag.AT_CROP_EDGE, "the LV touches the edge of the crop (localisation off, or "
+                                                "the heart larger than the crop)"))
     if detector_size_mm is not None and diameter > 0:
         ratio = diameter / detector_size_mm
         if not 1.0 / limits.max_size_ratio <= ratio <= limits.max_size_ratio:
-            flags.append((QualityFlag.SIZE_DISAGREES, f"segmented LV diameter {diameter:.0f} mm disagrees with "
-                                                      f"the LV detector's {detector_size_mm:.0f} mm"))
+            flags.append((QualityFlag.SIZE_DISAGREES, f"segmented LV diameter {diameter:.0f} mm disagrees "
+                                                      f"with the LV detector's {detector_size_mm:.0f} mm"))
     return _result(flags, **known, lv_diameter_mm=diameter,
                    wall_thickness_mm=wall if blood.any() and myo.any() else None,
                    blood_pool_pieces=n_blood, myocardium_pieces=n_myo, blood_pool_enclosed=enclosed)

@@ -140,8 +140,8 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
     angles = list(rv_angles_deg) if rv_angles_deg is not None else [None] * n
     checks = list(quality) if quality is not None else [None] * n
     if len(given) != n or len(angles) != n or len(checks) != n:
-        raise ValueError(f"{n} slices but {len(given)} levels, {len(angles)} RV angles and {len(checks)} quality "
-                         "checks given")
+        raise ValueError(f"{n} slices but {len(given)} levels, {len(angles)} RV angles and {len(checks)} "
+                         "quality checks given")
     spacing_rc = display_spacing(spacing[:2])
     thickness = float(slice_thickness_mm if slice_thickness_mm is not None else spacing[2])
     slices: list[SliceResult] = []
@@ -162,8 +162,8 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
                     scar_fraction=frac, transmurality=_finite(s.transmurality),
                     scar_present=frac is not None and frac > threshold,
                     scar_area_mm2=float(s.scar_area_mm2), myocardium_area_mm2=float(s.myocardium_area_mm2)))
-        slices.append(SliceResult(k, level.value if level else None, level_source, float(angle), angle_source, q, segs,
-                                  checks[k]))
+        slices.append(SliceResult(k, level.value if level else None, level_source, float(angle), angle_source,
+                                  q, segs, checks[k]))
     if any(s.rv_angle_source == "assumed" and s.segments for s in slices):
         notes.append(f"RV insertion angle not given: {DEFAULT_RV_INSERTION_DEG:g} deg assumed, so AHA segment "
                      "numbers may be rotated by up to one segment")
@@ -173,9 +173,9 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
         notes.append("the labels do not tell scar from healthy myocardium: scar quantities are not defined")
     flagged = [s for s in slices if s.quality is not None and not s.quality.assessed]
     if flagged:
-        notes.append(f"{len(flagged)} of {n} slices not assessed by the quality check (their scar is left out "
-                     "of the subject's scar volume, scar ratio and AHA segments; each slice's quality says why): "
-                     + ", ".join(f"slice {s.index + 1}" for s in flagged))
+        notes.append(f"{len(flagged)} of {n} slices not assessed by the quality check (their scar is left "
+                     "out of the subject's scar volume, scar ratio and AHA segments; each slice's quality "
+                     "says why): " + ", ".join(f"slice {s.index + 1}" for s in flagged))
     subject = stack_quantities([s.quantities for s in slices], thickness)
     return Quantification(subject=subject, slices=slices, segments=_combine_segments(slices, threshold),
                           spacing_mm=tuple(float(s) for s in spacing[:3]), scar_fraction_threshold=threshold,

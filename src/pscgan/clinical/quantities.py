@@ -56,7 +56,7 @@ class StackQuantities:
     scar_ratio: float | None
     n_slices: int
     n_slices_with_myocardium: int
-    n_slices_assessed: int | None = None  # slices whose scar is assessed (None: written before pscgan counted)
+    n_slices_assessed: int | None = None  # slices whose scar is assessed (None: from before pscgan counted)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +109,7 @@ def stack_quantities(slices: Sequence[SliceQuantities], slice_thickness_mm: floa
     blood = sum(s.blood_pool_area_cm2 for s in slices) * cm
     myo_assessed = sum(s.myocardium_area_cm2 for s in assessed) * cm
     return StackQuantities(scar_volume_ml=scar, myocardium_volume_ml=myo, blood_pool_volume_ml=blood,
-                           scar_ratio=None if scar is None else _ratio(scar, myo_assessed), n_slices=len(slices),
+                           scar_ratio=None if scar is None else _ratio(scar, myo_assessed),
+                           n_slices=len(slices),
                            n_slices_with_myocardium=sum(s.myocardium_area_cm2 > 0 for s in slices),
                            n_slices_assessed=len(assessed))

@@ -64,8 +64,8 @@ def _undefined_classes(parts: DefinedParts) -> list[str]:
 
 METHOD_LACKS = "the method does not produce this output"
 NO_REFERENCE_LGE = "the reference dataset has no LGE images"
-NO_REFERENCE_SCAR = ("the reference labels do not annotate scar (their myocardium label is healthy myocardium "
-                     "and scar together)")
+NO_REFERENCE_SCAR = ("the reference labels do not annotate scar (their myocardium label is healthy "
+                     "myocardium and scar together)")
 
 
 def merge_scar(labels: np.ndarray) -> np.ndarray:
@@ -224,8 +224,10 @@ def per_subject_rows(subjects: Sequence[PairedSubject]) -> list[dict[str, Any]]:
             m = SegmentationMetrics(hd95=False)
             m(s.labels_pred, s.labels_ref)
             agg = m.aggregate()
-            row["dice_overall"] = agg["overall"]["dice"].mean if s.parts.tissue_complete and s.scar_annotated else None
-            row["dice_scar"] = agg["per_class"]["scar"]["dice"].mean if s.parts.scar and s.scar_annotated else None
+            overall = s.parts.tissue_complete and s.scar_annotated
+            row["dice_overall"] = agg["overall"]["dice"].mean if overall else None
+            scar = s.parts.scar and s.scar_annotated
+            row["dice_scar"] = agg["per_class"]["scar"]["dice"].mean if scar else None
             if s.parts.tissue_complete:
                 merged = SegmentationMetrics(hd95=False)
                 merged(merge_scar(s.labels_pred), merge_scar(s.labels_ref))

@@ -62,8 +62,8 @@ def load_pairs(pred_dir: Path, ref_dir: Path, protocol: ReferenceProtocol | None
     annotation = annotation or dataset_annotation(ref_dir)
     with np.load(pred_dir / ids[0] / NETWORK_FILE, allow_pickle=False) as z:
         _, frames, crop, _ = z["cine"].shape
-    return [pair_subject(pred_dir, ref_dir, sid, frames=frames, crop=crop, protocol=protocol, annotation=annotation)
-            for sid in ids]
+    return [pair_subject(pred_dir, ref_dir, sid, frames=frames, crop=crop, protocol=protocol,
+                         annotation=annotation) for sid in ids]
 
 
 def quality_counts(pairs: list[PairedSubject]) -> dict[str, Any]:
@@ -122,8 +122,8 @@ def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None =
     result["notes"] = [f"reference {annotation.describe()}",
                        *[line for line in dict.fromkeys((note1 + note2).split("\n")) if line]]
     if quality["n_slices_not_assessed"]:
-        result["notes"].append(f"{quality['n_slices_not_assessed']} of {quality['n_slices']} predicted slices not "
-                               "assessed by the quality check: their scar is left out of Table 2")
+        result["notes"].append(f"{quality['n_slices_not_assessed']} of {quality['n_slices']} predicted "
+                               "slices not assessed by the quality check: their scar is left out of Table 2")
     result["tables"] = {"table1": (h1, r1, hs, rs), "table2": (h2, r2, ha, ra)}
     result["out"] = str(out)
     result["pairs"] = pairs

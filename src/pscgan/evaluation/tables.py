@@ -76,7 +76,8 @@ def table1(imaging: dict[str, Any]) -> tuple[list[str], list[list[str]], list[st
     seg = imaging.get("segmentation")
     not_defined = set(imaging.get("not_defined", []))
     merged = seg is not None and seg["per_class"].get("myocardium") is not None
-    rows = [MYOCARDIUM_ROW if merged and key == "healthy_myocardium" else (title, key) for title, key in CLASS_ROWS]
+    rows = [MYOCARDIUM_ROW if merged and key == "healthy_myocardium" else (title, key)
+            for title, key in CLASS_ROWS]
     for title, key in rows:
         if "segmentation" in not_defined or ("segmentation.overall" if key is None
                                              else f"segmentation.per_class.{key}") in not_defined:

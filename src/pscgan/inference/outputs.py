@@ -208,8 +208,8 @@ def write_tables(out: Path, names: list[str]) -> None:
         q = json.loads(f.read_text())
         s = q["subject"]
         scarred = [k for k, v in q["segments"].items() if v["scar_present"]]
-        subject_rows.append([name, _fmt(s["scar_volume_ml"]), _fmt(s["myocardium_volume_ml"]), _fmt(s["scar_ratio"]),
-                             " ".join(scarred), s.get("n_slices", len(q["slices"])),
+        subject_rows.append([name, _fmt(s["scar_volume_ml"]), _fmt(s["myocardium_volume_ml"]),
+                             _fmt(s["scar_ratio"]), " ".join(scarred), s.get("n_slices", len(q["slices"])),
                              _fmt(s.get("n_slices_assessed"))])
         for sl in q["slices"]:
             qq, check = sl["quantities"], sl.get("quality")
@@ -249,8 +249,8 @@ def quality_summary(out: Path, names: list[str]) -> dict[str, Any] | None:
                                 "flags": check["flags"], "reasons": check["reasons"]})
     if not checked:
         return None
-    return {"n_slices_checked": checked, "n_slices_not_assessed": len(flagged), "flags": dict(sorted(counts.items())),
-            "not_assessed": flagged}
+    return {"n_slices_checked": checked, "n_slices_not_assessed": len(flagged),
+            "flags": dict(sorted(counts.items())), "not_assessed": flagged}
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:

@@ -44,9 +44,10 @@ def reference_notes(annotation: Any) -> list[str]:
     """What a reader must know about a reference that annotates only part (:mod:`pscgan.data.annotation`)."""
     notes = []
     if not annotation.scar:
-        notes.append("The reference labels do not annotate scar (their myocardium is healthy myocardium and scar "
-                     "together): reference scar quantities, scar Dice and overall Dice are not defined; the "
-                     "myocardium Dice compares the predicted healthy myocardium and scar together with it.")
+        notes.append("The reference labels do not annotate scar (their myocardium is healthy myocardium and "
+                     "scar together): reference scar quantities, scar Dice and overall Dice are not defined; "
+                     "the myocardium Dice compares the predicted healthy myocardium and scar together with "
+                     "it.")
     if not annotation.any_lge:
         notes.append("The reference dataset has no LGE images: the synthetic LGE is not compared with any.")
     return notes

@@ -3,8 +3,9 @@ table of subjects sorted worst first, linking to the subject reports.
 
 Subjects without reference labels are listed but stay out of every agreement statistic (the page says
 how many). Slices the prediction's quality check did not assess are counted per subject ("slices
-assessed") and in the header; what the subjects' notes say about the reference (e.g. that it annotates no
-scar) is shown once, under Notes. The worst-first order is: largest absolute scar-ratio error (percentage points) first, then
+assessed") and under Notes, where what the subjects' notes say about the reference (e.g. that it
+annotates no scar) is shown once.
+The worst-first order is: largest absolute scar-ratio error (percentage points) first, then
 the lowest scar Dice; subjects whose error is not defined follow, those without a reference come last.
 
 Example:
@@ -200,11 +201,12 @@ def _notes_section(subjects: Sequence[SubjectReportData]) -> Html:
     if flagged:
         notes.append(f"{flagged} of {total} predicted slices were not assessed by the quality check (their "
                      "segmentation does not look like a left ventricle the model knows): their scar is not "
-                     "reported and is left out of every scar number on this page; each subject page says why.")
+                     "reported and is left out of every scar number on this page; each subject page says "
+                     "why.")
     if not notes:
         return esc("")
-    return section("Notes", Html('<ul class="notes">' + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>"),
-                   id_="notes")
+    items = "".join(f"<li>{esc(n)}</li>" for n in notes)
+    return section("Notes", Html(f'<ul class="notes">{items}</ul>'), id_="notes")
 
 
 def _subject_table(subjects: Sequence[SubjectReportData], links: dict[str, str]) -> Html:

@@ -138,8 +138,8 @@ def _clinical_table(data: SubjectReportData) -> Html:
     row("Scarred AHA segments", [_segments_text(q) for _, q in cols], None if not both else esc(""))
     row(
         "Slices whose scar is assessed",
-        [esc(f"{q.subject.n_slices_assessed} of {q.subject.n_slices}") if q.subject.n_slices_assessed is not None
-         else esc("") for _, q in cols],
+        [esc(f"{q.subject.n_slices_assessed} of {q.subject.n_slices}")
+         if q.subject.n_slices_assessed is not None else esc("") for _, q in cols],
         None if not both else esc(""),
     )
     row(
@@ -157,18 +157,19 @@ def _quality_section(data: SubjectReportData) -> Html:
         return esc("")
     flagged = data.slices_not_assessed()
     if not flagged:
-        text = Html(f'<p class="muted">All {len(q.slices)} slices passed the quality check (a closed myocardial '
-                    "ring around the blood pool, plausible wall thickness and LV size, the LV inside the crop).</p>")
+        text = Html(f'<p class="muted">All {len(q.slices)} slices passed the quality check (a closed '
+                    "myocardial ring around the blood pool, plausible wall thickness and LV size, the LV "
+                    "inside the crop).</p>")
         return section("Quality check", text, id_="quality")
     intro = element(
         "p",
-        f"{len(flagged)} of {len(q.slices)} slices were not assessed: their predicted segmentation does not look "
-        "like a left ventricle the model knows, so their scar is not reported and is left out of the subject's "
-        "scar volume, scar ratio and AHA segments.",
+        f"{len(flagged)} of {len(q.slices)} slices were not assessed: their predicted segmentation does not "
+        "look like a left ventricle the model knows, so their scar is not reported and is left out of the "
+        "subject's scar volume, scar ratio and AHA segments.",
     )
     rows = [[str(k + 1), esc(reason)] for k, reason in flagged]
-    return section("Quality check", join([intro, table(["slice", "why not assessed"], rows, class_="quality")]),
-                   id_="quality")
+    listing = table(["slice", "why not assessed"], rows, class_="quality")
+    return section("Quality check", join([intro, listing]), id_="quality")
 
 
 def _imaging_table(metrics: dict[str, float | None] | None) -> Html:
@@ -345,7 +346,8 @@ def _per_slice_table(data: SubjectReportData) -> Html:
         row += [NOT_ASSESSED if _flagged(s) else fmt_fixed(s.quantities.scar_area_cm2, 2, "cm²") if s else ""
                 for s in slices]
         row += [fmt_fixed(s.quantities.myocardium_area_cm2, 2, "cm²") if s else "" for s in slices]
-        row += [NOT_ASSESSED if _flagged(s) else fmt_ratio(s.quantities.scar_ratio) if s else "" for s in slices]
+        row += [NOT_ASSESSED if _flagged(s) else fmt_ratio(s.quantities.scar_ratio) if s else ""
+                for s in slices]
         row += [_slice_segments_text(s) for s in slices]
         if checked:
             pred = by_index.get("predicted", {}).get(k)
