@@ -45,6 +45,43 @@ def emidec_dir() -> Path:
     return EMIDEC_DIR
 
 
+#: Real data beside the repository (``../shared/data``), when the checkout has it; tests skip without it.
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def sunnybrook_dir() -> Path:
+    """The two real Sunnybrook cine subjects (labels: blood pool and myocardium, no scar, no LGE)."""
+    path = SHARED_DATA / "sunnybrook-dev"
+    if not (path / "dataset.json").is_file():
+        pytest.skip("real Sunnybrook data not beside this checkout (../shared/data/sunnybrook-dev)")
+    return path
+
+
+def anatomy_only(root: Path, *, annotated: list[str] | None) -> Path:
+    """Turn a ring dataset into an anatomy-only one: no LGE, scar relabelled myocardium, and
+    ``dataset.json`` ``annotated`` set to ``annotated`` (None: no such field)."""
+    import json
+
+    from pscgan.io.nifti import read_nifti, write_nifti
+
+    for folder in sorted(p for p in root.iterdir() if (p / "subject.json").is_file()):
+        (folder / "lge.nii.gz").unlink()
+        vol = read_nifti(folder / "labels.nii.gz", ndim=3, dtype=None)
+        write_nifti(folder / "labels.nii.gz", np.where(vol.array == 3, 2, vol.array).astype(np.uint8),
+                    spacing=vol.spacing, affine=vol.affine)
+    manifest = json.loads((root / "dataset.json").read_text())
+    manifest["annotated"] = annotated
+    (root / "dataset.json").write_text(json.dumps(manifest))
+    return root
+
+
+@pytest.fixture(scope="session")
+def make_anatomy_only():
+    """:func:`anatomy_only`: a copy of a ring dataset made anatomy-only in place."""
+    return anatomy_only
+
+
 @pytest.fixture
 def tiny():
     """A fresh ``tiny`` preset (a few thousand parameters, 4 frames of 16x16): safe to modify."""

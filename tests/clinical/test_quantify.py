@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pscgan.clinical.levels import infer_levels
-from pscgan.clinical.quantify import quantify_labels
+from pscgan.clinical.quantify import Quantification, quantify_labels
 from pscgan.io.nifti import read_nifti
 from pscgan.labels import from_emidec
 
@@ -79,3 +79,33 @@ def test_round_trip_through_json():
 
     back = Quantification.from_dict(json.loads(json.dumps(q.as_dict())))
     assert back == q
+
+
+def test_a_slice_not_assessed_stays_out_of_the_scar_totals():
+    from pscgan.clinical.quality import SliceQuality
+
+    vol, _ = _ring_volume()
+    everything = quantify_labels(vol, (1.5, 1.5, 8.0), levels=["basal", "mid", "apical"])
+    flagged = SliceQuality(assessed=False, flags=["ring_not_closed"], reasons=["not a ring"])
+    q = quantify_labels(vol, (1.5, 1.5, 8.0), levels=["basal", "mid", "apical"],
+                        quality=[None, flagged, None])
+    mid = q.slices[1]
+    assert mid.quantities.scar_area_cm2 is None and mid.quantities.scar_ratio is None and mid.segments == []
+    assert mid.not_assessed_reason == "not a ring" and mid.quality == flagged
+    assert q.subject.scar_volume_ml == pytest.approx(everything.subject.scar_volume_ml * 2 / 3)
+    assert q.subject.scar_ratio == pytest.approx(everything.subject.scar_ratio)
+    assert q.subject.myocardium_volume_ml == pytest.approx(everything.subject.myocardium_volume_ml)
+    assert q.subject.n_slices_assessed == 2
+    assert not any(7 <= s <= 12 for s in q.segments)  # the mid slice's segments are not assessed
+    assert any("1 of 3 slices not assessed" in n and n.endswith(": slice 2") for n in q.notes)
+    back = Quantification.from_dict(q.as_dict())
+    assert back.slices[1].quality == flagged and back.subject.n_slices_assessed == 2
+
+
+def test_no_slice_assessed_gives_no_scar_totals_not_zero():
+    q = quantify_labels(_ring_volume(2)[0], (1.5, 1.5, 8.0), scar_annotated=False)
+    assert q.subject.scar_volume_ml is None and q.subject.scar_ratio is None
+    assert q.subject.n_slices_assessed == 0 and q.segments == {}
+    assert q.subject.myocardium_volume_ml > 0
+    assert q.slices[0].not_assessed_reason == "scar not annotated"
+    assert any("do not tell scar" in n for n in q.notes)

@@ -18,8 +18,11 @@ def check(
     require_labels: bool = typer.Option(True, "--require-labels/--no-require-labels",
                                         help="Treat a subject without labels.nii.gz as a problem."),
 ) -> None:
-    """Read every subject of a dataset and list the problems found, one line per subject."""
+    """Read every subject of a dataset and list the problems found, one line per subject; say what its
+    labels annotate (dataset.json 'annotated') and what training would miss."""
     from rich.table import Table
+
+    from pscgan.data.annotation import check_labels, dataset_annotation
 
     from pscgan.data.layout import (
         MANIFEST_FILE,
@@ -33,12 +36,15 @@ def check(
     folders = list_subject_folders(dataset)
     if (dataset / MANIFEST_FILE).is_file():
         read_manifest(dataset)
+    annotation = dataset_annotation(dataset)
     problems: list[tuple[str, str]] = []
     n_slices = 0
     for folder in folders:
         try:
             s = load_subject(folder, require_labels=require_labels)
             n_slices += s.cine.array.shape[2]
+            if s.labels is not None:
+                check_labels(s.labels.array, annotation, folder / "labels.nii.gz")
         except PscganError as exc:
             problems.append((folder.name, str(exc)))
     out = console()
@@ -49,7 +55,12 @@ def check(
         out.print(table)
         raise typer.Exit(code=1)
     out.print(f"{dataset}: {len(folders)} subjects, {n_slices} slices, no problems found "
-              f"(labels_geometry: {dataset_labels_geometry(dataset).value})")
+              f"(labels_geometry: {dataset_labels_geometry(dataset).value})", markup=False)
+    out.print(annotation.describe(), markup=False)
+    if not annotation.complete:
+        out.print("usable for prediction, evaluation and reports (what it lacks is reported as not defined); "
+                  f"`pscgan train` cannot use it yet: no {'; no '.join(annotation.missing_for_training())}",
+                  markup=False)
 
 
 @app.command("cache")

@@ -34,4 +34,6 @@ def evaluate(
     if protocol.recorded is not None and protocol.recorded != protocol.register_lge:
         c.print(f"note: the predictions' weights were trained with register_lge={protocol.recorded}; the "
                 f"reference was prepared with register_lge={protocol.register_lge} as asked")
+    for note in result["notes"]:
+        c.print(note, markup=False)
     c.print(f"{result['n_subjects']} subjects evaluated; tables in {result['out']}")

@@ -53,6 +53,10 @@ def predict(
         c.print(f"note: {escape(n['subject'])}: {escape(n['note'])}", highlight=False)
     c.print(f"{len(summary['predicted'])} predicted, {len(summary['kept_from_before'])} kept, "
             f"{len(failures)} failed -> {out}")
+    quality = summary.get("quality") or {}
+    if quality.get("n_slices_not_assessed"):
+        c.print(f"{quality['n_slices_not_assessed']} of {quality['n_slices_checked']} slices not assessed "
+                "for scar by the quality check (see slices.csv, quality_reasons)", markup=False)
     for f in failures:
         c.print(f"[red]failed:[/] {f['error']}")
     for f in missing:  # the subject is predicted, an optional output is not

@@ -5,6 +5,11 @@ fraction, transmurality (along radial rays, :mod:`pscgan.geometry.transmurality`
 For the subject: scar and myocardial volumes, scar ratio, and the 16-segment table, where a segment
 seen on several slices of its level combines them weighted by myocardial area.
 
+A slice whose scar is not assessed -- flagged by the per-slice quality check
+(:mod:`pscgan.clinical.quality`), or of labels that do not tell scar from healthy myocardium
+(``scar_annotated=False``) -- has no scar quantities and no AHA segments, and stays out of the
+subject's scar volume, scar ratio and 16-segment table (:mod:`pscgan.clinical.quantities`).
+
 Example:
     >>> import numpy as np
     >>> rows, cols = np.indices((48, 48)); r = np.hypot(rows - 24, cols - 24)
@@ -26,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from pscgan.clinical.levels import DEFAULT_RV_INSERTION_DEG, infer_levels
+from pscgan.clinical.quality import SliceQuality
 from pscgan.clinical.quantities import SliceQuantities, StackQuantities, slice_quantities, stack_quantities
 from pscgan.data.layout import SliceLevel
 from pscgan.geometry.aha import SEGMENT_NAMES, territory_of_segment
@@ -60,6 +66,14 @@ class SliceResult:
     rv_angle_source: str         # "metadata" | "assumed"
     quantities: SliceQuantities
     segments: list[SegmentResult]
+    quality: SliceQuality | None = None  # the per-slice quality check (None: not checked)
+
+    @property
+    def not_assessed_reason(self) -> str | None:
+        """Why the slice's scar is not assessed (None when it is)."""
+        if self.quality is not None and not self.quality.assessed:
+            return self.quality.reason
+        return "scar not annotated" if self.quantities.scar_area_cm2 is None else None
 
 
 @dataclass(frozen=True)
@@ -84,7 +98,9 @@ class Quantification:
         slices = [SliceResult(index=s["index"], level=s["level"], level_source=s["level_source"],
                               rv_insertion_angle_deg=s["rv_insertion_angle_deg"],
                               rv_angle_source=s["rv_angle_source"], quantities=SliceQuantities(**s["quantities"]),
-                              segments=[SegmentResult(**g) for g in s["segments"]]) for s in d["slices"]]
+                              segments=[SegmentResult(**g) for g in s["segments"]],
+                              quality=SliceQuality.from_dict(s["quality"]) if s.get("quality") else None)
+                  for s in d["slices"]]
         return cls(subject=StackQuantities(**d["subject"]), slices=slices,
                    segments={int(k): SegmentResult(**v) for k, v in d["segments"].items()},
                    spacing_mm=tuple(d["spacing_mm"]), scar_fraction_threshold=d["scar_fraction_threshold"],
@@ -95,7 +111,9 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
                     levels: Sequence[SliceLevel | str | None] | None = None,
                     rv_angles_deg: Sequence[float | None] | None = None,
                     slice_thickness_mm: float | None = None,
-                    threshold: float = DEFAULT_SCAR_FRACTION_THRESHOLD) -> Quantification:
+                    threshold: float = DEFAULT_SCAR_FRACTION_THRESHOLD,
+                    quality: Sequence[SliceQuality | None] | None = None,
+                    scar_annotated: bool = True) -> Quantification:
     """Quantify an ``(x, y, slice)`` label volume in the pscgan encoding.
 
     Args:
@@ -106,6 +124,9 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
             :data:`~pscgan.clinical.levels.DEFAULT_RV_INSERTION_DEG`.
         slice_thickness_mm: slab thickness for volumes (default ``spacing[2]``).
         threshold: segment scar fraction above which a segment is scar-positive.
+        quality: per-slice quality check; a slice it does not assess gets no scar quantities.
+        scar_annotated: False for labels whose label 2 is the whole myocardium (no scar class): no
+            slice's scar is assessed.
     """
     lab = np.asarray(labels)
     if lab.ndim == 2:
@@ -117,20 +138,23 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
     inferred = infer_levels(lab)
     given = list(levels) if levels is not None else [None] * n
     angles = list(rv_angles_deg) if rv_angles_deg is not None else [None] * n
-    if len(given) != n or len(angles) != n:
-        raise ValueError(f"{n} slices but {len(given)} levels and {len(angles)} RV angles given")
+    checks = list(quality) if quality is not None else [None] * n
+    if len(given) != n or len(angles) != n or len(checks) != n:
+        raise ValueError(f"{n} slices but {len(given)} levels, {len(angles)} RV angles and {len(checks)} "
+                         "quality checks given")
     spacing_rc = display_spacing(spacing[:2])
     thickness = float(slice_thickness_mm if slice_thickness_mm is not None else spacing[2])
     slices: list[SliceResult] = []
     for k in range(n):
         disp = lab[:, :, k].T
-        q = slice_quantities(disp, spacing_rc)
+        assessed = scar_annotated and (checks[k] is None or checks[k].assessed)
+        q = slice_quantities(disp, spacing_rc, scar_assessed=assessed)
         level = SliceLevel(given[k]) if given[k] is not None else inferred[k]
         level_source = "metadata" if given[k] is not None else "inferred"
         angle = angles[k] if angles[k] is not None else DEFAULT_RV_INSERTION_DEG
         angle_source = "metadata" if angles[k] is not None else "assumed"
         segs: list[SegmentResult] = []
-        if level is not None and q.myocardium_area_cm2 > 0:
+        if assessed and level is not None and q.myocardium_area_cm2 > 0:
             for s in segment_scar(disp, level, angle, spacing=spacing_rc).values():
                 frac = _finite(s.scar_fraction)
                 segs.append(SegmentResult(
@@ -138,12 +162,20 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
                     scar_fraction=frac, transmurality=_finite(s.transmurality),
                     scar_present=frac is not None and frac > threshold,
                     scar_area_mm2=float(s.scar_area_mm2), myocardium_area_mm2=float(s.myocardium_area_mm2)))
-        slices.append(SliceResult(k, level.value if level else None, level_source, float(angle), angle_source, q, segs))
+        slices.append(SliceResult(k, level.value if level else None, level_source, float(angle), angle_source,
+                                  q, segs, checks[k]))
     if any(s.rv_angle_source == "assumed" and s.segments for s in slices):
         notes.append(f"RV insertion angle not given: {DEFAULT_RV_INSERTION_DEG:g} deg assumed, so AHA segment "
                      "numbers may be rotated by up to one segment")
     if any(s.level_source == "inferred" and s.segments for s in slices):
         notes.append("slice levels inferred from the stack (thirds of the myocardial slices, base = larger cavity)")
+    if not scar_annotated:
+        notes.append("the labels do not tell scar from healthy myocardium: scar quantities are not defined")
+    flagged = [s for s in slices if s.quality is not None and not s.quality.assessed]
+    if flagged:
+        notes.append(f"{len(flagged)} of {n} slices not assessed by the quality check (their scar is left "
+                     "out of the subject's scar volume, scar ratio and AHA segments; each slice's quality "
+                     "says why): " + ", ".join(f"slice {s.index + 1}" for s in flagged))
     subject = stack_quantities([s.quantities for s in slices], thickness)
     return Quantification(subject=subject, slices=slices, segments=_combine_segments(slices, threshold),
                           spacing_mm=tuple(float(s) for s in spacing[:3]), scar_fraction_threshold=threshold,

@@ -22,6 +22,12 @@ in the cine's end-diastolic geometry (the pscgan phantom: they stay). Absent (da
 the field existed), :func:`labels_geometry_of` resolves it: ``"cine"`` for a dataset the pscgan phantom
 generator wrote, ``"lge"`` otherwise.
 
+What the labels annotate is a property of the dataset too: ``dataset.json`` ``annotated``
+(:class:`Annotated`) lists the classes its label maps tell apart. ``["lv_blood_pool", "myocardium"]``
+(Sunnybrook, ACDC, anatomy-only contours) means label 2 is the whole myocardium, scar not distinguished,
+and no label 3; ``["lv_blood_pool", "myocardium", "scar"]`` is the full encoding. Absent, it is resolved
+from the data (:mod:`pscgan.data.annotation`).
+
 In-plane display orientation: the 2D image of
 slice ``k`` is ``volume[:, :, k].T`` (rows follow y, columns follow x), shown with row 0 at the top.
 Network arrays use the same orientation, ``(time, row, col)``. Angles (RV insertion, AHA segments)
@@ -78,6 +84,14 @@ class LabelGeometry(str, Enum):
 
     LGE = "lge"    # drawn on the LGE (clinical practice, EMIDEC): registered together with it
     CINE = "cine"  # in the cine's end-diastolic geometry (the pscgan phantom): left where they are
+
+
+class Annotated(str, Enum):
+    """A class a dataset's label maps annotate (``dataset.json`` ``annotated``)."""
+
+    LV_BLOOD_POOL = "lv_blood_pool"  # label 1
+    MYOCARDIUM = "myocardium"        # label 2: the whole myocardium, unless scar is annotated too
+    SCAR = "scar"                    # label 3, told from healthy myocardium (label 2)
 
 
 class _Model(BaseModel):
@@ -149,6 +163,21 @@ class DatasetManifest(_Model):
     labels_geometry: LabelGeometry | None = Field(
         default=None, description="where the labels were drawn ('lge' or 'cine'); None: resolved by "
                                   "labels_geometry_of (datasets written before the field existed)")
+    annotated: list[Annotated] | None = Field(
+        default=None, description="the classes the label maps annotate, e.g. ['lv_blood_pool', 'myocardium'] "
+                                  "(label 2 is the whole myocardium, no scar class); None: resolved from the "
+                                  "data (pscgan.data.annotation)")
+
+    @field_validator("annotated")
+    @classmethod
+    def _annotated_classes(cls, v: list[Annotated] | None) -> list[Annotated] | None:
+        if v is None:
+            return v
+        if len(set(v)) != len(v):
+            raise ValueError(f"lists a class twice: {[a.value for a in v]}")
+        if Annotated.SCAR in v and Annotated.MYOCARDIUM not in v:
+            raise ValueError("'scar' is told from healthy myocardium, so it needs 'myocardium' too")
+        return sorted(v, key=list(Annotated).index)
 
     @field_validator("split")
     @classmethod

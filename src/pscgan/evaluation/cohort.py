@@ -13,6 +13,12 @@ What a method does not produce (:mod:`pscgan.evaluation.parts`: no synthetic LGE
 scar-only one) is reported as not defined: the entry is ``None`` and its name is listed under
 ``not_defined``. A scar-only segmentation defines the scar metrics and the scar size, but no overall
 metric, no scar ratio and no AHA segments (all need the myocardium).
+
+What the reference does not annotate (:mod:`pscgan.data.annotation`) is not defined the same way, with
+the reason under ``not_defined_reasons``: without a reference LGE no synthesis metric; with reference
+labels that do not tell scar from healthy myocardium no scar class, no healthy myocardium, no overall
+metric and no clinical scar quantity, while the myocardium is scored as the prediction's healthy
+myocardium and scar together against the reference myocardium (``per_class.myocardium``).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from pscgan.evaluation.pairing import PairedSubject
 from pscgan.evaluation.parts import DefinedParts
 from pscgan.evaluation.segmentation import SegmentationMetrics
 from pscgan.evaluation.synthesis import SynthesisMetrics
-from pscgan.labels import LABEL_NAMES
+from pscgan.labels import LABEL_NAMES, Tissue
 
 TRANSMURAL_THRESHOLD = 0.5
 
@@ -56,25 +62,67 @@ def _undefined_classes(parts: DefinedParts) -> list[str]:
     return [name for name, label in LABEL_NAMES.items() if not parts.class_defined(label)]
 
 
+METHOD_LACKS = "the method does not produce this output"
+NO_REFERENCE_LGE = "the reference dataset has no LGE images"
+NO_REFERENCE_SCAR = ("the reference labels do not annotate scar (their myocardium label is healthy "
+                     "myocardium and scar together)")
+
+
+def merge_scar(labels: np.ndarray) -> np.ndarray:
+    """Scar labelled as myocardium: what a prediction is compared with where scar is not annotated."""
+    return np.where(labels == Tissue.SCAR, Tissue.MYOCARDIUM, labels).astype(labels.dtype)
+
+
+def scar_annotated(subjects: Sequence[PairedSubject]) -> bool:
+    return all(s.scar_annotated for s in subjects)
+
+
+def _merged_myocardium(seg: SegmentationMetrics, segmentation: dict[str, Any] | None) -> None:
+    """Rename the merged healthy-myocardium entries to ``myocardium``; scar and overall not defined."""
+    for sample in seg.samples:
+        sample["myocardium"] = sample.pop("healthy_myocardium")
+        sample.update({"healthy_myocardium": None, "scar": None, "overall": None})
+    if segmentation is not None:
+        per_class = segmentation["per_class"]
+        per_class["myocardium"] = per_class.pop("healthy_myocardium")
+        per_class.update({"healthy_myocardium": None, "scar": None})
+        segmentation["overall"] = None
+
+
 def imaging_metrics(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
     parts = cohort_parts(subjects)
+    with_scar = scar_annotated(subjects)
     seg, syn = SegmentationMetrics(hd95=True), SynthesisMetrics()
     for s in subjects:
         ids = [f"{s.subject_id}/{k}" for k in range(len(s.cine))]
         if s.labels_ref is not None and parts.segmentation:
-            seg(s.labels_pred, s.labels_ref, spacing=s.spacing_rc, ids=ids)
+            pred = s.labels_pred if with_scar else merge_scar(s.labels_pred)
+            seg(pred, s.labels_ref, spacing=s.spacing_rc, ids=ids)
         if s.lge_ref is not None and parts.synthetic_lge:
             syn(s.lge_pred, s.lge_ref, ids=ids)
-    not_defined = [] if parts.synthetic_lge else ["synthesis"]
+    reasons: dict[str, str] = {}
+    if not parts.synthetic_lge:
+        reasons["synthesis"] = METHOD_LACKS
+    elif subjects and all(s.lge_ref is None for s in subjects):
+        reasons["synthesis"] = NO_REFERENCE_LGE
+    not_defined = list(reasons)
     segmentation = seg.aggregate() if seg.samples else None
     if not parts.segmentation:
         not_defined.append("segmentation")
+        reasons["segmentation"] = METHOD_LACKS
+    elif not with_scar:
+        _merged_myocardium(seg, segmentation)
+        for key in ("segmentation.per_class.scar", "segmentation.per_class.healthy_myocardium",
+                    "segmentation.overall"):
+            not_defined.append(key)
+            reasons[key] = NO_REFERENCE_SCAR
     else:
         # One-vs-rest values of a class the method never predicts mean nothing, nor do means over them.
         classes = _undefined_classes(parts)
         overall = not parts.tissue_complete
         not_defined += [f"segmentation.per_class.{name}" for name in classes]
         not_defined += ["segmentation.overall"] if overall else []
+        reasons.update({k: METHOD_LACKS for k in not_defined if k not in reasons})
         for sample in seg.samples:
             sample.update({name: None for name in classes + (["overall"] if overall else [])})
         if segmentation is not None:
@@ -83,7 +131,8 @@ def imaging_metrics(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
                 segmentation["overall"] = None
     return {"segmentation": segmentation,
             "synthesis": syn.aggregate() if syn.samples else None,
-            "not_defined": not_defined, "defined_parts": parts.model_dump(mode="json"),
+            "not_defined": not_defined, "not_defined_reasons": reasons,
+            "defined_parts": parts.model_dump(mode="json"),
             "per_slice_segmentation": seg.samples, "per_slice_synthesis": syn.samples}
 
 
@@ -99,11 +148,18 @@ def _clinical_not_defined(parts: DefinedParts) -> list[str]:
 
 
 def clinical_agreement(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
+    """Table 2 (see the module docstring). Slices the prediction's quality check did not assess are left
+    out on both sides (their scar is not defined); ``n_slices_not_assessed`` counts them."""
     not_defined = _clinical_not_defined(cohort_parts(subjects))
-    if len(not_defined) == len(_SCAR_KEYS) + len(_MYOCARDIUM_KEYS):  # no segmentation: nothing to quantify
+    reasons = {k: METHOD_LACKS for k in not_defined}
+    if not scar_annotated(subjects):
+        not_defined = [*_SCAR_KEYS, *_MYOCARDIUM_KEYS]
+        reasons = {k: reasons.get(k, NO_REFERENCE_SCAR) for k in not_defined}
+    if len(not_defined) == len(_SCAR_KEYS) + len(_MYOCARDIUM_KEYS):  # no scar on one side: nothing to compare
         return {"n_subjects": sum(s.clinical_ref is not None for s in subjects),
                 "n_subjects_without_reference": sum(s.clinical_ref is None for s in subjects),
-                **{k: None for k in not_defined}, "not_defined": not_defined,
+                **{k: None for k in not_defined}, "not_defined": not_defined, "not_defined_reasons": reasons,
+                "n_slices_not_assessed": sum(s.n_slices_not_assessed for s in subjects),
                 "transmural_threshold": TRANSMURAL_THRESHOLD}
     with_ref = [s for s in subjects if s.clinical_ref is not None]
     sp = [s.clinical_pred["subject"] for s in with_ref]
@@ -146,23 +202,38 @@ def clinical_agreement(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
     out["transmural_threshold"] = TRANSMURAL_THRESHOLD
     out.update({k: None for k in not_defined})
     out["not_defined"] = not_defined
+    out["not_defined_reasons"] = reasons
+    out["n_slices_not_assessed"] = sum(s.n_slices_not_assessed for s in subjects)
     return out
 
 
 def per_subject_rows(subjects: Sequence[PairedSubject]) -> list[dict[str, Any]]:
-    """One row per subject, for worst-case lists (scar ratio error, Dice, SSIM)."""
+    """One row per subject, for worst-case lists (scar ratio error, Dice, SSIM).
+
+    ``dice_myocardium`` scores healthy myocardium and scar together (defined on every reference with a
+    myocardium); scar and overall Dice are ``None`` where the reference does not annotate scar.
+    """
     rows = []
     for s in subjects:
         pred = s.clinical_pred["subject"] if s.clinical_pred is not None else {}
         row: dict[str, Any] = {"subject": s.subject_id,
                                "scar_volume_ml_pred": pred.get("scar_volume_ml") if s.parts.scar else None,
-                               "scar_ratio_pred": pred.get("scar_ratio") if s.parts.tissue_complete else None}
+                               "scar_ratio_pred": pred.get("scar_ratio") if s.parts.tissue_complete else None,
+                               "n_slices_not_assessed": s.n_slices_not_assessed}
         if s.labels_ref is not None and s.labels_pred is not None:
             m = SegmentationMetrics(hd95=False)
             m(s.labels_pred, s.labels_ref)
             agg = m.aggregate()
-            row["dice_overall"] = agg["overall"]["dice"].mean if s.parts.tissue_complete else None
-            row["dice_scar"] = agg["per_class"]["scar"]["dice"].mean if s.parts.scar else None
+            overall = s.parts.tissue_complete and s.scar_annotated
+            row["dice_overall"] = agg["overall"]["dice"].mean if overall else None
+            scar = s.parts.scar and s.scar_annotated
+            row["dice_scar"] = agg["per_class"]["scar"]["dice"].mean if scar else None
+            if s.parts.tissue_complete:
+                merged = SegmentationMetrics(hd95=False)
+                merged(merge_scar(s.labels_pred), merge_scar(s.labels_ref))
+                per_class = merged.aggregate()["per_class"]
+                row["dice_myocardium"] = per_class["healthy_myocardium"]["dice"].mean
+                row["dice_blood_pool"] = per_class["lv_blood_pool"]["dice"].mean
         if s.lge_ref is not None and s.lge_pred is not None:
             m2 = SynthesisMetrics()
             m2(s.lge_pred, s.lge_ref)

@@ -6,6 +6,11 @@ Writes into ``OUT`` (default ``PRED_DIR/evaluation``): ``evaluation.json`` (ever
 was registered to the cine (:mod:`pscgan.evaluation.reference`), ``reference_registration.csv`` (per slice:
 outcome, rotation, shift, similarity); ``evaluation.json`` ``reference_registration`` holds the same and
 how the choice was made.
+
+What the reference does not annotate (:mod:`pscgan.data.annotation`: no scar class, no LGE) is not defined
+(``null`` in ``evaluation.json``, ``n/d`` in the tables, each table saying why), never 0;
+``evaluation.json`` ``reference_annotation`` says what the reference annotates and how that was decided,
+``quality`` how many predicted slices the quality check did not assess (:mod:`pscgan.clinical.quality`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from pscgan.data.annotation import DatasetAnnotation, dataset_annotation
 from pscgan.evaluation.cohort import clinical_agreement, imaging_metrics, per_subject_rows
 from pscgan.evaluation.pairing import PairedSubject, pair_subject, subjects_to_pair
 from pscgan.evaluation.reference import (
@@ -23,7 +29,7 @@ from pscgan.evaluation.reference import (
     registration_summary,
 )
 from pscgan.evaluation.summary import Summary
-from pscgan.evaluation.tables import NOT_DEFINED_NOTE, csv_table, markdown_table, table1, table2
+from pscgan.evaluation.tables import csv_table, markdown_table, not_defined_notes, table1, table2
 from pscgan.io.atomic import prepare_output_dir, write_json_atomic, write_text_atomic
 
 
@@ -42,18 +48,29 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
-def load_pairs(pred_dir: Path, ref_dir: Path, protocol: ReferenceProtocol | None = None) -> list[PairedSubject]:
+def load_pairs(pred_dir: Path, ref_dir: Path, protocol: ReferenceProtocol | None = None,
+               annotation: DatasetAnnotation | None = None) -> list[PairedSubject]:
     """Every subject of ``pred_dir`` paired with its reference, prepared with ``protocol`` (default:
-    :func:`~pscgan.evaluation.reference.reference_protocol` of the two folders)."""
+    :func:`~pscgan.evaluation.reference.reference_protocol` of the two folders) and read as ``annotation``
+    says (default: :func:`~pscgan.data.annotation.dataset_annotation` of ``ref_dir``)."""
     import numpy as np
 
     from pscgan.inference.outputs import NETWORK_FILE
 
     ids = subjects_to_pair(pred_dir, ref_dir)
     protocol = protocol or reference_protocol(pred_dir, ref_dir)
+    annotation = annotation or dataset_annotation(ref_dir)
     with np.load(pred_dir / ids[0] / NETWORK_FILE, allow_pickle=False) as z:
         _, frames, crop, _ = z["cine"].shape
-    return [pair_subject(pred_dir, ref_dir, sid, frames=frames, crop=crop, protocol=protocol) for sid in ids]
+    return [pair_subject(pred_dir, ref_dir, sid, frames=frames, crop=crop, protocol=protocol,
+                         annotation=annotation) for sid in ids]
+
+
+def quality_counts(pairs: list[PairedSubject]) -> dict[str, Any]:
+    """How many predicted slices the quality check did not assess (their scar is left out of Table 2)."""
+    n = sum(len(p.cine) for p in pairs)
+    return {"n_slices": n, "n_slices_not_assessed": sum(p.n_slices_not_assessed for p in pairs),
+            "per_subject": {p.subject_id: p.n_slices_not_assessed for p in pairs}}
 
 
 def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None = None, *,
@@ -67,7 +84,8 @@ def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None =
     pred_dir, ref_dir = Path(pred_dir), Path(ref_dir)
     out = Path(out) if out is not None else pred_dir / "evaluation"
     protocol = reference_protocol(pred_dir, ref_dir, register_lge)
-    pairs = load_pairs(pred_dir, ref_dir, protocol)
+    annotation = dataset_annotation(ref_dir)
+    pairs = load_pairs(pred_dir, ref_dir, protocol, annotation)
     registration = registration_rows(pairs)
     imaging = imaging_metrics(pairs)
     clinical = clinical_agreement(pairs)
@@ -76,13 +94,13 @@ def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None =
     out = prepare_output_dir(out, overwrite=overwrite)
     result = {"prediction": str(pred_dir), "reference": str(ref_dir), "n_subjects": len(pairs),
               "imaging": {k: v for k, v in imaging.items() if not k.startswith("per_slice")},
-              "clinical": clinical, "per_subject": rows,
+              "clinical": clinical, "per_subject": rows, "reference_annotation": annotation.as_dict(),
+              "quality": quality_counts(pairs),
               "reference_registration": registration_summary(protocol, registration)}
     write_json_atomic(out / "evaluation.json", jsonable(result))
     h1, r1, hs, rs = table1(imaging)
     h2, r2, ha, ra = table2(clinical)
-    note1 = f"\n{NOT_DEFINED_NOTE}\n" if imaging["not_defined"] else ""
-    note2 = f"\n{NOT_DEFINED_NOTE}\n" if clinical["not_defined"] else ""
+    note1, note2 = not_defined_notes(imaging), not_defined_notes(clinical)
     write_text_atomic(out / "table1.md", "## Table 1: segmentation and synthesis\n\n" + markdown_table(h1, r1)
                       + "\n\n" + markdown_table(hs, rs) + "\n" + note1)
     write_text_atomic(out / "table2.md", "## Table 2: clinical metrics\n\n" + markdown_table(h2, r2) + "\n\n"
@@ -99,6 +117,13 @@ def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None =
         write_text_atomic(out / "reference_registration.csv", csv_table(
             keys, [["" if r[k] is None else r[k] for k in keys] for r in registration]))
     result["protocol"] = protocol
+    result["annotation"] = annotation
+    quality = result["quality"]
+    result["notes"] = [f"reference {annotation.describe()}",
+                       *[line for line in dict.fromkeys((note1 + note2).split("\n")) if line]]
+    if quality["n_slices_not_assessed"]:
+        result["notes"].append(f"{quality['n_slices_not_assessed']} of {quality['n_slices']} predicted "
+                               "slices not assessed by the quality check: their scar is left out of Table 2")
     result["tables"] = {"table1": (h1, r1, hs, rs), "table2": (h2, r2, ha, ra)}
     result["out"] = str(out)
     result["pairs"] = pairs

@@ -7,6 +7,12 @@ Its LGE (and labels drawn on the LGE) are registered to the cine end-diastolic f
 training targets were (:mod:`pscgan.evaluation.reference`); the clinical reference is quantified on the
 label volume as stored (a rigid motion changes no area, ratio or transmurality).
 
+A reference that annotates only some classes (:mod:`pscgan.data.annotation`: e.g. blood pool and
+myocardium, no scar) pairs too: its label maps are checked to hold nothing else, and its clinical
+reference has no scar quantities (``scar_annotated`` False). The reference is quantified over the slices
+the prediction's quality check assessed (:mod:`pscgan.clinical.quality`), so that predicted and reference
+scar totals cover the same slices.
+
 A prediction that declares only some parts (:mod:`pscgan.evaluation.parts`, e.g. a baseline without a
 synthetic LGE or without a segmentation) pairs too: what it does not define is ``None`` here.
 """
@@ -20,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from pscgan.data.annotation import DatasetAnnotation, check_labels, dataset_annotation
 from pscgan.errors import InputError
 from pscgan.evaluation.parts import DefinedParts, partial_prediction_done, read_parts
 from pscgan.evaluation.reference import ReferenceProtocol, reference_protocol
@@ -41,6 +48,13 @@ class PairedSubject:
     cine: np.ndarray                 # (S, T, H, W) network input, for reports
     parts: DefinedParts = field(default_factory=DefinedParts)
     registration: list[RegistrationRecord | None] = field(default_factory=list)  # per slice of the reference
+    scar_annotated: bool = True      # the reference labels tell scar from healthy myocardium
+
+    @property
+    def n_slices_not_assessed(self) -> int:
+        """Slices the prediction's quality check did not assess."""
+        slices = self.clinical_pred["slices"] if self.clinical_pred is not None else []
+        return sum(1 for s in slices if s.get("quality") is not None and not s["quality"]["assessed"])
 
 
 def _prediction_files(pred_dir: Path, sid: str
@@ -63,19 +77,28 @@ def _prediction_files(pred_dir: Path, sid: str
 
 
 def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: int,
-                 protocol: ReferenceProtocol | None = None) -> PairedSubject:
+                 protocol: ReferenceProtocol | None = None, annotation: DatasetAnnotation | None = None
+                 ) -> PairedSubject:
     """Load one subject's prediction and prepare its reference the same way.
 
     Args:
         protocol: how the reference is prepared (default: :func:`reference_protocol` of the folders).
+        annotation: what the reference annotates (default: :func:`dataset_annotation` of ``ref_dir``).
+
+    Raises:
+        InputError: the files disagree, or the reference labels hold a class the dataset does not annotate.
     """
+    from pscgan.clinical.quality import SliceQuality
     from pscgan.clinical.quantify import quantify_labels
-    from pscgan.data.layout import load_subject
+    from pscgan.data.layout import LABELS_FILE, load_subject
     from pscgan.preprocessing.pipeline import prepare_subject
 
     protocol = protocol or reference_protocol(pred_dir, ref_dir)
+    annotation = annotation or dataset_annotation(ref_dir)
     arrays, records, clinical_pred, parts = _prediction_files(pred_dir, sid)
     subject = load_subject(ref_dir / sid)
+    if subject.labels is not None:
+        check_labels(subject.labels.array, annotation, ref_dir / sid / LABELS_FILE)
     geometry = _recorded_geometry(pred_dir / sid, records)
     if subject.cine.array.shape[2] != len(geometry):
         raise InputError(ref_dir / sid, f"has {subject.cine.array.shape[2]} slices, the prediction "
@@ -94,7 +117,10 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
         info = subject.info
         by_index = {s.index: s for s in info.slices}
         n = subject.labels.array.shape[2]
-        q = quantify_labels(subject.labels.array, subject.labels.spacing,
+        checked = {sl["index"]: sl.get("quality") for sl in (clinical_pred or {}).get("slices", [])}
+        quality = [SliceQuality.from_dict(checked[k]) if checked.get(k) else None for k in range(n)]
+        q = quantify_labels(subject.labels.array, subject.labels.spacing, quality=quality,
+                            scar_annotated=annotation.scar,
                             levels=[by_index[k].level if k in by_index else None for k in range(n)],
                             rv_angles_deg=[by_index[k].rv_insertion_angle_deg if k in by_index else None
                                            for k in range(n)],
@@ -102,7 +128,8 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
         clinical_ref = q.as_dict()
     return PairedSubject(sid, labels_pred, labels_ref, lge_pred, lge_ref,
                          [tuple(s) for s in arrays["spacing_mm"]], clinical_pred, clinical_ref,
-                         arrays["cine"].astype(np.float32), parts, [p.record.registration for p in prepared])
+                         arrays["cine"].astype(np.float32), parts, [p.record.registration for p in prepared],
+                         scar_annotated=annotation.scar)
 
 
 def _recorded_geometry(folder: Path, records: Any) -> list[SliceRecord]:

@@ -1,7 +1,10 @@
 """The paper's Table 1 (imaging) and Table 2 (clinical) layouts, as Markdown and CSV.
 
 ``n/a``: no value could be computed (e.g. no reference). ``n/d``: not defined -- the method does not
-produce this output (listed under ``not_defined`` by :mod:`pscgan.evaluation.cohort`).
+produce this output, or the reference does not annotate it (listed under ``not_defined`` by
+:mod:`pscgan.evaluation.cohort`, with the reason under ``not_defined_reasons``). On a reference whose
+labels do not tell scar from healthy myocardium the healthy-myocardium row becomes "Myocardium (healthy
++ scar)": the prediction's healthy myocardium and scar together against the reference myocardium.
 
 Example:
     >>> rows = [["Overall", "97.17 (0.48)%"]]
@@ -24,6 +27,23 @@ CLASS_ROWS = (("Overall", None), ("Scar", "scar"), ("Healthy myocardium", "healt
               ("Blood pool", "lv_blood_pool"))
 NOT_DEFINED = "n/d"
 NOT_DEFINED_NOTE = "n/d: not defined -- the method does not produce this output."
+MYOCARDIUM_ROW = ("Myocardium (healthy + scar)", "myocardium")
+
+
+def not_defined_notes(section: dict[str, Any]) -> str:
+    """The table notes for a section's ``not_defined`` entries: one line per distinct reason ("" if none).
+
+    Example:
+        >>> not_defined_notes({"not_defined": ["synthesis"],
+        ...                    "not_defined_reasons": {"synthesis": "the reference has no LGE images"}})
+        '\\nn/d: not defined -- the reference has no LGE images.\\n'
+    """
+    if not section.get("not_defined"):
+        return ""
+    reasons = section.get("not_defined_reasons") or {}
+    distinct = list(dict.fromkeys(reasons.get(k, "the method does not produce this output")
+                                  for k in section["not_defined"]))
+    return "\n" + "\n".join(f"n/d: not defined -- {r}." for r in distinct) + "\n"
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -55,7 +75,10 @@ def table1(imaging: dict[str, Any]) -> tuple[list[str], list[list[str]], list[st
     seg_rows = []
     seg = imaging.get("segmentation")
     not_defined = set(imaging.get("not_defined", []))
-    for title, key in CLASS_ROWS:
+    merged = seg is not None and seg["per_class"].get("myocardium") is not None
+    rows = [MYOCARDIUM_ROW if merged and key == "healthy_myocardium" else (title, key)
+            for title, key in CLASS_ROWS]
+    for title, key in rows:
         if "segmentation" in not_defined or ("segmentation.overall" if key is None
                                              else f"segmentation.per_class.{key}") in not_defined:
             seg_rows.append([title] + [NOT_DEFINED] * 5)

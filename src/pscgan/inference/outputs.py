@@ -5,9 +5,11 @@
     OUT/
       batch.json              the weights (file name, SHA-256, preset, LGE registration protocol), written
                               before any subject
-      summary.json            inputs, failures, weights, configuration, versions
-      slices.csv              per slice: scar area, myocardium area, scar ratio, scarred segments
-      subjects.csv            per subject: scar volume, myocardial volume, scar ratio, scarred segments
+      summary.json            inputs, failures, weights, configuration, versions; ``quality``: the slices the
+                              quality check did not assess, each with its input file and reasons
+      slices.csv              per slice: scar area, myocardium area, scar ratio, scarred segments, quality
+      subjects.csv            per subject: scar volume, myocardial volume, scar ratio, scarred segments,
+                              slices assessed
       SUBJECT/
         synthetic_lge.nii.gz  (x, y, slice) relative units [0, 1], original geometry
         segmentation.nii.gz   (x, y, slice) uint8: 0 other, 1 LV blood pool, 2 healthy myocardium, 3 scar
@@ -17,6 +19,13 @@
         outputs.json          optional outputs that could not be written, and why; notes on the input
         dicom/                DICOM derived MR + SEG, when the input was a DICOM series
         identifiers.json      patient and study identifiers of a DICOM input, only with --keep-identifiers
+
+Every slice's predicted segmentation passes the quality check of :mod:`pscgan.clinical.quality`
+(a closed myocardial ring around a blood pool, plausible sizes, the LV inside the crop, the LV
+detector's confidence when it gives one). A slice it flags is *not assessed*: in ``clinical.json`` its
+``quality`` says why and its scar area and scar ratio are ``null``; in ``slices.csv`` ``assessed`` is
+``no``, ``quality_flags`` lists the flags and ``quality_reasons`` the reasons, the scar cells are empty;
+its scar is left out of the subject's totals (``subjects.csv`` ``n_slices_assessed``).
 
 A subject folder appears only once complete, so a killed batch never leaves a half-written subject, and
 ``--resume`` keeps finished subjects and completes the rest, with the weights recorded in ``batch.json``
@@ -110,7 +119,31 @@ def subject_done(out: Path, name: str) -> bool:
     return (folder / CLINICAL_FILE).is_file() and (folder / SEG_FILE).is_file()
 
 
-def quantify_prediction(item: LoadedInput, pred: Prediction) -> Any:
+def source_file(item: LoadedInput) -> str:
+    """The input's cine file (or DICOM series folder) as named in messages: ``SUBJECT/cine.nii.gz`` for a
+    canonical subject folder, else the file or folder name."""
+    from pscgan.data.layout import CINE_FILE
+
+    path = item.source.path
+    return f"{path.name}/{CINE_FILE}" if item.source.kind is InputKind.SUBJECT else path.name
+
+
+def slice_quality(pred: Prediction) -> list[Any]:
+    """The quality check of every predicted slice, in the original stack order (None: no crop)."""
+    from pscgan.clinical.quality import check_slices
+
+    checks = check_slices(pred.labels, [s.spacing_mm for s in pred.slices],
+                          [s.record.localisation for s in pred.slices])
+    n = pred.labels_original.shape[2]
+    by_index: list[Any] = [None] * n
+    for s, q in zip(pred.slices, checks):
+        by_index[s.slice_index] = q
+    return by_index
+
+
+def quantify_prediction(item: LoadedInput, pred: Prediction, quality: list[Any] | None = None) -> Any:
+    """Quantify ``pred.labels_original`` (all it reads of ``pred``); ``quality``: per slice of the stack,
+    its :func:`slice_quality` (None: not checked)."""
     from pscgan.clinical.quantify import quantify_labels
 
     info = item.info
@@ -123,7 +156,7 @@ def quantify_prediction(item: LoadedInput, pred: Prediction) -> Any:
         angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n)]
         thickness = info.slice_thickness_mm
     return quantify_labels(pred.labels_original, item.cine.spacing, levels=levels, rv_angles_deg=angles,
-                           slice_thickness_mm=thickness)
+                           slice_thickness_mm=thickness, quality=quality)
 
 
 def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep_identifiers: bool = False
@@ -139,9 +172,9 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
         affine = np.asarray(item.cine.affine)
         write_nifti(tmp / LGE_FILE, pred.lge_original, spacing=item.cine.spacing, affine=affine)
         write_nifti(tmp / SEG_FILE, pred.labels_original, spacing=item.cine.spacing, affine=affine)
-        quant = quantify_prediction(item, pred)
+        quant = quantify_prediction(item, pred, slice_quality(pred))
         write_json_atomic(tmp / CLINICAL_FILE, {"subject_id": name, "input": item.source.kind.value,
-                                                 **quant.as_dict()})
+                                                 "source": source_file(item), **quant.as_dict()})
         arrays: dict[str, np.ndarray] = {
             "cine": np.stack([s.cine for s in pred.slices]).astype(np.float16),
             "lge_synthetic": pred.lge.astype(np.float32), "segmentation": pred.labels,
@@ -217,8 +250,16 @@ def _fmt(x: Any) -> Any:
     return "" if x is None else x
 
 
+def _assessed(quality: dict[str, Any] | None) -> str:
+    return "" if quality is None else "yes" if quality["assessed"] else "no"
+
+
 def write_tables(out: Path, names: list[str]) -> None:
-    """Rewrite slices.csv and subjects.csv from every finished subject's clinical.json."""
+    """Rewrite slices.csv and subjects.csv from every finished subject's clinical.json.
+
+    Not defined or not assessed values are empty cells, never 0; ``assessed`` is empty for a slice the
+    quality check did not see (a baseline's prediction, a folder written before the check existed).
+    """
     slice_rows, subject_rows = [], []
     for name in names:
         f = out / name / CLINICAL_FILE
@@ -227,17 +268,49 @@ def write_tables(out: Path, names: list[str]) -> None:
         q = json.loads(f.read_text())
         s = q["subject"]
         scarred = [k for k, v in q["segments"].items() if v["scar_present"]]
-        subject_rows.append([name, s["scar_volume_ml"], s["myocardium_volume_ml"], _fmt(s["scar_ratio"]),
-                             " ".join(scarred)])
+        subject_rows.append([name, _fmt(s["scar_volume_ml"]), _fmt(s["myocardium_volume_ml"]),
+                             _fmt(s["scar_ratio"]), " ".join(scarred), s.get("n_slices", len(q["slices"])),
+                             _fmt(s.get("n_slices_assessed"))])
         for sl in q["slices"]:
-            qq = sl["quantities"]
-            slice_rows.append([name, sl["index"], _fmt(sl["level"]), qq["scar_area_cm2"], qq["myocardium_area_cm2"],
-                               _fmt(qq["scar_ratio"]),
-                               " ".join(str(g["segment"]) for g in sl["segments"] if g["scar_present"])])
+            qq, check = sl["quantities"], sl.get("quality")
+            slice_rows.append([name, sl["index"], _fmt(sl["level"]), _fmt(qq["scar_area_cm2"]),
+                               _fmt(qq["myocardium_area_cm2"]), _fmt(qq["scar_ratio"]),
+                               " ".join(str(g["segment"]) for g in sl["segments"] if g["scar_present"]),
+                               _assessed(check), " ".join(check["flags"]) if check else "",
+                               "; ".join(check["reasons"]) if check else "",
+                               _fmt(check.get("localisation_confidence")) if check else ""])
     _write_csv(out / "subjects.csv", ["subject", "scar_volume_ml", "myocardium_volume_ml", "scar_ratio",
-                                      "scarred_segments"], subject_rows)
+                                      "scarred_segments", "n_slices", "n_slices_assessed"], subject_rows)
     _write_csv(out / "slices.csv", ["subject", "slice", "level", "scar_area_cm2", "myocardium_area_cm2",
-                                    "scar_ratio", "scarred_segments"], slice_rows)
+                                    "scar_ratio", "scarred_segments", "assessed", "quality_flags",
+                                    "quality_reasons", "localisation_confidence"], slice_rows)
+
+
+def quality_summary(out: Path, names: list[str]) -> dict[str, Any] | None:
+    """The quality check over the finished subjects: counts per flag and every slice not assessed, with its
+    subject, input file and reasons (None when no subject was checked)."""
+    from collections import Counter
+
+    checked, flagged = 0, []
+    counts: Counter[str] = Counter()
+    for name in names:
+        f = out / name / CLINICAL_FILE
+        if not f.is_file():
+            continue
+        q = json.loads(f.read_text())
+        for sl in q["slices"]:
+            check = sl.get("quality")
+            if check is None:
+                continue
+            checked += 1
+            if not check["assessed"]:
+                counts.update(check["flags"])
+                flagged.append({"subject": name, "source": q.get("source"), "slice": sl["index"],
+                                "flags": check["flags"], "reasons": check["reasons"]})
+    if not checked:
+        return None
+    return {"n_slices_checked": checked, "n_slices_not_assessed": len(flagged),
+            "flags": dict(sorted(counts.items())), "not_assessed": flagged}
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
@@ -245,6 +318,11 @@ def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def write_summary(out: Path, summary: dict[str, Any]) -> None:
+    """Write ``summary.json``; adds ``quality`` (:func:`quality_summary` of ``summary["subjects"]``) to
+    ``summary`` when the subjects were quality-checked."""
+    quality = quality_summary(out, list(summary.get("subjects", [])))
+    if quality is not None:
+        summary["quality"] = quality
     write_json_atomic(out / SUMMARY_FILE, summary)
 
 

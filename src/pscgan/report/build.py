@@ -36,9 +36,21 @@ def _views(sid: str, cine: np.ndarray, lge_pred: np.ndarray, labels_pred: np.nda
 
 
 def _metrics(row: dict[str, Any]) -> dict[str, float | None]:
-    names = {"dice_overall": "Dice, overall (3 tissues)", "dice_scar": "Dice, scar",
-             "ssim": "SSIM (synthetic vs real LGE)"}
-    return {label: row.get(key) for key, label in names.items() if key in row}
+    keys = ("dice_overall", "dice_scar", "dice_myocardium", "dice_blood_pool", "ssim")
+    return {key: row.get(key) for key in keys if key in row}
+
+
+def reference_notes(annotation: Any) -> list[str]:
+    """What a reader must know about a reference that annotates only part (:mod:`pscgan.data.annotation`)."""
+    notes = []
+    if not annotation.scar:
+        notes.append("The reference labels do not annotate scar (their myocardium is healthy myocardium and "
+                     "scar together): reference scar quantities, scar Dice and overall Dice are not defined; "
+                     "the myocardium Dice compares the predicted healthy myocardium and scar together with "
+                     "it.")
+    if not annotation.any_lge:
+        notes.append("The reference dataset has no LGE images: the synthetic LGE is not compared with any.")
+    return notes
 
 
 #: Identifiers shown in a subject page with ``keep_identifiers`` (DICOM keyword -> label).
@@ -80,10 +92,12 @@ def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
 
     out: list[SubjectReportData] = []
     if ref_dir is not None:
+        from pscgan.data.annotation import dataset_annotation
         from pscgan.evaluation.cohort import per_subject_rows
         from pscgan.evaluation.evaluate import load_pairs
 
-        pairs = load_pairs(pred_dir, ref_dir)
+        annotation = dataset_annotation(ref_dir)
+        pairs = load_pairs(pred_dir, ref_dir, annotation=annotation)
         rows = {r["subject"]: r for r in per_subject_rows(pairs)}
         for p in pairs:
             out.append(SubjectReportData(
@@ -93,7 +107,7 @@ def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
                 predicted=Quantification.from_dict(p.clinical_pred),
                 reference=Quantification.from_dict(p.clinical_ref) if p.clinical_ref else None,
                 imaging_metrics=_metrics(rows[p.subject_id]),
-                details=details(p.subject_id, p.clinical_pred)))
+                details=details(p.subject_id, p.clinical_pred), notes=reference_notes(annotation)))
         return out
     for folder in sorted(p for p in pred_dir.iterdir() if p.is_dir() and subject_done(pred_dir, p.name)):
         clinical = json.loads((folder / CLINICAL_FILE).read_text())

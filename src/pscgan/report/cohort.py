@@ -2,7 +2,10 @@
 table of subjects sorted worst first, linking to the subject reports.
 
 Subjects without reference labels are listed but stay out of every agreement statistic (the page says
-how many). The worst-first order is: largest absolute scar-ratio error (percentage points) first, then
+how many). Slices the prediction's quality check did not assess are counted per subject ("slices
+assessed") and under Notes, where what the subjects' notes say about the reference (e.g. that it
+annotates no scar) is shown once.
+The worst-first order is: largest absolute scar-ratio error (percentage points) first, then
 the lowest scar Dice; subjects whose error is not defined follow, those without a reference come last.
 
 Example:
@@ -37,7 +40,7 @@ from pscgan.report.html import Html, element, esc, figure, image, join, page, se
 from pscgan.report.panels import data_uri
 
 #: Imaging metrics shown as columns of the subject table (when any subject has them).
-SUBJECT_TABLE_METRICS = ("dice_scar", "dice_overall", "ssim")
+SUBJECT_TABLE_METRICS = ("dice_scar", "dice_overall", "dice_myocardium", "ssim")
 
 
 def has_reference(s: SubjectReportData) -> bool:
@@ -184,12 +187,35 @@ def _metrics_section(subjects: Sequence[SubjectReportData]) -> Html:
     )
 
 
+def _assessed_text(s: SubjectReportData) -> Html:
+    q = s.predicted
+    if q is None or not any(sl.quality is not None for sl in q.slices):
+        return Html('<span class="undef">not checked</span>')
+    return esc(f"{len(q.slices) - len(s.slices_not_assessed())} of {len(q.slices)}")
+
+
+def _notes_section(subjects: Sequence[SubjectReportData]) -> Html:
+    notes = list(dict.fromkeys(n for s in subjects for n in s.notes))
+    flagged = sum(len(s.slices_not_assessed()) for s in subjects)
+    total = sum(len(s.predicted.slices) for s in subjects if s.predicted is not None)
+    if flagged:
+        notes.append(f"{flagged} of {total} predicted slices were not assessed by the quality check (their "
+                     "segmentation does not look like a left ventricle the model knows): their scar is not "
+                     "reported and is left out of every scar number on this page; each subject page says "
+                     "why.")
+    if not notes:
+        return esc("")
+    items = "".join(f"<li>{esc(n)}</li>" for n in notes)
+    return section("Notes", Html(f'<ul class="notes">{items}</ul>'), id_="notes")
+
+
 def _subject_table(subjects: Sequence[SubjectReportData], links: dict[str, str]) -> Html:
     metric_keys = [k for k in SUBJECT_TABLE_METRICS if any(k in (s.imaging_metrics or {}) for s in subjects)]
     headers = [
         "#",
         "subject",
         "slices",
+        "slices assessed for scar",
         "scar volume (pred)",
         "scar volume (ref)",
         "scar ratio (pred)",
@@ -208,6 +234,7 @@ def _subject_table(subjects: Sequence[SubjectReportData], links: dict[str, str])
             str(rank),
             name,
             str(len(s.slices)),
+            _assessed_text(s),
             fmt_fixed(p.subject.scar_volume_ml, 2, "ml") if p else NOT_DEFINED,
             fmt_fixed(r.subject.scar_volume_ml, 2, "ml") if r else no_ref,
             fmt_ratio(p.subject.scar_ratio) if p else NOT_DEFINED,
@@ -248,6 +275,7 @@ def cohort_page(
         [
             header,
             banner,
+            _notes_section(subjects),
             _agreement_section(subjects, n_without),
             _metrics_section(subjects),
             _subject_table(subjects, links),

@@ -90,6 +90,8 @@ class SubjectReportData:
         imaging_metrics: e.g. ``{"dice_overall": .., "dice_scar": .., "ssim": .., "psnr_db": ..}``;
             ``None`` values are shown as "not defined".
         details: free text from the input metadata (scanner, field strength, ...), shown as given.
+        notes: what the reader must know to read the numbers (e.g. the reference annotates no scar),
+            shown with the quantification's notes.
     """
 
     subject_id: str
@@ -98,3 +100,10 @@ class SubjectReportData:
     reference: Quantification | None
     imaging_metrics: dict[str, float | None] | None = None
     details: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def slices_not_assessed(self) -> list[tuple[int, str]]:
+        """``(index, reason)`` of the slices the prediction's quality check did not assess."""
+        q = self.predicted
+        return [] if q is None else [(s.index, s.quality.reason) for s in q.slices
+                                     if s.quality is not None and not s.quality.assessed]

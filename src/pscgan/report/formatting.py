@@ -16,13 +16,14 @@ import math
 from pscgan.report.html import Html
 
 NOT_DEFINED = Html('<span class="undef">not defined</span>')
+NOT_ASSESSED = Html('<span class="undef">not assessed</span>')
 
 #: Display names of the usual imaging-metric keys; other keys are shown with ``_`` as spaces.
 METRIC_NAMES: dict[str, str] = {
     "dice_overall": "Dice, overall (3 tissues)",
     "dice_blood_pool": "Dice, LV blood pool",
     "dice_lv_blood_pool": "Dice, LV blood pool",
-    "dice_myocardium": "Dice, healthy myocardium",
+    "dice_myocardium": "Dice, myocardium (healthy + scar)",
     "dice_healthy_myocardium": "Dice, healthy myocardium",
     "dice_scar": "Dice, scar",
     "hd95_mm": "HD95 (mm)",

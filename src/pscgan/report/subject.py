@@ -1,8 +1,12 @@
 """The report of one subject: one self-contained HTML file.
 
-Sections: headline numbers, the clinical and imaging metrics, the AHA bull's-eye of scar transmurality
-(predicted and reference), every slice (cine player, synthetic vs acquired LGE in one grey window,
-segmentation overlays), the per-slice table and the notes of the quantification.
+Sections: headline numbers, the clinical and imaging metrics, the quality check (slices not assessed for
+scar, and why), the AHA bull's-eye of scar transmurality (predicted and reference), every slice (cine
+player, synthetic vs acquired LGE in one grey window, segmentation overlays), the per-slice table and
+the notes of the quantification.
+
+A slice the quality check (:mod:`pscgan.clinical.quality`) did not assess reads "not assessed" wherever
+its scar would be shown, with the reason; the subject's scar numbers say over how many slices they are.
 
 Example:
     >>> import numpy as np, tempfile, pathlib
@@ -24,7 +28,7 @@ from pscgan.io.atomic import write_text_atomic
 from pscgan.report.animation import cine_player_html, player_script
 from pscgan.report.bullseye import BullseyePanel, bullseye_png
 from pscgan.report.data import SliceView, SubjectReportData
-from pscgan.report.formatting import fmt_diff, fmt_fixed, fmt_ratio, fmt_value, metric_name
+from pscgan.report.formatting import NOT_ASSESSED, fmt_diff, fmt_fixed, fmt_ratio, fmt_value, metric_name
 from pscgan.report.html import (
     Html,
     definition_list,
@@ -78,6 +82,8 @@ def _headline(data: SubjectReportData) -> Html:
         )
 
     both = pred is not None and ref is not None
+    cover = _coverage(main)
+    who = who + (f", {cover}" if cover else "")
     cards = [
         card(
             f"scar volume ({who})",
@@ -92,6 +98,13 @@ def _headline(data: SubjectReportData) -> Html:
         card(f"scarred segments ({who})", _segments_text(main), _segments_text(ref) if both else None),
     ]
     return Html('<div class="cards">' + "".join(cards) + "</div>")
+
+
+def _coverage(q: Quantification) -> str:
+    """``"N of M slices"`` when the scar numbers cover only some slices (quality check), else ""."""
+    n, assessed = q.subject.n_slices, q.subject.n_slices_assessed
+    checked = any(s.quality is not None for s in q.slices)
+    return f"{assessed} of {n} slices" if checked and assessed is not None and assessed < n else ""
 
 
 def _clinical_table(data: SubjectReportData) -> Html:
@@ -124,12 +137,39 @@ def _clinical_table(data: SubjectReportData) -> Html:
     )
     row("Scarred AHA segments", [_segments_text(q) for _, q in cols], None if not both else esc(""))
     row(
+        "Slices whose scar is assessed",
+        [esc(f"{q.subject.n_slices_assessed} of {q.subject.n_slices}")
+         if q.subject.n_slices_assessed is not None else esc("") for _, q in cols],
+        None if not both else esc(""),
+    )
+    row(
         "Slices with myocardium",
         [esc(f"{q.subject.n_slices_with_myocardium} of {q.subject.n_slices}") for _, q in cols],
         None if not both else esc(""),
     )
     headers = ["", *[name for name, _ in cols], *(["predicted - reference"] if both else [])]
     return table(headers, rows, caption="Clinical quantities")
+
+
+def _quality_section(data: SubjectReportData) -> Html:
+    q = data.predicted
+    if q is None or not any(s.quality is not None for s in q.slices):
+        return esc("")
+    flagged = data.slices_not_assessed()
+    if not flagged:
+        text = Html(f'<p class="muted">All {len(q.slices)} slices passed the quality check (a closed '
+                    "myocardial ring around the blood pool, plausible wall thickness and LV size, the LV "
+                    "inside the crop).</p>")
+        return section("Quality check", text, id_="quality")
+    intro = element(
+        "p",
+        f"{len(flagged)} of {len(q.slices)} slices were not assessed: their predicted segmentation does not "
+        "look like a left ventricle the model knows, so their scar is not reported and is left out of the "
+        "subject's scar volume, scar ratio and AHA segments.",
+    )
+    rows = [[str(k + 1), esc(reason)] for k, reason in flagged]
+    listing = table(["slice", "why not assessed"], rows, class_="quality")
+    return section("Quality check", join([intro, listing]), id_="quality")
 
 
 def _imaging_table(metrics: dict[str, float | None] | None) -> Html:
@@ -263,10 +303,20 @@ def _slice_html(view: SliceView, data: SubjectReportData) -> Html:
                 )
             )
     heading = element("h3", f"{label[0].upper()}{label[1:]}")
+    flagged = dict(data.slices_not_assessed())
+    badge = (
+        Html(f'<p class="flag"><b>Not assessed for scar</b>: {esc(flagged[view.index])}</p>')
+        if view.index in flagged
+        else esc("")
+    )
     return Html(
-        f'<div class="slice">{heading}<div class="panels">{"".join(panels)}</div>'
+        f'<div class="slice">{heading}{badge}<div class="panels">{"".join(panels)}</div>'
         f'<p class="muted">Field of view {esc(fov)}.</p></div>'
     )
+
+
+def _flagged(s: SliceResult | None) -> bool:
+    return s is not None and s.quality is not None and not s.quality.assessed
 
 
 def _slice_segments_text(s: SliceResult | None) -> Html:
@@ -286,21 +336,28 @@ def _per_slice_table(data: SubjectReportData) -> Html:
     headers: list[str] = ["slice", "level"]
     for what in ("scar area", "myocardium area", "scar ratio", "scarred segments"):
         headers += [f"{what} ({name})" for name, _ in cols]
+    checked = data.predicted is not None and any(s.quality is not None for s in data.predicted.slices)
+    headers += ["quality check (predicted)"] if checked else []
     rows = []
     for k in indices:
         slices = [by_index[name].get(k) for name, _ in cols]
         level = next((s.level for s in slices if s is not None and s.level), None)
         row: list[object] = [str(k + 1), level or Html('<span class="undef">unknown</span>')]
-        row += [fmt_fixed(s.quantities.scar_area_cm2, 2, "cm²") if s else "" for s in slices]
+        row += [NOT_ASSESSED if _flagged(s) else fmt_fixed(s.quantities.scar_area_cm2, 2, "cm²") if s else ""
+                for s in slices]
         row += [fmt_fixed(s.quantities.myocardium_area_cm2, 2, "cm²") if s else "" for s in slices]
-        row += [fmt_ratio(s.quantities.scar_ratio) if s else "" for s in slices]
+        row += [NOT_ASSESSED if _flagged(s) else fmt_ratio(s.quantities.scar_ratio) if s else ""
+                for s in slices]
         row += [_slice_segments_text(s) for s in slices]
+        if checked:
+            pred = by_index.get("predicted", {}).get(k)
+            row.append(esc(pred.quality.reason or "passed") if pred is not None and pred.quality else esc(""))
         rows.append(row)
     return section("Per-slice quantities", table(headers, rows), id_="slices-table")
 
 
 def _notes(data: SubjectReportData) -> Html:
-    notes: list[str] = []
+    notes: list[str] = list(dict.fromkeys(data.notes))
     for q in (data.predicted, data.reference):
         notes += [n for n in (q.notes if q else []) if n not in notes]
     if not notes:
@@ -337,6 +394,7 @@ def subject_page(data: SubjectReportData, *, title: str | None = None) -> str:
         ),
         id_="summary",
     )
+    summary = join([summary, _quality_section(data)])
     slices = (
         section("Slices", join([legend(), *(_slice_html(v, data) for v in data.slices)]), id_="images")
         if data.slices

@@ -91,6 +91,7 @@ def run_training(opts: TrainOptions) -> Path:
     import torch
 
     from pscgan.cli._common import progress_enabled
+    from pscgan.data.annotation import require_training_annotation
     from pscgan.data.cache import TrainingCache, ensure_cache
     from pscgan.data.protocol import preprocess_options
     from pscgan.inference.weights import save_weights
@@ -110,6 +111,8 @@ def run_training(opts: TrainOptions) -> Path:
     from pscgan.training.trainer import WEIGHTS_FILE, ProgressiveTrainer
 
     config, data, split = _resolve(opts)
+    # partial labels (no scar class, no LGE) need masked losses, which training does not have yet
+    require_training_annotation(data)
     ctx = init_distributed(opts.device)
     try:
         if not opts.resume and ctx.is_main:
