@@ -217,7 +217,10 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
     else:
         centres = None
     if options.register_lge and lge_arr is not None:
-        _register(resampled, options, None if labels is None else labels.source, centres)
+        # The registration window is centred as the options' own localisation would centre it (a replayed
+        # geometry only fixes which pixels are compared afterwards).
+        _register(resampled, options, None if labels is None else labels.source,
+                  centres if geometry is None else None)
     if centres is None:
         centres = locate_centres(resampled, method, source=None if labels is None else labels.source)
     out = []
