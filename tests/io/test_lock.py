@@ -95,3 +95,10 @@ def test_two_predicts_into_one_folder_never_both_write(tiny_ring_dataset, tiny_w
     assert summary["subjects"] == folders and len(folders) == 8
     for name in folders:
         assert (out / name / "segmentation.nii.gz").is_file() and (out / name / "clinical.json").is_file()
+
+
+def test_a_folder_created_for_a_command_that_fails_is_removed(tmp_path):
+    with pytest.raises(RuntimeError):
+        with output_lock(tmp_path / "out"):
+            raise RuntimeError("refused before writing")
+    assert not (tmp_path / "out").exists()

@@ -140,6 +140,8 @@ def _acquire_record(folder: Path, path: Path) -> int:  # pragma: no cover - with
 def output_lock(folder: str | Path) -> Iterator[Path]:
     """Hold the lock of the output folder ``folder`` (created if missing) while the block runs.
 
+    A folder created here is removed again when the block fails before writing anything into it.
+
     Re-entrant within a process. A lock held by a live process refuses with :class:`LockedError` (an
     :class:`~pscgan.errors.OutputExistsError` naming the holder's pid, host and command); a lock left by
     a dead process of this host is taken over.
@@ -150,6 +152,7 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
     """
     from pscgan.io.paths import make_folder
 
+    created = not Path(folder).exists()
     folder = make_folder(folder)
     key = folder.resolve()
     if key in _HELD:
@@ -168,11 +171,24 @@ def output_lock(folder: str | Path) -> Iterator[Path]:
     except OSError as exc:
         raise OutputError(folder, f"cannot lock this output folder ({exc.strerror or exc})") from None
     _HELD[key] = 1
+    failed = True
     try:
         yield folder
+        failed = False
     finally:
         del _HELD[key]
         # unlink while still holding the flock: a waiter that opened the old file sees another inode
         with contextlib.suppress(OSError):
             os.unlink(path)
         os.close(fd)
+        if created and failed:  # a command refused before writing leaves no folder behind
+            _remove_if_empty(folder)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    from pscgan.io.atomic import OUTPUT_MARKER
+
+    with contextlib.suppress(OSError):
+        if [p.name for p in folder.iterdir()] == [OUTPUT_MARKER]:
+            (folder / OUTPUT_MARKER).unlink()
+        folder.rmdir()

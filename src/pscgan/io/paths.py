@@ -127,7 +127,7 @@ def check_not_input(out: str | Path, inputs: Iterable[str | Path], *, may_hold_o
         if _contains(target, source):
             what = "is the input" if source == target else f"holds the input {given}"
             raise OutputError(out, f"{what}; choose an output location outside the inputs")
-        if source in allowed and source.is_dir() and target.parent != source:
+        if source in allowed and _contains(source, target) and target.parent != source:
             raise OutputError(out, f"lies inside the input {given} (only a folder directly in it may receive "
                                    "outputs); choose an output location outside the inputs")
         if source not in allowed and _contains(source, target):
