@@ -109,7 +109,10 @@ def run_training(opts: TrainOptions) -> Path:
     )
     from pscgan.training.trainer import WEIGHTS_FILE, ProgressiveTrainer
 
+    from pscgan.config.size import check_parameter_count
+
     config, data, split = _resolve(opts)
+    check_parameter_count(config, opts.run / CONFIG_FILE if opts.resume else None)
     ctx = init_distributed(opts.device)
     try:
         if not opts.resume and ctx.is_main:
