@@ -27,6 +27,7 @@ def check(
         list_subject_folders,
         load_subject,
         read_manifest,
+        subject_id_problem,
     )
     from pscgan.errors import PscganError
 
@@ -39,6 +40,9 @@ def check(
         try:
             s = load_subject(folder, require_labels=require_labels)
             n_slices += s.cine.array.shape[2]
+            problem = subject_id_problem(folder, s.info)
+            if problem:
+                problems.append((folder.name, problem))
         except PscganError as exc:
             problems.append((folder.name, str(exc)))
     out = console()
