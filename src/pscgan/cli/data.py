@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, output_file, progress_columns, progress_enabled
+from pscgan.cli._common import console, handle_errors, named, output_file, progress_columns, progress_enabled
 
 app = typer.Typer(no_args_is_help=True, help="Check datasets and build training caches.")
 
@@ -80,7 +80,7 @@ def cache(
     from pscgan.data.protocol import preprocess_options
 
     if out is not None:  # the default lies in the dataset folder, beside the subjects
-        output_file(out, [dataset, dataset / MANIFEST_FILE], may_hold_out=[dataset])
+        output_file(out, [dataset, dataset / MANIFEST_FILE], may_hold_out=[dataset], ours=named(".safetensors"))
     options = preprocess_options(dataset, register_lge=register_lge, n_phases=phases, crop_size=crop,
                                  target_spacing_mm=spacing)
     n = len(list_subject_folders(dataset))

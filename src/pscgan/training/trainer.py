@@ -181,7 +181,7 @@ class ProgressiveTrainer:
             return TrainState(), None
         ck = load_checkpoint(self.run, map_location=self.ctx.device)
         if not isinstance(ck.state, dict) or not isinstance(ck.state.get("train"), dict):
-            raise InputError(ck.path, "not a resumable training checkpoint")
+            raise InputError(ck.path / "state.json", "not a resumable training checkpoint")
         with checkpoint_errors(ck.path):
             state = TrainState.from_dict(ck.state["train"])
             if not (0 <= state.phase_index < len(self.phases) and 0 <= state.phase_step <= self.steps):
