@@ -29,7 +29,11 @@ class InputError(PscganError):
     """An input file or folder is missing, unreadable, or holds data of the wrong kind."""
 
 
-class OutputExistsError(PscganError):
+class OutputError(PscganError):
+    """An output location cannot be used: below a file, a symbolic-link loop, not writable, or an input."""
+
+
+class OutputExistsError(OutputError):
     """The output location already holds data and ``overwrite`` was not requested."""
 
 

@@ -37,8 +37,17 @@ def test_generate_refuses_a_non_empty_folder_and_leaves_it_untouched(tmp_path: P
 
 
 def test_generate_overwrite_replaces_the_folder(tmp_path: Path) -> None:
+    args = ["phantom", "generate", "--out", str(tmp_path), "-n", "1", "--slices", "1", "--workers", "1"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    (tmp_path / "old.txt").write_text("x")
+    result = CliRunner().invoke(app, [*args, "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "old.txt").exists() and (tmp_path / "dataset.json").is_file()
+
+
+def test_generate_overwrite_never_empties_a_folder_pscgan_did_not_write(tmp_path: Path) -> None:
     (tmp_path / "old.txt").write_text("x")
     result = CliRunner().invoke(app, ["phantom", "generate", "--out", str(tmp_path), "-n", "1",
                                       "--slices", "1", "--workers", "1", "--overwrite"])
-    assert result.exit_code == 0, result.output
-    assert not (tmp_path / "old.txt").exists() and (tmp_path / "dataset.json").is_file()
+    assert result.exit_code == 2 and "did not write" in " ".join(result.output.split())
+    assert (tmp_path / "old.txt").read_text() == "x"

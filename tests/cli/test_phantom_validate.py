@@ -64,6 +64,12 @@ def test_refuses_non_empty_output_without_overwrite(still_dataset, tmp_path):
     assert "already holds data" in _flat(result.output) and "Traceback" not in result.output
     assert (out / "keep.txt").read_text() == "user data"
     result = CliRunner().invoke(app, ["phantom", "validate", str(still_dataset), "--out", str(out),
+                                      "--overwrite"])  # a folder pscgan did not write is never emptied
+    assert result.exit_code == 2 and "did not write" in _flat(result.output)
+    (out / "keep.txt").unlink()
+    assert CliRunner().invoke(app, ["phantom", "validate", str(still_dataset), "--out", str(out)]).exit_code == 0
+    (out / "keep.txt").write_text("added later")
+    result = CliRunner().invoke(app, ["phantom", "validate", str(still_dataset), "--out", str(out),
                                       "--overwrite"])
     assert result.exit_code == 0, result.output
     assert not (out / "keep.txt").exists() and (out / "validation.json").is_file()
@@ -72,7 +78,8 @@ def test_refuses_non_empty_output_without_overwrite(still_dataset, tmp_path):
 def test_missing_dataset_or_reference_is_a_clean_error(still_dataset, tmp_path):
     result = CliRunner().invoke(app, ["phantom", "validate", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "not found" in _flat(result.output)
+    (tmp_path / "ref").mkdir()
     result = CliRunner().invoke(app, ["phantom", "validate", str(still_dataset), "--out", str(tmp_path / "o"),
-                                      "--reference", str(tmp_path)])
+                                      "--reference", str(tmp_path / "ref")])
     assert result.exit_code == 2 and "no reference cases" in _flat(result.output)
     assert not (tmp_path / "o").exists()  # inputs are checked before anything is written

@@ -64,15 +64,18 @@ def test_resume_removes_leftovers_of_a_killed_batch(tiny_ring_dataset, tiny_weig
     predict_batch([tiny_ring_dataset / "ring_00"], out, weights=tiny_weights)
     (out / ".ring_01.partial").mkdir()
     (out / ".ring_01.partial" / "clinical.json").write_text("{")
-    (out / ".summary.k2j3.tmp.json").write_text("{")
+    (out / ".summary.k2j3.pscgan-tmp.json").write_text("{")
     (out / ".notes").write_text("the user's own hidden file")
+    (out / ".draft.tmp").write_text("the user's own temporary file")      # no pscgan mark: kept
+    (out / ".thesis.partial").mkdir()                                     # no subject of this batch: kept
     stamp = (out / "ring_00" / SEG_FILE).stat().st_mtime_ns
     summary = predict_batch([tiny_ring_dataset / "ring_00", tiny_ring_dataset / "ring_01"], out,
                             weights=tiny_weights, resume=True)
     assert summary["kept_from_before"] == ["ring_00"] and summary["predicted"] == ["ring_01"]
     assert (out / "ring_00" / SEG_FILE).stat().st_mtime_ns == stamp
-    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [".notes"]
-    assert remove_leftovers(out) == []
+    kept = [".draft.tmp", ".notes", ".pscgan-output", ".thesis.partial"]
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == kept
+    assert remove_leftovers(out, ["ring_00", "ring_01"]) == []
 
 
 @pytest.mark.slow

@@ -74,7 +74,8 @@ def test_hostile_file_names_fail_alone_and_write_nothing_outside(tiny_ring_datas
     assert all("rename the input" in f["error"] for f in summary["failures"])
     assert any(f"longer than {MAX_NAME_BYTES} bytes" in f["error"] for f in summary["failures"])
     assert _tree(tmp_path, skip=out) == before
-    assert {p.name for p in out.iterdir()} == {"good", "batch.json", "summary.json", "slices.csv", "subjects.csv"}
+    assert {p.name for p in out.iterdir()} == {"good", "batch.json", "summary.json", "slices.csv", "subjects.csv",
+                                           ".pscgan-output"}
     _all_inside(out)
 
 
@@ -92,14 +93,16 @@ def test_hostile_dicom_tags_never_name_an_output(write_dicom_cine, tiny_weights:
     written = {str(f.relative_to(out)) for f in _all_inside(out)}
     assert written >= {"series/dicom/segmentation.dcm", "series/dicom/synthetic_lge/IM_0001.dcm",
                        "series/identifiers.json", "series/clinical.json"}
-    assert all(w.split("/")[0] in {"series", "batch.json", "summary.json", "slices.csv", "subjects.csv"} for w in written)
+    assert all(w.split("/")[0] in {"series", "batch.json", "summary.json", "slices.csv", "subjects.csv",
+                                    ".pscgan-output"} for w in written)
     kept = json.loads((out / "series" / "identifiers.json").read_text())
     assert kept["PatientID"] == "../../etc/evil"  # kept as asked, as content only
 
     report = tmp_path / "report"
     res = runner.invoke(app, ["report", str(out), "--out", str(report), "--keep-identifiers"])
     assert res.exit_code == 0, res.output
-    assert {str(f.relative_to(report)) for f in _all_inside(report)} == {"index.html", "subjects/series.html"}
+    assert {str(f.relative_to(report)) for f in _all_inside(report)} == {"index.html", "subjects/series.html",
+                                                                        ".pscgan-output"}
 
 
 def test_a_manifest_naming_folders_outside_the_dataset_is_refused(tiny_ring_dataset: Path, tiny_weights: Path,

@@ -88,7 +88,7 @@ def test_weights_of_another_preset_or_corrupted_are_refused(tiny_weights, tmp_pa
     bad.write_bytes(bytes(data))
     with pytest.raises(InputError, match="checksum"):
         load_weights(bad)
-    res = runner.invoke(app, ["predict", str(tmp_path), "--weights", str(bad), "--out", str(tmp_path / "o")])
+    res = runner.invoke(app, ["predict", str(tmp_path / "data"), "--weights", str(bad), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "checksum" in res.output
 
 

@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 
 from pscgan.errors import OutputExistsError
-from pscgan.io.atomic import atomic_path, prepare_output_dir, safe_child, write_json_atomic
+from pscgan.io.atomic import (
+    OUTPUT_MARKER,
+    TEMP_MARK,
+    atomic_path,
+    prepare_output_dir,
+    resume_output_dir,
+    safe_child,
+    write_json_atomic,
+)
 
 
 def test_atomic_path_leaves_target_untouched_on_error(tmp_path):
@@ -38,7 +46,32 @@ def test_prepare_output_dir_guards_existing_data(tmp_path):
         prepare_output_dir(out)
     assert (out / "keep.txt").read_text() == "precious"
     prepare_output_dir(out, overwrite=True)
-    assert list(out.iterdir()) == []
+    assert [p.name for p in out.iterdir()] == [OUTPUT_MARKER]
+
+
+def test_overwrite_never_empties_a_folder_pscgan_did_not_write(tmp_path):
+    own = tmp_path / "thesis"
+    own.mkdir()
+    (own / "chapter1.tex").write_text("precious")
+    with pytest.raises(OutputExistsError, match="did not write"):
+        prepare_output_dir(own, overwrite=True)
+    assert [p.name for p in own.iterdir()] == ["chapter1.tex"]
+
+
+def test_resume_refuses_a_folder_pscgan_did_not_write(tmp_path):
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / ".x.tmp").write_text("mine")
+    with pytest.raises(OutputExistsError, match="did not write"):
+        resume_output_dir(own)
+    assert [p.name for p in own.iterdir()] == [".x.tmp"]
+    assert resume_output_dir(tmp_path / "new").is_dir()
+
+
+def test_temporaries_carry_the_pscgan_mark(tmp_path):
+    with atomic_path(tmp_path / "a.json") as tmp:
+        assert TEMP_MARK in tmp.name
+        tmp.write_text("{}")
 
 
 def test_prepare_output_dir_refuses_a_file(tmp_path):

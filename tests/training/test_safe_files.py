@@ -72,7 +72,7 @@ def test_pickled_weights_are_refused(tmp_path: Path, make, name: str) -> None:
     path = make(tmp_path / name, marker)
     with pytest.raises(InputError, match="not a readable safetensors weights file"):
         load_weights(path)
-    result = CliRunner().invoke(app, ["predict", str(tmp_path), "--weights", str(path), "--out",
+    result = CliRunner().invoke(app, ["predict", str(tmp_path / "data"), "--weights", str(path), "--out",
                                       str(tmp_path / "out")])
     assert result.exit_code == 2 and "safetensors" in result.output
     assert not marker.exists()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, progress_columns, progress_enabled
+from pscgan.cli._common import console, handle_errors, named, output_file, progress_columns, progress_enabled
 
 app = typer.Typer(no_args_is_help=True, help="Check datasets and build training caches.")
 
@@ -30,6 +30,7 @@ def check(
         list_subject_folders,
         load_subject,
         read_manifest,
+        subject_id_problem,
     )
     from pscgan.errors import PscganError
 
@@ -45,6 +46,9 @@ def check(
             n_slices += s.cine.array.shape[2]
             if s.labels is not None:
                 check_labels(s.labels.array, annotation, folder / "labels.nii.gz")
+            problem = subject_id_problem(folder, s.info)
+            if problem:
+                problems.append((folder.name, problem))
         except PscganError as exc:
             problems.append((folder.name, str(exc)))
     out = console()
@@ -83,9 +87,11 @@ def cache(
     from rich.progress import Progress
 
     from pscgan.data.cache import TrainingCache, build_cache
-    from pscgan.data.layout import list_subject_folders
+    from pscgan.data.layout import MANIFEST_FILE, list_subject_folders
     from pscgan.data.protocol import preprocess_options
 
+    if out is not None:  # the default lies in the dataset folder, beside the subjects
+        output_file(out, [dataset, dataset / MANIFEST_FILE], may_hold_out=[dataset], ours=named(".safetensors"))
     options = preprocess_options(dataset, register_lge=register_lge, n_phases=phases, crop_size=crop,
                                  target_spacing_mm=spacing)
     n = len(list_subject_folders(dataset))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, print_paper_tables
+from pscgan.cli._common import console, handle_errors, print_paper_tables, writing
 
 #: Seed of the demo cohort: different from the training cohort's (seed 0), so the demo subjects are new
 #: to the bundled model.
@@ -26,18 +27,27 @@ def demo(
     import time
 
     from pscgan.errors import InputError
-    from pscgan.evaluation.evaluate import evaluate
-    from pscgan.inference.batch import predict_batch
     from pscgan.inference.predictor import default_weights_path
-    from pscgan.io.atomic import prepare_output_dir
-    from pscgan.phantom.cohort import CohortOptions, generate_cohort
-    from pscgan.report.build import build_reports
 
     c = console()
     start = time.perf_counter()
     weights = weights or default_weights_path()
     if not weights.is_file():
         raise InputError(weights, "weights file not found; reinstall pscgan or pass --weights")
+    with writing(out, [weights]):
+        _demo(out, subjects, seed, weights, overwrite, c, start)
+
+
+def _demo(out: Path, subjects: int, seed: int, weights: Path, overwrite: bool, c: Any, start: float) -> None:
+    import time
+
+    from pscgan.errors import InputError
+    from pscgan.evaluation.evaluate import evaluate
+    from pscgan.inference.batch import predict_batch
+    from pscgan.io.atomic import prepare_output_dir
+    from pscgan.phantom.cohort import CohortOptions, generate_cohort
+    from pscgan.report.build import build_reports
+
     out = prepare_output_dir(out, overwrite=overwrite)
     data = out / "phantom"
     c.print(f"[bold]1/4[/] generating {subjects} phantom subjects (seed {seed})")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, print_paper_tables
+from pscgan.cli._common import console, handle_errors, print_paper_tables, writing
 
 
 @handle_errors
@@ -25,7 +25,9 @@ def evaluate(
     agreement (Pearson r, Bland-Altman, segment localisation, transmurality)."""
     from pscgan.evaluation.evaluate import evaluate as run
 
-    result = run(pred_dir, ref_dir, out, overwrite=overwrite, register_lge=register_lge)
+    out = out or pred_dir / "evaluation"
+    with writing(out, [pred_dir, ref_dir], may_hold_out=[pred_dir]):
+        result = run(pred_dir, ref_dir, out, overwrite=overwrite, register_lge=register_lge)
     c = console()
     print_paper_tables(c, result["tables"])
     protocol = result["protocol"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from pscgan.cli._common import console, handle_errors
+from pscgan.cli._common import console, handle_errors, writing
 
 _BUDGET_HELP = "Training minutes per variant, turned into steps per phase by a short timing of each variant."
 _STEPS_HELP = "Generator steps per phase for every variant (default: the preset's steps_per_phase)."
@@ -123,7 +123,7 @@ def experiment(
         stop_after=stop_after,
         reuse_from=list(reuse_from),
     )
-    with _RunProgress(n_runs, f"{table}: {n_runs} runs") as progress:
+    with writing(out, [data, *reuse_from]), _RunProgress(n_runs, f"{table}: {n_runs} runs") as progress:
         result = run_experiment(
             opts, on_run=lambda name, seed, status: progress(f"{name} seed {seed}", status)
         )
@@ -168,7 +168,7 @@ def cv(
         stop_after=stop_after,
         seed=seed,
     )
-    with _RunProgress(folds, f"{folds}-fold cross-validation") as progress:
+    with writing(out, [data]), _RunProgress(folds, f"{folds}-fold cross-validation") as progress:
         summary = run_cv(opts, on_fold=lambda index, status: progress(f"fold {index}", status))
     c = console()
     c.print((out / "cv_summary.md").read_text(encoding="utf-8"), markup=False, highlight=False)

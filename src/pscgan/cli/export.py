@@ -14,7 +14,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors
+from pscgan.cli._common import console, handle_errors, named, output_file
 
 
 @handle_errors
@@ -43,6 +43,7 @@ def export(
     from pscgan.inference.onnx_export import export_onnx, require_export_dependencies
     from pscgan.inference.predictor import default_weights_path
 
+    output_file(onnx_out, [weights], ours=named(".onnx"))
     if onnx_out.exists() and not overwrite:  # refuse before the slow export
         raise OutputExistsError(onnx_out, "exists; pass --overwrite to replace it")
     require_export_dependencies(runtime=check)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import handle_errors
+from pscgan.cli._common import handle_errors, writing
 
 app = typer.Typer(no_args_is_help=True, help="Generate and validate the numerical cine + LGE phantom.")
 
@@ -32,7 +32,8 @@ def generate(
 
     options = CohortOptions(n_subjects=subjects, seed=seed, normal_fraction=normal_fraction, n_slices=slices,
                             matrix=matrix, cine_scar_contrast=not no_cine_scar_contrast)
-    manifest = generate_cohort(out, options, workers=workers, overwrite=overwrite)
+    with writing(out):
+        manifest = generate_cohort(out, options, workers=workers, overwrite=overwrite)
     n_normal = len(manifest.provenance.get("normal_subjects", []))
     console().print(f"wrote {len(manifest.subjects)} subjects ({n_normal} normal) to {out}; split "
                     + ", ".join(f"{part} {len(ids)}" for part, ids in manifest.split.items()))
@@ -61,7 +62,8 @@ def validate(
     from pscgan.phantom.validation import validate_dataset
     from pscgan.phantom.validation_report import rich_table
 
-    with Progress(*progress_columns(), disable=not progress_enabled(), transient=True) as bar:
+    with writing(out or data / "validation", [data, reference], may_hold_out=[data]), \
+            Progress(*progress_columns(), disable=not progress_enabled(), transient=True) as bar:
         task = bar.add_task("measuring subjects", total=None)
         report = validate_dataset(data, out=out, reference=reference, overwrite=overwrite,
                                   progress=lambda done, total: bar.update(task, completed=done, total=total))

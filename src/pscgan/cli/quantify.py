@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors
+from pscgan.cli._common import console, handle_errors, output_file, quantify_json
 from pscgan.labels import LabelEncoding
 
 
@@ -37,6 +37,8 @@ def quantify(
     from pscgan.io.nifti import read_nifti
     from pscgan.labels import to_pscgan
 
+    if json_out is not None:
+        output_file(json_out, [labels, subject_json], ours=quantify_json)
     if json_out is not None and json_out.exists() and not overwrite:
         raise OutputExistsError(json_out, "exists; pass --overwrite to replace it")
     vol = read_nifti(labels, ndim=(2, 3), dtype=None)

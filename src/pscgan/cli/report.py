@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors
+from pscgan.cli._common import console, handle_errors, writing
 
 
 @handle_errors
@@ -23,6 +23,10 @@ def report(
     """One self-contained HTML page per subject and one for the cohort (index.html)."""
     from pscgan.report.build import build_reports
 
-    index = build_reports(pred_dir, ref_dir, out or pred_dir / "report", overwrite=overwrite,
-                          keep_identifiers=keep_identifiers)
+    from pscgan.evaluation.prediction_files import check_prediction_folder
+
+    check_prediction_folder(pred_dir)  # the report's readers trust what `pscgan predict` wrote
+    out = out or pred_dir / "report"
+    with writing(out, [pred_dir, ref_dir], may_hold_out=[pred_dir]):
+        index = build_reports(pred_dir, ref_dir, out, overwrite=overwrite, keep_identifiers=keep_identifiers)
     console().print(f"report written: {index}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors
+from pscgan.cli._common import console, handle_errors, writing
 
 
 @handle_errors
@@ -42,6 +43,9 @@ def train(
         config = apply_overrides(get_preset(preset or "cpu"), overrides)
     opts = TrainOptions(run=resume or out, data=data, config=config, resume=resume is not None, device=device,
                         deterministic=deterministic, validation_fraction=validation_fraction, overwrite=overwrite)
-    weights = run_training(opts)
+    # under torchrun only rank 0 writes the run folder, so only it holds the lock
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    with writing(opts.run, [data]) if main_rank else contextlib.nullcontext():
+        weights = run_training(opts)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, one line, not one per process
         console().print(f"trained weights: {weights}")

@@ -5,6 +5,14 @@ saves as ``config.json`` beside its outputs, so that a result can always be trac
 network and loss that made it. Unknown keys are refused (a typo must not silently fall back to a
 default), and options are string enums.
 
+Every size is bounded, generously above the ``paper`` preset (in brackets), so that a configuration
+from a user's hands (``--set``, ``config.json``, a weights file) is refused before anything is
+allocated: ``frames`` <= 256 (25), ``image_size`` <= 512 (64), every width and channel count <= 4096
+(512), ``bottleneck_features`` <= 65536 (4096), dilations <= 64 (8) and at most 16 of them, kernels
+<= 15 (3), ``classes`` <= 16 (4), ``batch_size`` <= 1024 (1). Their products are checked too
+(:mod:`pscgan.config.size`): dense layers, the largest activation and the largest attention matrix.
+Non-finite numbers are refused everywhere.
+
 Example:
     >>> cfg = PscganConfig()
     >>> cfg.model.encoder.value, cfg.model.attention.value, cfg.loss.adversarial.value
@@ -21,7 +29,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pscgan.errors import ConfigError
 
@@ -105,35 +113,40 @@ class AdversarialLoss(str, Enum):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False)
+
+
+MAX_WIDTH = 4096  # channels of any layer (paper: 512)
+MAX_DILATION = 64
+MAX_LAYERS = 16
 
 
 class ModelConfig(_Section):
     """Networks: input geometry, encoder, generator and discriminator widths."""
 
-    frames: int = Field(25, ge=1, description="Cine frames T fed to the network.")
-    image_size: int = Field(64, ge=16, description="Square in-plane size; divisible by 16 (4 halvings).")
-    classes: int = Field(4, ge=2, description="Classes (0 other, 1 blood pool, 2 myocardium, 3 scar).")
+    frames: int = Field(25, ge=1, le=256, description="Cine frames T fed to the network.")
+    image_size: int = Field(64, ge=16, le=512, description="Square in-plane size; divisible by 16 (4 halvings).")
+    classes: int = Field(4, ge=2, le=16, description="Classes (0 other, 1 blood pool, 2 myocardium, 3 scar).")
     progressive: bool = Field(True, description="Three cascaded GANs; false: one generator, parallel heads.")
     encoder: EncoderKind = EncoderKind.SCLN
     widths: tuple[int, int, int, int] = Field((16, 32, 64, 128), description="Encoder block channels.")
     dilations: tuple[int, ...] = Field((1, 1, 2, 4, 6, 8), description="Dilations of each pathway's stack.")
     residual_dilations: tuple[int, ...] = Field((1, 2, 4), description="Dilations of the residual block.")
-    spatial_kernel: int = Field(3, ge=1, description="In-plane kernel of the spatial pathway.")
-    temporal_kernel: int = Field(3, ge=2, description="Causal kernel (frames) of the temporal pathway.")
+    spatial_kernel: int = Field(3, ge=1, le=15, description="In-plane kernel of the spatial pathway.")
+    temporal_kernel: int = Field(3, ge=2, le=15, description="Causal kernel (frames) of the temporal pathway.")
     pathways: Pathways = Pathways.BOTH
     attention: AttentionMode = AttentionMode.FULL
     full_attention_max_positions: int = Field(
-        0, ge=0, description="Blocks with at most this many T*h*w tokens use full attention whatever "
+        0, ge=0, le=2**31, description="Blocks with at most this many T*h*w tokens use full attention whatever "
                              "`attention` says.")
-    attention_qk_reduction: int = Field(8, ge=1, description="Query/key channels are C / this (paper: 8).")
-    attention_value_reduction: int = Field(1, ge=1, description="Value channels are C / this.")
+    attention_qk_reduction: int = Field(8, ge=1, le=MAX_WIDTH, description="Query/key channels are C / this (paper: 8).")
+    attention_value_reduction: int = Field(1, ge=1, le=MAX_WIDTH, description="Value channels are C / this.")
     leaky_slope: float = Field(0.2, ge=0.0, lt=1.0)
     bottleneck_input: BottleneckInput = BottleneckInput.FLATTEN
-    bottleneck_features: int = Field(4096, ge=1, description="Width of the first fully connected layer.")
-    decoder_start_channels: int = Field(256, ge=1, description="Channels of the reshaped decoder input.")
+    bottleneck_features: int = Field(4096, ge=1, le=65536, description="Width of the first fully connected layer.")
+    decoder_start_channels: int = Field(256, ge=1, le=MAX_WIDTH, description="Channels of the reshaped decoder input.")
     decoder_widths: tuple[int, int, int, int] = Field((128, 64, 32, 16), description="Upsampling blocks.")
-    condition_pool: int = Field(1, ge=1, description="Average-pool factor of the condition image.")
+    condition_pool: int = Field(1, ge=1, le=512, description="Average-pool factor of the condition image.")
     condition_injection: ConditionInjection = ConditionInjection.BOTTLENECK
     discriminator_widths: tuple[int, int, int, int, int] = (64, 128, 256, 512, 512)
     discriminator_attention: bool = Field(True, description="Self-attention between conv 2 and conv 3.")
@@ -151,6 +164,17 @@ class ModelConfig(_Section):
             raise ValueError("residual_dilations must not be empty")
         if min(*self.widths, *self.decoder_widths, *self.discriminator_widths) < 1:
             raise ValueError("widths must be positive")
+        if max(*self.widths, *self.decoder_widths, *self.discriminator_widths) > MAX_WIDTH:
+            raise ValueError(f"widths must be at most {MAX_WIDTH}")
+        if max(*self.dilations, *self.residual_dilations) > MAX_DILATION:
+            raise ValueError(f"dilations must be at most {MAX_DILATION}")
+        if max(len(self.dilations), len(self.residual_dilations)) > MAX_LAYERS:
+            raise ValueError(f"at most {MAX_LAYERS} dilations per stack")
+        from pscgan.config.size import size_problems
+
+        problems = size_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         if self.encoder is not EncoderKind.SCLN and (
                 self.pathways is not Pathways.BOTH or self.attention is not AttentionMode.FULL):
             raise ValueError("pathways and attention switches apply to the scln encoder only")
@@ -180,7 +204,7 @@ class LossConfig(_Section):
     regularisation: bool = Field(True, description="Synthetic regularisation of eq. (11)-(13), phase II.")
     regularisation_weight: float = Field(0.01, ge=0.0)
     ogs_nu: float = Field(1.0, gt=0.0, description="nu of eq. (11).")
-    ogs_group_size: int = Field(3, ge=1, description="K of eq. (12)-(13).")
+    ogs_group_size: int = Field(3, ge=1, le=64, description="K of eq. (12)-(13).")
     content: bool = Field(True, description="Discriminator feature content loss, eq. (15), phase II.")
     content_weight: float = Field(1.0, ge=0.0)
     pixel_l1_weight: float = Field(0.0, ge=0.0, description="Optional pixel L1 on the LGE (not in paper).")
@@ -201,15 +225,15 @@ class TrainConfig(_Section):
 
     lr: float = Field(1e-3, gt=0.0, description="Adam learning rate of both networks (paper: 0.001).")
     betas: tuple[float, float] = Field((0.9, 0.999), description="Adam betas (not in the paper: defaults).")
-    batch_size: int = Field(1, ge=1, description="Paper: 1.")
-    d_steps_per_g_step: int = Field(2, ge=1, description="Discriminator steps per generator step (paper: 2).")
-    steps_per_phase: int = Field(20000, ge=1, description="Generator steps per phase (not in the paper).")
+    batch_size: int = Field(1, ge=1, le=1024, description="Paper: 1.")
+    d_steps_per_g_step: int = Field(2, ge=1, le=100, description="Discriminator steps per generator step (paper: 2).")
+    steps_per_phase: int = Field(20000, ge=1, le=10**9, description="Generator steps per phase (not in the paper).")
     validation_interval: int = Field(1000, ge=1, description="Generator steps between validations.")
     checkpoint_interval: int = Field(1000, ge=1, description="Generator steps between checkpoints.")
     log_interval: int = Field(50, ge=1)
-    seed: int = 0
-    num_threads: int = Field(0, ge=0, description="torch threads (0: torch's default).")
-    divergence_retries: int = Field(3, ge=0, description="Non-finite (NaN/inf) steps recovered from in a row, "
+    seed: int = Field(0, ge=0, lt=2**32, description="Seed of every random generator of the run.")
+    num_threads: int = Field(0, ge=0, le=1024, description="torch threads (0: torch's default).")
+    divergence_retries: int = Field(3, ge=0, le=100, description="Non-finite (NaN/inf) steps recovered from in a row, "
                                                          "each by restoring the last checkpoint, before stopping.")
     divergence_lr_factor: float = Field(0.5, gt=0.0, lt=1.0, description="Learning-rate multiplier applied at "
                                                                           "each recovery from a non-finite step.")
@@ -228,6 +252,14 @@ class TrainConfig(_Section):
                            "architecture, and the weights that read phase III's extra condition (the LGE) "
                            "start at zero, so phase III begins with phase I's masks and learns from there "
                            "how to use the LGE.")
+
+
+    @field_validator("betas")
+    @classmethod
+    def _adam_betas(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not all(0.0 <= b < 1.0 for b in v):
+            raise ValueError(f"Adam betas must lie in [0, 1), got {v}")
+        return v
 
 
 class PscganConfig(_Section):

@@ -43,7 +43,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -179,9 +178,18 @@ class DatasetManifest(_Model):
             raise ValueError("'scar' is told from healthy myocardium, so it needs 'myocardium' too")
         return sorted(v, key=list(Annotated).index)
 
+    @field_validator("subjects")
+    @classmethod
+    def _safe_subjects(cls, v: list[str]) -> list[str]:
+        for name in v:  # names become folder paths: ``../escape`` or ``/etc`` must not leave the dataset
+            safe_child(Path("."), name)
+        return v
+
     @field_validator("split")
     @classmethod
     def _split_by_subject(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for ids in v.values():
+            cls._safe_subjects(ids)
         seen: set[str] = set()
         for part, ids in v.items():
             overlap = seen.intersection(ids)
@@ -215,12 +223,9 @@ def make_split(subject_ids: list[str], *, test_fraction: float = 0.25, seed: int
 
 
 def _load_json(path: Path) -> Any:
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(path, f"not valid JSON ({exc})") from None
+    from pscgan.io.jsonfile import read_json
+
+    return read_json(path, expect=dict, what=path.name)
 
 
 def _format_validation(exc: ValidationError) -> str:
@@ -388,6 +393,27 @@ def write_subject(root: str | Path, info: SubjectInfo, *, cine: np.ndarray, lge:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def subject_id_problem(folder: Path, info: SubjectInfo) -> str | None:
+    """Why ``folder`` cannot hold the subject ``info`` describes (its name must be the ``subject_id``:
+    training and evaluation find subjects by id), or None."""
+    if info.subject_id != folder.name:
+        return (f"subject_id {info.subject_id!r} differs from its folder's name {folder.name!r}; rename the "
+                "folder or correct subject_id")
+    return None
+
+
+def check_subject_ids(root: str | Path) -> None:
+    """Refuse a dataset with a subject folder whose name is not its ``subject_id``.
+
+    Raises:
+        InputError: naming the subject's ``subject.json``.
+    """
+    for folder in list_subject_folders(root):
+        problem = subject_id_problem(folder, read_subject_info(folder))
+        if problem:
+            raise InputError(folder / SUBJECT_FILE, problem)
 
 
 def list_subject_folders(root: str | Path) -> list[Path]:

@@ -53,15 +53,14 @@ def load_pairs(pred_dir: Path, ref_dir: Path, protocol: ReferenceProtocol | None
     """Every subject of ``pred_dir`` paired with its reference, prepared with ``protocol`` (default:
     :func:`~pscgan.evaluation.reference.reference_protocol` of the two folders) and read as ``annotation``
     says (default: :func:`~pscgan.data.annotation.dataset_annotation` of ``ref_dir``)."""
-    import numpy as np
-
     from pscgan.inference.outputs import NETWORK_FILE
 
     ids = subjects_to_pair(pred_dir, ref_dir)
     protocol = protocol or reference_protocol(pred_dir, ref_dir)
     annotation = annotation or dataset_annotation(ref_dir)
-    with np.load(pred_dir / ids[0] / NETWORK_FILE, allow_pickle=False) as z:
-        _, frames, crop, _ = z["cine"].shape
+    from pscgan.evaluation.prediction_files import read_network_arrays
+
+    _, frames, crop, _ = read_network_arrays(pred_dir / ids[0] / NETWORK_FILE)["cine"].shape
     return [pair_subject(pred_dir, ref_dir, sid, frames=frames, crop=crop, protocol=protocol,
                          annotation=annotation) for sid in ids]
 

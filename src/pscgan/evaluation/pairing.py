@@ -19,7 +19,6 @@ synthetic LGE or without a segmentation) pairs too: what it does not define is `
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,13 +66,14 @@ def _prediction_files(pred_dir: Path, sid: str
     for f in needed:
         if not (folder / f).is_file():
             raise InputError(folder / f, "prediction file missing (was `pscgan predict` interrupted?)")
-    with np.load(folder / NETWORK_FILE, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
+    from pscgan.evaluation.prediction_files import read_clinical, read_network_arrays, read_records
+
+    arrays = read_network_arrays(folder / NETWORK_FILE)
     for key, wanted in (("segmentation", parts.segmentation), ("lge_synthetic", parts.synthetic_lge)):
         if wanted and key not in arrays:
             raise InputError(folder / NETWORK_FILE, f"holds no {key!r} array, which the prediction declares")
-    clinical = json.loads((folder / CLINICAL_FILE).read_text()) if parts.segmentation else None
-    return arrays, json.loads((folder / RECORDS_FILE).read_text()), clinical, parts
+    clinical = read_clinical(folder / CLINICAL_FILE) if parts.segmentation else None
+    return arrays, read_records(folder / RECORDS_FILE), clinical, parts
 
 
 def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: int,

@@ -21,21 +21,32 @@ from typing import Any
 
 from pscgan.errors import ConfigError, InputError, PscganError
 
-# What an interrupted batch leaves behind: half-written subject folders and atomic-write temporaries
-# (see pscgan.inference.outputs.write_subject_result and pscgan.io.atomic.atomic_path).
-_LEFTOVER = re.compile(r"^\..+(\.partial|\.tmp(\..*)?)$")
+# What an interrupted batch leaves behind: half-written subject folders (pscgan.inference.outputs.
+# staged_subject) and atomic-write temporaries, whose names carry pscgan's mark (pscgan.io.atomic).
+_PARTIAL = re.compile(r"^\.(.+)\.partial$")
 
 
-def remove_leftovers(out: Path) -> list[str]:
-    """Delete the temporaries an interrupted batch left in ``out``; returns their names."""
+def remove_leftovers(out: Path, names: Sequence[str] = ()) -> list[str]:
+    """Delete the temporaries an interrupted batch left in ``out``; returns their names.
+
+    Only what pscgan itself writes goes: files whose name carries :data:`~pscgan.io.atomic.TEMP_MARK`, and
+    ``.NAME.partial`` folders of the subjects ``names`` of this batch. A user's own ``*.tmp`` file or
+    ``*.partial`` folder stays.
+    """
+    from pscgan.io.atomic import TEMP_MARK
+
     removed = []
     for child in sorted(out.iterdir()) if out.is_dir() else []:
-        if _LEFTOVER.match(child.name):
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-            removed.append(child.name)
+        partial = _PARTIAL.match(child.name)
+        if child.is_symlink() or not child.name.startswith("."):
+            continue
+        if partial and partial.group(1) in names and child.is_dir():
+            shutil.rmtree(child)
+        elif TEMP_MARK in child.name and child.is_file():
+            child.unlink()
+        else:
+            continue
+        removed.append(child.name)
     return removed
 
 
@@ -47,11 +58,31 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
     ``out/summary.json``: ``failures`` lists the inputs that could not be predicted, with the reason;
     ``output_failures`` the optional outputs (DICOM) of predicted subjects that could not be written, whose
     NIfTI results are in place (``--resume`` predicts such subjects again); ``notes`` the readers' remarks
-    on inputs (e.g. DICOM rule breaks tolerated), one per subject and remark."""
+    on inputs (e.g. DICOM rule breaks tolerated), one per subject and remark.
+
+    ``out`` may not be an input, hold one or lie inside one, and is locked while the batch writes it
+    (:func:`pscgan.io.lock.output_lock`): a second writer is refused.
+    """
+    from pscgan.io.lock import output_lock
+    from pscgan.io.paths import check_not_input
+
+    if resume and overwrite:
+        raise ConfigError(None, "--resume and --overwrite exclude each other")
+    check_not_input(out, [*inputs, weights] + ([anatomy_weights] if anatomy_weights is not None else []))
+    with output_lock(out):
+        return _predict_locked(inputs, out, weights=weights, device=device, batch_size=batch_size,
+                               overwrite=overwrite, resume=resume, keep_identifiers=keep_identifiers,
+                               progress=progress, split=split, anatomy_weights=anatomy_weights)
+
+
+def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device: str, batch_size: int,
+                    overwrite: bool, resume: bool, keep_identifiers: bool, progress: bool,
+                    split: str | None, anatomy_weights: Path | None) -> dict[str, Any]:
     import pscgan
     from pscgan.cli._common import progress_columns
     from pscgan.inference.inputs import discover_inputs, load_input
     from pscgan.inference.outputs import (
+        WEIGHTS_RECORD_FILES,
         check_resume_weights,
         input_notes,
         output_failures,
@@ -63,10 +94,8 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
         write_tables,
     )
     from pscgan.inference.predictor import Predictor
-    from pscgan.io.atomic import prepare_output_dir
+    from pscgan.io.atomic import prepare_output_dir, resume_output_dir
 
-    if resume and overwrite:
-        raise ConfigError(None, "--resume and --overwrite exclude each other")
     if not weights.is_file():
         raise InputError(weights, "weights file not found (train one with `pscgan train`)")
     if device.startswith("cuda"):
@@ -84,11 +113,10 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
         record["anatomy"] = {"file": Path(anatomy_weights).name, "sha256": meta["sha256"],
                              "licence": meta.get("licence", "")}
     if resume:
+        resume_output_dir(out, records=WEIGHTS_RECORD_FILES)
         check_resume_weights(out, record)
     else:
         prepare_output_dir(out, overwrite=overwrite)
-    out.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)
     write_batch_record(out, record)
     items, failures = [], []
     for path in inputs:
@@ -100,6 +128,7 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         raise InputError(None, f"several inputs would write to the same output folder: {sorted(dupes)}")
+    remove_leftovers(out, names)
     from rich.progress import Progress
 
     done, skipped, missing_outputs, notes = [], [], [], []

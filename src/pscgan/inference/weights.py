@@ -111,6 +111,12 @@ def load_weights(path: str | Path, *, expect: PscganConfig | None = None,
     if expect is not None and expect.model.model_dump() != config.model.model_dump():
         raise InputError(path, f"weights are for preset {config.preset!r}, whose networks differ from the "
                                f"requested {expect.preset!r}")
+    from pscgan.config.size import check_parameter_count
+
+    try:  # before the networks are built: a configuration with valid checksums may still ask for 100 GB
+        check_parameter_count(config, path)
+    except ConfigError as exc:
+        raise InputError(path, f"weights carry an unusable configuration: {exc.problem}") from None
     tensors = load_verified_tensors(path, meta, map_location)
     cascade = build_cascade(config).to(map_location)
     load_strict(cascade, tensors, path, "the networks of their own configuration")

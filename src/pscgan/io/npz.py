@@ -94,6 +94,26 @@ def npz_members(path: str | Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]
     return {name: (shape, dtype) for name, (shape, dtype, _) in _member_headers(Path(path)).items()}
 
 
+def read_npz_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of an NPZ archive, each checked before it is loaded: a ``.npy`` member with a numeric
+    dtype (bool, integer, float) and a declared size within the readers' limit. Pickled objects are never
+    loaded.
+
+    Raises:
+        InputError: the file is missing, not an NPZ archive, or holds a damaged, non-numeric or too large
+            member.
+    """
+    path = Path(path)
+    headers = _member_headers(path)
+    for name, (shape, dtype, _) in headers.items():
+        if dtype.kind not in "buif":
+            raise InputError(path, f"array {name!r} has dtype {dtype}; only numeric arrays are accepted "
+                                   "(pickled data is never loaded)")
+        check_declared_size(path, shape, dtype.itemsize)
+    with _open(path) as archive:
+        return {name: _load(path, archive, name) for name in headers}
+
+
 def _member_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype, int]]:
     """Shape, dtype and the number of data bytes the archive holds, of every ``.npy`` member."""
     if not path.is_file():

@@ -191,7 +191,7 @@ def latest_checkpoint(root: str | Path) -> Path | None:
         return None
     try:
         name = json.loads(pointer.read_text())["name"]
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError, UnicodeDecodeError):
         raise InputError(pointer, "corrupt checkpoint pointer; point it at an existing checkpoint folder") from None
     if not isinstance(name, str) or name in {"", ".", ".."} or any(c in name for c in "/\\\x00"):
         raise InputError(pointer, f"corrupt checkpoint pointer: {name!r} is not a folder name in {CHECKPOINT_DIR}")
@@ -219,10 +219,9 @@ def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.dev
     meta_path = path / "state.json"
     if not meta_path.is_file():
         raise InputError(meta_path, "checkpoint metadata missing")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError:
-        raise InputError(meta_path, "corrupt checkpoint metadata (not JSON)") from None
+    from pscgan.io.jsonfile import read_json
+
+    meta = read_json(meta_path, what="checkpoint metadata")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise InputError(meta_path, "not a pscgan checkpoint")
     # The step counts, learning-rate scale and RNG skeleton live in this file: checked like the tensors.
@@ -244,5 +243,8 @@ def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.dev
             files[fname] = load_file(str(f), device=str(map_location))
         except SafetensorError as exc:
             raise InputError(f, f"unreadable weights ({exc})") from None
-    state = decode(files["state.safetensors"], meta["state"])
+    try:
+        state = decode(files["state.safetensors"], meta["state"])
+    except (KeyError, TypeError, ValueError, RecursionError) as exc:
+        raise InputError(meta_path, f"checkpoint state skeleton does not fit its tensors ({exc!s:.200})") from None
     return Checkpoint(path=path, weights=files["weights.safetensors"], state=state)

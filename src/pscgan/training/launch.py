@@ -81,9 +81,27 @@ def _resolve(opts: TrainOptions) -> tuple[PscganConfig, Path, dict[str, Any] | N
     if opts.config is not None and opts.config.model_dump() != saved.model_dump():
         raise ConfigError(opts.run / CONFIG_FILE, "the run was started with another configuration; resume "
                                                   "without --preset/--set, or start a new run folder")
-    split = json.loads((opts.run / SPLIT_FILE).read_text())
+    split = read_split(opts.run / SPLIT_FILE)
     data = opts.data or Path(split["dataset"])
     return saved, data, split
+
+
+def read_split(path: Path) -> dict[str, Any]:
+    """A run's ``split.json``: the dataset folder and the subject ids of each part, checked.
+
+    Raises:
+        InputError: missing, not JSON, or without ``dataset`` and ``train``/``validation`` id lists.
+    """
+    from pscgan.io.jsonfile import read_json
+
+    split = read_json(path, expect=dict, what="run split")
+    if not isinstance(split.get("dataset"), str) or not split["dataset"]:
+        raise InputError(path, "names no dataset folder (\"dataset\"); give --data to resume")
+    for part in ("train", "validation", "test"):
+        ids = split.setdefault(part, []) if part == "test" else split.get(part)
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise InputError(path, f"{part!r} must be a list of subject ids")
+    return split
 
 
 def run_training(opts: TrainOptions) -> Path:
@@ -110,9 +128,15 @@ def run_training(opts: TrainOptions) -> Path:
     )
     from pscgan.training.trainer import WEIGHTS_FILE, ProgressiveTrainer
 
+    from pscgan.config.size import check_parameter_count
+
+    from pscgan.data.layout import check_subject_ids
+
     config, data, split = _resolve(opts)
     # partial labels (no scar class, no LGE) need masked losses, which training does not have yet
     require_training_annotation(data)
+    check_parameter_count(config, opts.run / CONFIG_FILE if opts.resume else None)
+    check_subject_ids(data)  # training finds subjects by id: a renamed folder would train on nothing
     ctx = init_distributed(opts.device)
     try:
         if not opts.resume and ctx.is_main:
@@ -143,6 +167,7 @@ def run_training(opts: TrainOptions) -> Path:
                 seed=t.seed, device=str(ctx.device), world_size=ctx.world_size, deterministic=opts.deterministic)))
         train_idx, val_idx = cache.indices_of(split["train"]), cache.indices_of(split["validation"])
         logger = file_logger(opts.run, enabled=ctx.is_main)
+        check_targets(cache, train_idx, data, logger)
         log_sitting_start(logger, opts.run, f"{len(train_idx)} training and {len(val_idx)} validation slices, "
                           f"world size {ctx.world_size}, device {ctx.device}", resumed=opts.resume)
         tb = _tensorboard(opts.run) if ctx.is_main else None
@@ -166,6 +191,26 @@ def run_training(opts: TrainOptions) -> Path:
         return weights
     finally:
         shutdown(ctx)
+
+
+def check_targets(cache: Any, train_idx: list[int], data: Path, logger: Any) -> None:
+    """Refuse training slices without any segmentation labels or without any LGE (the cascade would learn
+    nothing from them, silently); log how many lack either when some do.
+
+    Raises:
+        InputError: no training slice has labels, or none has an LGE.
+    """
+    import numpy as np
+
+    n = len(train_idx)
+    for key, file, role in (("has_labels", "labels.nii.gz", "the segmentations"), ("has_lge", "lge.nii.gz",
+                                                                                   "the synthetic LGE")):
+        have = int(np.asarray(cache.arrays[key])[train_idx].sum()) if n else 0
+        if n and have == 0:
+            raise InputError(data, f"no training subject has {file}: {role} cannot be learned; add them, or "
+                                   "check the dataset with `pscgan data check`")
+        if have < n:
+            logger.warning("%d of %d training slices have no %s", n - have, n, file)
 
 
 def _check_world_size(env_file: Path, world_size: int) -> dict[str, Any] | None:

@@ -16,7 +16,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,21 @@ class TrainState:
         divergence = DivergenceState(**(data.pop("divergence", None) or {}))
         window = LogWindow.from_dict(data.pop("log_window", None))  # absent in older checkpoints
         return cls(**data, divergence=divergence, log_window=window)
+
+
+@contextlib.contextmanager
+def checkpoint_errors(path: Path) -> Iterator[None]:
+    """Turn a checkpoint whose content does not fit this run into one InputError naming its state.json.
+
+    Its checksums only prove the files are as written: ``state.json`` edited with its checksum recomputed
+    can hold any skeleton, step or optimiser state, and restoring it fails in torch or in our own code.
+    """
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(Path(path) / "state.json", f"checkpoint state does not fit this run ({first[:200]}); "
+                                                    "resume from an earlier checkpoint") from None
 
 
 def build_phase(config: PscganConfig, phase: Phase, device: torch.device) -> PhaseNets:
@@ -163,13 +180,16 @@ class ProgressiveTrainer:
         if latest_checkpoint(self.run) is None:
             return TrainState(), None
         ck = load_checkpoint(self.run, map_location=self.ctx.device)
-        if "train" not in ck.state:
-            raise InputError(ck.path, "not a resumable training checkpoint")
-        state = TrainState.from_dict(ck.state["train"])
-        for p in self.phases[: state.phase_index]:
-            g = build_phase(self.config, p, self.ctx.device).generator
-            g.load_state_dict(ck.module_state(f"{p.value}.generator"))
-            self.frozen[p] = g.eval().requires_grad_(False)
+        if not isinstance(ck.state, dict) or not isinstance(ck.state.get("train"), dict):
+            raise InputError(ck.path / "state.json", "not a resumable training checkpoint")
+        with checkpoint_errors(ck.path):
+            state = TrainState.from_dict(ck.state["train"])
+            if not (0 <= state.phase_index < len(self.phases) and 0 <= state.phase_step <= self.steps):
+                raise ValueError(f"phase {state.phase_index} step {state.phase_step} is outside this run")
+            for p in self.phases[: state.phase_index]:
+                g = build_phase(self.config, p, self.ctx.device).generator
+                g.load_state_dict(ck.module_state(f"{p.value}.generator"))
+                self.frozen[p] = g.eval().requires_grad_(False)
         return state, {"checkpoint": ck}
 
     # -- the loop ------------------------------------------------------------------------------------
@@ -241,13 +261,14 @@ class ProgressiveTrainer:
         seed_everything(rank_seed(t.seed + state.phase_index, ctx.rank))
         if resume is not None:
             ck = resume["checkpoint"]
-            nets.generator.load_state_dict(ck.module_state(f"{phase.value}.generator"))
-            if nets.discriminator is not None:
-                nets.discriminator.load_state_dict(ck.module_state(f"{phase.value}.discriminator"))
-                nets.opt_d.load_state_dict(ck.state["opt_d"])
-            nets.opt_g.load_state_dict(ck.state["opt_g"])
-            stream.load_state_dict(state.stream)
-            set_rng_state(ck.state["rng"])
+            with checkpoint_errors(ck.path):
+                nets.generator.load_state_dict(ck.module_state(f"{phase.value}.generator"))
+                if nets.discriminator is not None:
+                    nets.discriminator.load_state_dict(ck.module_state(f"{phase.value}.discriminator"))
+                    nets.opt_d.load_state_dict(ck.state["opt_d"])
+                nets.opt_g.load_state_dict(ck.state["opt_g"])
+                stream.load_state_dict(state.stream)
+                set_rng_state(ck.state["rng"])
             if ctx.rank > 0:  # the checkpoint holds rank 0's generators: the others draw their own again
                 seed_everything(rank_seed(t.seed + state.phase_index, ctx.rank) + state.phase_step)
         set_learning_rate((nets.opt_g, nets.opt_d), t.lr * state.divergence.lr_scale)

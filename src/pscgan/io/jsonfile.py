@@ -1,0 +1,60 @@
+"""Reading a JSON file a user may have handed over: any content ends in a value or one InputError line.
+
+``json.loads`` raises a RecursionError on JSON nested a hundred thousand deep, a UnicodeDecodeError on
+bytes that are not UTF-8, and an OSError on a folder; :func:`read_json` turns every one of them into an
+:class:`~pscgan.errors.InputError` naming the file, and checks the top-level type the caller expects.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.json"
+    >>> _ = p.write_text("[" * 100_000 + "]" * 100_000)
+    >>> read_json(p)
+    Traceback (most recent call last):
+    ...
+    pscgan.errors.InputError: ...a.json: not valid JSON (nested too deeply)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pscgan.errors import InputError
+
+#: Larger JSON files than this are refused unread (pscgan's own are a few MB at most).
+MAX_JSON_BYTES = 256 * 2**20
+_TYPE_NAMES = {dict: "an object", list: "an array"}
+
+
+def read_json(path: str | Path, *, expect: type | None = None, what: str = "JSON file") -> Any:
+    """The parsed content of ``path``.
+
+    Args:
+        expect: ``dict`` or ``list``: the top-level value must be of this type.
+        what: how the error names the file's role (e.g. ``"run split"``).
+
+    Raises:
+        InputError: missing, unreadable, too large, not UTF-8, not JSON, nested too deeply, or of the
+            wrong top-level type.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, f"{what} not found")
+    try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise InputError(path, f"{what} larger than {MAX_JSON_BYTES // 2**20} MiB; refused unread")
+        text = path.read_bytes().decode("utf-8")
+        value = json.loads(text)
+    except OSError as exc:
+        raise InputError(path, f"cannot read the {what} ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not valid JSON (not UTF-8 text)") from None
+    except RecursionError:
+        raise InputError(path, "not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # JSONDecodeError, and numbers too long to convert
+        raise InputError(path, f"not valid JSON ({exc})") from None
+    if expect is not None and not isinstance(value, expect):
+        raise InputError(path, f"the {what} must hold {_TYPE_NAMES.get(expect, expect.__name__)}, "
+                               f"not {type(value).__name__}")
+    return value

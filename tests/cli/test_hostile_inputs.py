@@ -1,0 +1,304 @@
+"""Every class of thing a user can hand a command ends in a result or in one error line naming the file,
+never a traceback, and never loses data (issue 19). Hostile cases are generated per class and counted in
+the test summary with the fuzz cases: output locations (every writing command), dataset manifests and
+subject metadata, run folders given to ``train --resume``, prediction folders given to ``evaluate`` and
+``report``, and datasets that would train on nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from pscgan.cli.main import app
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(root.rglob("*")) if not p.is_symlink()}
+
+
+def _refused(fuzz_cases, args: list[str], *, code: int = 2, names: Path | str | None = None) -> str:
+    """Run ``pscgan ARGS``: it must end with ``code`` and one error line (no traceback), naming ``names``."""
+    with fuzz_cases.watchdog(" ".join(str(a) for a in args[:2])):
+        res = CliRunner().invoke(app, [str(a) for a in args])
+    text = " ".join(res.output.split())
+    assert res.exit_code == code, (args, res.output, res.exception)
+    assert "Traceback" not in res.output and isinstance(res.exception, SystemExit), (args, res.output)
+    if code == 2:
+        assert text.count("error:") == 1, text
+    if names is not None:
+        assert str(names) in text.replace(" ", "") or str(names) in text, (names, text)
+    return text
+
+
+@pytest.fixture
+def world(tiny_ring_dataset, tiny_weights, tmp_path):
+    """A dataset of three subjects, a prediction folder of it, and the weights, all in ``tmp_path``."""
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    ids = ["ring_00", "ring_01", "ring_02"]
+    for sid in ids:
+        shutil.copytree(tiny_ring_dataset / sid, ds / sid)
+    manifest = json.loads((tiny_ring_dataset / "dataset.json").read_text())
+    manifest.update(subjects=ids, split={"train": ids[:2], "test": ids[2:]})
+    (ds / "dataset.json").write_text(json.dumps(manifest))
+    weights = tmp_path / "w.safetensors"
+    shutil.copy(tiny_weights, weights)
+    pred = tmp_path / "pred"
+    assert CliRunner().invoke(app, ["predict", str(ds), "--weights", str(weights), "--out", str(pred)]).exit_code == 0
+    return tmp_path, ds, pred, weights
+
+
+def _commands(ds: Path, pred: Path, weights: Path) -> dict[str, tuple[list, str]]:
+    """Each writing command with OUT as its output (``dir``: a folder, ``file``: a file)."""
+    return {
+        "predict": (["predict", ds, "--weights", weights, "--overwrite", "--out"], "dir"),
+        "predict-resume": (["predict", ds, "--weights", weights, "--resume", "--out"], "dir"),
+        "evaluate": (["evaluate", pred, ds, "--overwrite", "--out"], "dir"),
+        "report": (["report", pred, ds, "--overwrite", "--out"], "dir"),
+        "train": (["train", "--data", ds, "--preset", "tiny", "--overwrite", "--out"], "dir"),
+        "experiment": (["experiment", "table3", "--data", ds, "--preset", "tiny", "--overwrite", "--out"], "dir"),
+        "cv": (["cv", "--data", ds, "--preset", "tiny", "--folds", "2", "--overwrite", "--out"], "dir"),
+        "phantom": (["phantom", "generate", "-n", "1", "--overwrite", "--out"], "dir"),
+        "demo": (["demo", "--weights", weights, "--overwrite", "--out"], "dir"),
+        "quantify": (["quantify", ds / "ring_00" / "labels.nii.gz", "--overwrite", "--json"], "file"),
+        "export": (["export", "--weights", weights, "--no-check", "--overwrite", "--onnx"], "file"),
+        "cache": (["data", "cache", ds, "--overwrite", "--out"], "file"),
+    }
+
+
+def _locations(tmp: Path, ds: Path, pred: Path, kind: str, command: str) -> dict[str, Path]:
+    (tmp / "a-file").write_text("the user's file")
+    loop = tmp / "loop"
+    if not loop.is_symlink():
+        os.symlink(tmp / "loop2", loop)
+        os.symlink(loop, tmp / "loop2")
+    own = tmp / "thesis"
+    own.mkdir(exist_ok=True)
+    (own / "chapter.tex").write_text("precious")
+    places = {"below-a-file": tmp / "a-file" / "out", "link-loop": loop / "out", "read-only": tmp / "ro" / "out"}
+    if kind == "dir":
+        places["users-folder"] = own
+    else:
+        places["a-folder"] = own
+    if command not in ("phantom", "demo"):
+        places["the-input"] = ds if kind == "dir" else ds / "ring_00" / "labels.nii.gz"
+        places["above-an-input"] = tmp
+        places["inside-an-input"] = ds / "ring_00" / ("out" if kind == "dir" else "cine.nii.gz")
+    if command in ("evaluate", "report"):
+        places["the-prediction"] = pred
+        places["a-predicted-subject"] = pred / "ring_00"
+    return places
+
+
+COMMANDS = ["predict", "predict-resume", "evaluate", "report", "train", "experiment", "cv", "phantom", "demo",
+            "quantify", "export", "cache"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_hostile_output_locations_are_refused_and_lose_nothing(world, command, fuzz_cases, monkeypatch):
+    tmp, ds, pred, weights = world
+    args, kind = _commands(ds, pred, weights)[command]
+    (tmp / "ro").mkdir()
+    real_access = os.access
+    # a read-only folder, also when the tests run as root (who passes every permission check)
+    monkeypatch.setattr(os, "access", lambda p, m, **k: False if str(p).startswith(str(tmp / "ro"))
+                        else real_access(p, m, **k))
+    for where, out in _locations(tmp, ds, pred, kind, command).items():
+        before = _snapshot(tmp)
+        _refused(fuzz_cases, [*args, out])
+        assert _snapshot(tmp) == before, f"{command} --out {where} changed files"
+
+
+def test_predict_resume_into_a_users_folder_deletes_nothing(world, fuzz_cases):
+    tmp, ds, _, weights = world
+    own = tmp / "own"
+    own.mkdir()
+    (own / ".draft.tmp").write_text("mine")
+    (own / ".figures.partial").mkdir()
+    (own / "notes.txt").write_text("mine")
+    before = _snapshot(own)
+    _refused(fuzz_cases, ["predict", ds, "--weights", weights, "--resume", "--out", own], names=own)
+    assert _snapshot(own) == before
+
+
+MANIFESTS = {
+    "escape": {"name": "x", "subjects": ["../escape"]},
+    "absolute": {"name": "x", "subjects": ["/etc"]},
+    "split-escape": {"name": "x", "subjects": ["ring_00"], "split": {"train": ["../../x"]}},
+    "array": [],
+    "wrong-types": {"name": 5, "subjects": "ring_00"},
+}
+
+
+def _hostile_json(path: Path, content) -> None:  # noqa: ANN001 - any JSON value, or raw text/bytes
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        path.write_text(content)
+    else:
+        path.write_text(json.dumps(content))
+
+
+@pytest.mark.parametrize("case", [*MANIFESTS, "deep", "bytes", "not-utf8"])
+def test_hostile_dataset_manifests(world, case, fuzz_cases):
+    tmp, ds, _, weights = world
+    content = {"deep": DEEP, "bytes": os.urandom(300), "not-utf8": b'{"name": "\xff"}'}.get(case, MANIFESTS.get(case))
+    _hostile_json(ds / "dataset.json", content)
+    manifest = ds / "dataset.json"
+    _refused(fuzz_cases, ["data", "check", ds], names=manifest)
+    _refused(fuzz_cases, ["train", "--data", ds, "--out", tmp / f"run-{case}", "--preset", "tiny"], names=manifest)
+    assert not (tmp / "escape").exists()
+
+
+@pytest.mark.parametrize("case", ["deep", "array", "bytes", "subject-id-escape"])
+def test_hostile_subject_metadata(world, case, fuzz_cases):
+    tmp, ds, _, _ = world
+    path = ds / "ring_01" / "subject.json"
+    info = json.loads(path.read_text())
+    content = {"deep": DEEP, "array": [], "bytes": os.urandom(200),
+               "subject-id-escape": {**info, "subject_id": "../ring_00"}}[case]
+    _hostile_json(path, content)
+    text = _refused(fuzz_cases, ["data", "check", ds], code=1)
+    assert "ring_01" in text and "1 of 3 subjects have problems" in text
+    _refused(fuzz_cases, ["train", "--data", ds, "--out", tmp / "run", "--preset", "tiny"], names=path)
+
+
+def test_a_folder_named_unlike_its_subject_id_is_a_problem(world, fuzz_cases):
+    tmp, ds, _, _ = world
+    path = ds / "ring_01" / "subject.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "subject_id": "ring_99"}))
+    text = _refused(fuzz_cases, ["data", "check", ds], code=1)
+    assert "ring_99" in text and "1 of 3 subjects have problems" in text
+    _refused(fuzz_cases, ["train", "--data", ds, "--out", tmp / "run", "--preset", "tiny"], names=path)
+
+
+@pytest.mark.parametrize("missing", ["labels.nii.gz", "lge.nii.gz"])
+def test_training_data_without_any_labels_or_lge_is_refused(world, missing, fuzz_cases):
+    tmp, ds, _, _ = world
+    for sid in ("ring_00", "ring_01", "ring_02"):
+        (ds / sid / missing).unlink()
+    text = _refused(fuzz_cases, ["train", "--data", ds, "--out", tmp / "run", "--preset", "tiny",
+                                 "--validation-fraction", "0"], names=ds)
+    assert missing in text
+
+
+def _state_edits() -> dict[str, object]:
+    train = lambda **kw: {"__dict__": [["train", {"__dict__": [[k, v] for k, v in kw.items()]}]]}  # noqa: E731
+    return {"string": "x", "deep": json.loads("[" * 900 + "]" * 900), "phase-far": train(phase_index=10**9),
+            "phase-text": train(phase_index="two"), "step-negative": train(phase_index=0, phase_step=-5),
+            "unknown-key": train(phase_index=0, surprise=1), "tensor-missing": {"__tensor__": "nope"},
+            "unknown-node": {"__set__": []}}
+
+
+@pytest.fixture(scope="module")
+def finished_run(tiny_ring_dataset, tmp_path_factory):
+    from pscgan.config.presets import get_preset
+    from pscgan.config.schema import apply_overrides
+    from pscgan.training.launch import TrainOptions, run_training
+
+    cfg = apply_overrides(get_preset("tiny"), ["train.steps_per_phase=2"])
+    run = tmp_path_factory.mktemp("hostile-run") / "run"
+    run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=cfg, progress=False, stop_after=3))
+    return run
+
+
+@pytest.mark.parametrize("case", ["corrupt", "missing", "no-dataset", "deep", "array", "ids-not-list", *_state_edits()])
+def test_hostile_run_folders_on_resume(finished_run, tmp_path, case, fuzz_cases):
+    from pscgan.training.checkpoint import _meta_digest, latest_checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    split = run / "split.json"
+    data = json.loads(split.read_text())
+    target = split
+    if case == "corrupt":
+        split.write_text('{"dataset": ')
+    elif case == "missing":
+        split.unlink()
+    elif case == "no-dataset":
+        split.write_text(json.dumps({k: v for k, v in data.items() if k != "dataset"}))
+    elif case == "deep":
+        split.write_text(DEEP)
+    elif case == "array":
+        split.write_text("[]")
+    elif case == "ids-not-list":
+        split.write_text(json.dumps({**data, "train": "ring_00"}))
+    else:  # state.json edited, its checksum recomputed
+        target = latest_checkpoint(run) / "state.json"
+        meta = json.loads(target.read_text())
+        meta["state"] = _state_edits()[case]
+        meta["meta_sha256"] = _meta_digest(meta)
+        target.write_text(json.dumps(meta))
+    _refused(fuzz_cases, ["train", "--resume", run], names=target)
+
+
+NETWORK = {
+    "object-array": lambda p: np.savez(p, cine=np.array([{"a": 1}], dtype=object)),
+    "random-bytes": lambda p: p.write_bytes(os.urandom(2000)),
+    "text": lambda p: p.write_text("not an archive"),
+    "no-cine": lambda p: np.savez(p, segmentation=np.zeros((2, 16, 16), np.uint8)),
+    "wrong-dims": lambda p: np.savez(p, cine=np.zeros((16, 16), np.float32)),
+    "nan": lambda p: np.savez(p, cine=np.full((2, 6, 16, 16), np.nan, np.float32),
+                              segmentation=np.zeros((2, 16, 16), np.uint8)),
+    "labels-7": lambda p: np.savez(p, cine=np.zeros((2, 6, 16, 16), np.float32),
+                                   segmentation=np.full((2, 16, 16), 7, np.uint8)),
+    "other-grid": lambda p: np.savez(p, cine=np.zeros((2, 6, 16, 16), np.float32),
+                                     segmentation=np.zeros((3, 8, 8), np.uint8)),
+    "strings": lambda p: np.savez(p, cine=np.array(["a", "b"])),
+    "huge-header": lambda p: p.write_bytes(_huge_npz()),
+}
+
+
+def _huge_npz() -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    header = io.BytesIO()
+    np.lib.format.write_array_header_2_0(header, {"descr": "<f4", "fortran_order": False,
+                                                  "shape": (10**6, 10**6)})
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("cine.npy", header.getvalue() + b"\0" * 64)
+    return buf.getvalue()
+
+
+CLINICAL = {"array": "[]", "empty-object": "{}", "deep": DEEP, "bytes": "\udcff", "slices-text": None}
+
+
+@pytest.mark.parametrize("case", [*(f"network-{k}" for k in NETWORK), *(f"clinical-{k}" for k in CLINICAL),
+                                  "records-deep", "records-object"])
+def test_hostile_prediction_folders(world, case, fuzz_cases):
+    tmp, ds, pred, _ = world
+    kind, _, name = case.partition("-")
+    folder = pred / "ring_01"
+    if kind == "network":
+        target = folder / "network.npz"
+        target.unlink()
+        NETWORK[name](target)
+    elif kind == "clinical":
+        target = folder / "clinical.json"
+        if name == "slices-text":
+            target.write_text(json.dumps({**json.loads(target.read_text()), "slices": "none"}))
+        elif name == "bytes":
+            target.write_bytes(b"\xff\xfe{")
+        else:
+            target.write_text(CLINICAL[name])
+    else:
+        target = folder / "records.json"
+        target.write_text(DEEP if name == "deep" else "{}")
+    before = _snapshot(ds)
+    _refused(fuzz_cases, ["evaluate", pred, ds, "--out", tmp / "eval"], names=target)
+    _refused(fuzz_cases, ["report", pred, ds, "--out", tmp / "report"], names=target)
+    assert _snapshot(ds) == before
