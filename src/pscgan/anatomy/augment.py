@@ -66,24 +66,35 @@ def sample_params(n: int, generator: torch.Generator, *, max_scale: float = 1.35
 
 
 def apply(inputs: torch.Tensor, labels: torch.Tensor, params: AugmentParams, *, size: int,
-          generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+          generator: torch.Generator | None = None,
+          frame_shapes: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Apply ``params`` to a batch: ``(B, 2, H, W)`` inputs in [-1, 1] and ``(B, H, W)`` labels.
 
     Returns ``size`` x ``size`` windows at the frame's pixel spacing divided by ``scale``; outside the
-    frame the inputs are -1 (air) and the labels 0. The noise is drawn from ``generator``.
+    frame the inputs are -1 (air) and the labels 0. The noise is drawn from ``generator``. Frames of
+    different sizes share a batch centred in an ``H`` x ``W`` canvas: ``frame_shapes`` ``(B, 2)`` gives each
+    one's (rows, cols), so that the window's centre and scale refer to the frame, not the canvas.
     """
-    b, _, h, w = inputs.shape
+    b, _, canvas_h, canvas_w = inputs.shape
     dev = inputs.device
     p = {k: v.to(dev) for k, v in asdict(params).items()}
+    if frame_shapes is None:
+        h = torch.full((b,), float(canvas_h), device=dev)
+        w = torch.full((b,), float(canvas_w), device=dev)
+    else:
+        h, w = (frame_shapes[:, i].to(dev, torch.float32) for i in (0, 1))
     cos, sin = torch.cos(p["angle"]), torch.sin(p["angle"])
-    # Output pixel (normalised to the window) -> frame coordinates normalised to the frame (align_corners=False).
+    # Output pixel (normalised to the window) -> frame coordinates normalised to the frame (align_corners=False),
+    # then to the canvas the frame sits in (centred: a frame coordinate scales by frame / canvas size).
     sx, sy = size / w / p["scale"], size / h / p["scale"]
+    ex, ey = w / canvas_w, h / canvas_h
     theta = torch.zeros(b, 2, 3, device=dev)
-    theta[:, 0, 0] = cos * sx * p["flip"]
-    theta[:, 0, 1] = -sin * sy * h / w
-    theta[:, 1, 0] = sin * sx * w / h * p["flip"]
-    theta[:, 1, 1] = cos * sy
-    theta[:, :, 2] = p["centre"]
+    theta[:, 0, 0] = cos * sx * p["flip"] * ex
+    theta[:, 0, 1] = -sin * sy * h / w * ex
+    theta[:, 1, 0] = sin * sx * w / h * p["flip"] * ey
+    theta[:, 1, 1] = cos * sy * ey
+    theta[:, 0, 2] = p["centre"][:, 0] * ex
+    theta[:, 1, 2] = p["centre"][:, 1] * ey
     grid = F.affine_grid(theta, (b, 2, size, size), align_corners=False)
     x = F.grid_sample(inputs + 1.0, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1.0
     y = F.grid_sample(labels[:, None].float(), grid, mode="nearest", padding_mode="zeros",

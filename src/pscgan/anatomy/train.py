@@ -54,7 +54,8 @@ def forward_padded(network: torch.nn.Module, x: torch.Tensor, multiple: int) -> 
 def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[TrainingFrame]],
                   validation: list[TrainingFrame], *, mix: dict[str, float] | None = None,
                   device: str | torch.device = "cpu", training_record: dict[str, Any] | None = None,
-                  licence: str = "", log=print, max_seconds: float | None = None) -> dict[str, Any]:  # noqa: ANN001
+                  licence: str = "", log=print, max_seconds: float | None = None,  # noqa: ANN001
+                  init: str | Path | None = None) -> dict[str, Any]:
     """Train (or continue training) the anatomy network in the run folder ``run``.
 
     Args:
@@ -68,6 +69,7 @@ def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[
         licence: licence of the weights, stored in their metadata.
         log: called with one line of progress per validation.
         max_seconds: stop (with a checkpoint, resumable) after this much wall time in this sitting.
+        init: anatomy weights to start from (same network configuration) instead of a random start.
 
     Returns:
         ``{"steps": ..., "best": {...}, "seconds": ...}``; ``model.safetensors`` is written when all
@@ -89,6 +91,7 @@ def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[
     weights = np.array([(mix or {}).get(s, len(train[s])) for s in sources], np.float64)
     weights = weights / weights.sum()
     torch.manual_seed(config.seed)
+    banks = {s: FrameBank(train[s], device) for s in sources}
     net = build_network(config).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True, batch=True)
@@ -107,13 +110,21 @@ def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[
         metrics.truncate_after(step)
         log(f"resumed at step {step}")
     else:
+        if init is not None:
+            from pscgan.anatomy.model import AnatomyModel
+
+            start = AnatomyModel.from_weights(init)
+            if start.config.channels != config.channels or start.config.num_res_units != config.num_res_units:
+                raise ValueError(f"{init} holds another network ({start.config.channels}) than this run's")
+            net.load_state_dict(start.network.state_dict())
+            record["init"] = {"file": Path(init).name, "sha256": start.metadata.get("sha256", "")}
         write_json_atomic(run / "config.json", record)
     started = time.monotonic()
     use_bf16 = device.type == "cuda"
     while step < config.steps:
         net.train()
         g = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
-        x, y = _batch(train, sources, weights, config, g, device)
+        x, y = _batch(banks, sources, weights, config, g, device)
         lr = config.lr * (1.0 - step / config.steps) ** 0.9
         for group in opt.param_groups:
             group["lr"] = lr
@@ -152,25 +163,59 @@ def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[
     return {"steps": step, "best": best, "seconds": time.monotonic() - started}
 
 
-def _batch(train: dict[str, list[TrainingFrame]], sources: list[str], weights: np.ndarray,
-           config: AnatomyConfig, g: torch.Generator, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+class FrameBank:
+    """Training frames of one source, padded (centred, air -1) into one tensor on the training device.
+
+    Sampling and augmenting a batch is then a few tensor operations, with no per-frame copy or loop:
+    on a GPU the step is no longer bound by Python.
+    """
+
+    def __init__(self, frames: list[TrainingFrame], device: torch.device) -> None:
+        if not frames:
+            raise ValueError("no frames")
+        rows = max(f.labels.shape[0] for f in frames)
+        cols = max(f.labels.shape[1] for f in frames)
+        dtype = torch.float16 if device.type == "cuda" else torch.float32  # 8-bit data: fp16 is exact enough
+        self.inputs = torch.full((len(frames), 2, rows, cols), -1.0, dtype=dtype)
+        self.labels = torch.zeros((len(frames), rows, cols), dtype=torch.uint8)
+        self.shapes = torch.tensor([f.labels.shape for f in frames], dtype=torch.int64)
+        for i, f in enumerate(frames):
+            r0, c0 = (rows - f.labels.shape[0]) // 2, (cols - f.labels.shape[1]) // 2
+            r1, c1 = r0 + f.labels.shape[0], c0 + f.labels.shape[1]
+            self.inputs[i, :, r0:r1, c0:c1] = torch.from_numpy(f.inputs)
+            self.labels[i, r0:r1, c0:c1] = torch.from_numpy(f.labels)
+        self.inputs, self.labels = self.inputs.to(device), self.labels.to(device)
+
+    def __len__(self) -> int:
+        return int(self.shapes.shape[0])
+
+
+def _batch(banks: dict[str, FrameBank], sources: list[str], weights: np.ndarray, config: AnatomyConfig,
+           g: torch.Generator, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """One augmented batch drawn with ``g`` (a pure function of the step, so resumes draw the same)."""
     picks = torch.multinomial(torch.from_numpy(weights), config.batch_size, replacement=True, generator=g)
     params = sample_params(config.batch_size, g)
+    index = [int(torch.randint(len(banks[sources[k]]), (1,), generator=g)) for k in picks.tolist()]
     xs, ys = [], []
-    for i, src in enumerate(picks.tolist()):
-        frames = train[sources[src]]
-        frame = frames[int(torch.randint(len(frames), (1,), generator=g))]
-        x = torch.from_numpy(frame.inputs)[None].to(device)
-        y = torch.from_numpy(frame.labels.astype(np.int64))[None].to(device)
-        one = type(params)(**{k: v[i:i + 1] for k, v in vars(params).items()})
-        xa, ya = apply(x, y, one, size=config.window, generator=g)
-        xs.append(xa)
-        ys.append(ya)
-    x = torch.cat(xs)
+    for k, src in enumerate(sources):  # one augmentation call per source (frames of one canvas size)
+        members = [i for i, pick in enumerate(picks.tolist()) if pick == k]
+        if not members:
+            continue
+        bank = banks[src]
+        rows = torch.tensor([index[i] for i in members])
+        sub = type(params)(**{n: v[members] for n, v in vars(params).items()})
+        xa, ya = apply(bank.inputs[rows.to(bank.inputs.device)].float(),
+                       bank.labels[rows.to(bank.labels.device)].long(), sub, size=config.window, generator=g,
+                       frame_shapes=bank.shapes[rows])
+        xs.append((members, xa))
+        ys.append((members, ya))
+    order = [i for members, _ in xs for i in members]
+    inverse = torch.argsort(torch.tensor(order)).to(device)
+    x = torch.cat([xa for _, xa in xs])[inverse]
+    y = torch.cat([ya for _, ya in ys])[inverse]
     if not config.motion_channel:
         x[:, 1] = -1.0
-    return x, torch.cat(ys)
+    return x, y
 
 
 @torch.no_grad()
@@ -198,3 +243,40 @@ def evaluate_frames(net: torch.nn.Module, frames: list[TrainingFrame], config: A
     myo = float(np.mean(dice[AnatomyClass.MYOCARDIUM])) if found else float("nan")
     return {"dice_blood_pool": bp, "dice_myocardium": myo, "dice_mean": (bp + myo) / 2,
             "lv_found": float(np.mean(found)) if found else float("nan")}
+
+
+def calibrate_steps(config: AnatomyConfig, train: dict[str, list[TrainingFrame]], minutes: float, *,
+                    device: str | torch.device = "cpu", probe_steps: int = 20) -> tuple[int, float]:
+    """Steps of ``config`` that fit ``minutes`` of training on ``device``: ``(steps, seconds per step)``.
+
+    Times ``probe_steps`` steps (after 3 untimed ones) of a throw-away network on the same data, once, so
+    that a run given a time budget is afterwards an ordinary, deterministic run of that many steps.
+    """
+    from monai.losses import DiceCELoss
+
+    device = torch.device(device)
+    sources = sorted(k for k, v in train.items() if v)
+    weights = np.array([len(train[s]) for s in sources], np.float64)
+    weights /= weights.sum()
+    banks = {s: FrameBank(train[s], device) for s in sources}
+    net = build_network(config).to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=config.lr)
+    loss_fn = DiceCELoss(to_onehot_y=True, softmax=True, batch=True)
+    started = 0.0
+    for step in range(probe_steps + 3):
+        if step == 3:
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            started = time.monotonic()
+        x, y = _batch(banks, sources, weights, config, torch.Generator().manual_seed(step), device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = net(x)
+        loss = loss_fn(logits.float(), y[:, None])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    per_step = (time.monotonic() - started) / probe_steps
+    # validation and checkpoints take a little of the budget too: keep 10 % for them
+    return max(1, int(0.9 * minutes * 60.0 / per_step)), per_step

@@ -64,6 +64,10 @@ def train(
     device: str | None = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available)."),
     max_minutes: float | None = typer.Option(None, "--max-minutes", min=0.0,
                                              help="Stop this sitting after so many minutes (resumable)."),
+    budget_minutes: float | None = typer.Option(
+        None, "--budget-minutes", min=0.1, help="Set the number of steps to what fits so many minutes, "
+                                                "timed once on this machine before training (recorded)."),
+    init: Path | None = typer.Option(None, "--init", help="Anatomy weights to start from."),
 ) -> None:
     """Train the anatomy network on slice packs; writes RUN/model.safetensors when done."""
     import json
@@ -72,7 +76,7 @@ def train(
 
     from pscgan.anatomy.frames import load_slices, training_frames
     from pscgan.anatomy.network import AnatomyConfig
-    from pscgan.anatomy.train import train_anatomy
+    from pscgan.anatomy.train import calibrate_steps, train_anatomy
     from pscgan.errors import ConfigError
 
     def pairs(items: list[str], what: str) -> dict[str, str]:
@@ -102,7 +106,17 @@ def train(
     record = {"packs": {k: Path(v).name for k, v in pairs(packs, "--pack").items()},
               "validation": validation.name}
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if budget_minutes is not None and not (out / "config.json").is_file():
+        steps, per_step = calibrate_steps(config, train_sets, budget_minutes, device=dev)
+        config = config.model_copy(update={"steps": steps,
+                                           "validation_interval": max(1, min(config.validation_interval,
+                                                                             steps // 10))})
+        record["budget"] = {"minutes": budget_minutes, "seconds_per_step": per_step, "steps": steps}
+        console().print(f"budget {budget_minutes} min: {per_step * 1000:.1f} ms per step -> {steps} steps")
+    elif budget_minutes is not None:  # a resumed run keeps the steps it was given
+        config = AnatomyConfig(**json.loads((out / "config.json").read_text())["config"])
     summary = train_anatomy(out, config, train_sets, training_frames(load_slices(validation)),
                             mix=shares or None, device=dev, training_record=record, licence=licence,
-                            log=console().print, max_seconds=None if max_minutes is None else max_minutes * 60)
+                            log=console().print, max_seconds=None if max_minutes is None else max_minutes * 60,
+                            init=init)
     console().print(json.dumps(summary))
