@@ -46,3 +46,40 @@ def test_it_learns_a_toy_ring() -> None:
 
     summary = train_anatomy(tempfile.mkdtemp(), cfg, {"toy": frames}, frames, log=lambda _: None)
     assert summary["best"]["dice_blood_pool"] > 0.6
+
+
+def test_init_starts_from_the_given_weights(tmp_path: Path) -> None:
+    from pscgan.anatomy.model import AnatomyModel, save_anatomy_weights
+    from pscgan.anatomy.network import build_network
+
+    cfg = AnatomyConfig.tiny().model_copy(update={"lr": 1e-12, "steps": 2, "validation_interval": 1})
+    torch.manual_seed(123)
+    start = build_network(cfg)
+    save_anatomy_weights(tmp_path / "start.safetensors", start, cfg, training={}, licence="test")
+    frames = _frames(2)
+    train_anatomy(tmp_path / "run", cfg, {"toy": frames}, frames, log=lambda _: None,
+                  init=tmp_path / "start.safetensors")
+    after = AnatomyModel.from_weights(tmp_path / "run" / "model.safetensors").network.state_dict()
+    assert all(torch.allclose(after[k].float(), v.float(), atol=1e-6) for k, v in start.state_dict().items())
+    other = AnatomyConfig.tiny().model_copy(update={"channels": (4, 8, 8)})
+    import pytest
+
+    with pytest.raises(ValueError, match="another network"):
+        train_anatomy(tmp_path / "run2", other, {"toy": frames}, frames, log=lambda _: None,
+                      init=tmp_path / "start.safetensors")
+
+
+def test_frames_of_different_sizes_share_a_batch_and_a_budget_gives_steps() -> None:
+    from pscgan.anatomy.train import FrameBank, _batch, calibrate_steps
+
+    small, large = _frames(2)
+    large = TrainingFrame("l", "l[0]", np.pad(large.inputs, ((0, 0), (10, 20), (5, 0)), constant_values=-1.0),
+                          np.pad(large.labels, ((10, 20), (5, 0))))
+    cfg = AnatomyConfig.tiny()
+    banks = {"a": FrameBank([small], torch.device("cpu")), "b": FrameBank([large], torch.device("cpu"))}
+    x, y = _batch(banks, ["a", "b"], np.array([0.5, 0.5]), cfg, torch.Generator().manual_seed(0),
+                  torch.device("cpu"))
+    assert x.shape == (cfg.batch_size, 2, cfg.window, cfg.window) and y.shape == (cfg.batch_size, cfg.window,
+                                                                                     cfg.window)
+    steps, per_step = calibrate_steps(cfg, {"toy": [small, large]}, 0.05, probe_steps=3)
+    assert per_step > 0 and steps == max(1, int(0.9 * 3.0 / per_step))
