@@ -56,12 +56,12 @@ def summarise(rows: list[dict]) -> dict[str, float]:
             "dice_blood_pool_mean": float(np.mean([r["dice_blood_pool"] for r in rows]))}
 
 
-def predictor(anatomy: bool):  # noqa: ANN201
+def predictor(anatomy: bool, fov_heart_ratio: float | None = None):  # noqa: ANN201
     from pscgan.anatomy.model import default_anatomy_weights_path
     from pscgan.inference.predictor import Predictor, default_weights_path
 
     return Predictor.from_weights(default_weights_path(), anatomy_weights=default_anatomy_weights_path()
-                                  if anatomy else None)
+                                  if anatomy else None, fov_heart_ratio=fov_heart_ratio if anatomy else None)
 
 
 def sunnybrook(root: Path, model) -> list[dict]:  # noqa: ANN001
@@ -126,6 +126,8 @@ def main() -> None:
     ap.add_argument("--acdc", type=Path, required=True)
     ap.add_argument("--phantom", type=Path)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--fov-heart-ratio", type=float, help="Override the predictor's field-of-view rule.")
+    ap.add_argument("--anatomy-only", action="store_true", help="Skip the cascade-only comparison.")
     args = ap.parse_args()
     import torch
 
@@ -134,9 +136,12 @@ def main() -> None:
     torch.set_num_threads(1)
     result: dict = {"benchmark": "real_cine", "command": portable_command(["python", *sys.argv]),
                     "machine": {"platform": platform.platform(), "threads": 1}, "methods": {}}
-    for name, anatomy in (("anatomy_network", True), ("cascade_only", False)):
+    methods = (("anatomy_network", True),) + (() if args.anatomy_only else (("cascade_only", False),))
+    for name, anatomy in methods:
         t0 = time.time()
-        model = predictor(anatomy)
+        model = predictor(anatomy, args.fov_heart_ratio)
+        if anatomy:
+            result["fov_heart_ratio"] = model.options.fov_heart_ratio
         sb, ac = sunnybrook(args.sunnybrook, model), acdc(args.acdc, model)
         groups = sorted({r["group"] for r in ac})
         entry = {"sunnybrook": summarise(sb), "acdc": summarise(ac),

@@ -28,10 +28,10 @@ from pscgan.labels import Tissue
 from pscgan.preprocessing.pipeline import PreparedSlice, PreprocessOptions, prepare_arrays
 from pscgan.preprocessing.record import SliceRecord, to_original_volume
 
-FOV_HEART_RATIO = 1.45
+FOV_HEART_RATIO = 1.3
 """Crop field of view / the subject's largest end-diastolic LV diameter with the anatomy network: the
-median of the phantom cohort the bundled cascade was trained on (1.37-1.54 in its subjects), so the
-cascade sees real hearts at the scale it learned."""
+median of the phantom cohort the bundled cascade was trained on (1.29; 5th-95th percentile 1.14-1.51,
+``benchmarks/results/phantom_fov_ratio.json``), so the cascade sees real hearts at the scale it learned."""
 
 
 @dataclass
