@@ -6,7 +6,8 @@ with the LV found from the cine's motion), per slice with expert labels:
 * ``sunnybrook-dev`` (2 ischaemic heart-failure patients, 18 labelled slices): the expert ED phase;
 * ACDC (the fixed validation patients of ``pscgan.anatomy.acdc``, never trained on): ED and ES frames,
   each given as a two-phase "cine" (the frame, then the other), by ACDC group;
-* optionally the phantom test split, through ``pscgan predict`` and ``pscgan evaluate``.
+* optionally the phantom test split, through ``pscgan predict`` and ``pscgan evaluate`` (each of the
+  three sources is optional).
 
 Per slice: LV-centre error (mm) between the centroids of the predicted and the expert LV (blood pool +
 myocardium, scar included), found = error <= 10 mm, myocardium Dice (healthy + scar against the expert
@@ -122,8 +123,8 @@ def phantom(root: Path, anatomy: bool) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sunnybrook", type=Path, required=True)
-    ap.add_argument("--acdc", type=Path, required=True)
+    ap.add_argument("--sunnybrook", type=Path)
+    ap.add_argument("--acdc", type=Path)
     ap.add_argument("--phantom", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--fov-heart-ratio", type=float, help="Override the predictor's field-of-view rule.")
@@ -142,7 +143,8 @@ def main() -> None:
         model = predictor(anatomy, args.fov_heart_ratio)
         if anatomy:
             result["fov_heart_ratio"] = model.options.fov_heart_ratio
-        sb, ac = sunnybrook(args.sunnybrook, model), acdc(args.acdc, model)
+        sb = sunnybrook(args.sunnybrook, model) if args.sunnybrook else []
+        ac = acdc(args.acdc, model) if args.acdc else []
         groups = sorted({r["group"] for r in ac})
         entry = {"sunnybrook": summarise(sb), "acdc": summarise(ac),
                  "acdc_by_frame": {f: summarise([r for r in ac if r["frame"] == f]) for f in ("ed", "es")},
