@@ -39,7 +39,7 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
 
 
 def test_it_learns_a_toy_ring() -> None:
-    cfg = AnatomyConfig(channels=(8, 16, 32), num_res_units=0, window=48, batch_size=8, steps=120,
+    cfg = AnatomyConfig(channels=(8, 16, 32), num_res_units=0, window=64, batch_size=8, steps=120,
                         validation_interval=120, lr=3e-3)
     frames = _frames(6)
     import tempfile

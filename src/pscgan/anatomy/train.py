@@ -41,14 +41,23 @@ from pscgan.anatomy.frames import AnatomyClass, TrainingFrame
 from pscgan.anatomy.network import AnatomyConfig, build_network
 
 
-def forward_padded(network: torch.nn.Module, x: torch.Tensor, multiple: int) -> torch.Tensor:
-    """Run ``network`` on ``(B, C, H, W)`` padded with air (-1) to a multiple of ``multiple``; crop back."""
+AIR_MARGIN = 32
+"""Pixels of air (-1) put around a whole frame before the network reads it. Training windows lie anywhere
+in a frame, so the network has seen frame edges with air beyond them, but never an image edge at the
+border of its input: without the margin it loses a small field of view such as the phantom's (myocardium
+Dice 0.41 against 0.93 on phantom test frames)."""
+
+
+def forward_padded(network: torch.nn.Module, x: torch.Tensor, multiple: int, *, margin: int = AIR_MARGIN
+                   ) -> torch.Tensor:
+    """Run ``network`` on ``(B, C, H, W)`` with ``margin`` pixels of air (-1) around it, padded further to a
+    multiple of ``multiple``; returns the logits of the original pixels."""
     h, w = x.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if ph or pw:
-        x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), value=-1.0)
+    ph, pw = (-(h + 2 * margin)) % multiple, (-(w + 2 * margin)) % multiple
+    top, left = margin + ph // 2, margin + pw // 2
+    x = F.pad(x, (left, margin + pw - pw // 2, top, margin + ph - ph // 2), value=-1.0)
     out = network(x)
-    return out[..., ph // 2:ph // 2 + h, pw // 2:pw // 2 + w]
+    return out[..., top:top + h, left:left + w]
 
 
 def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[TrainingFrame]],
