@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -88,25 +87,6 @@ def quantify_json(path: Path) -> bool:
 def named(*suffixes: str) -> Callable[[Path], bool]:
     """``ours`` for :func:`output_file`: an existing file with one of these name endings."""
     return lambda path: path.name.lower().endswith(suffixes)
-
-
-def console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=False, soft_wrap=True)
-
-
-def progress_columns() -> tuple[Any, ...]:
-    """Columns of the project's progress bars (rich)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    return (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TimeRemainingColumn())
-
-
-def progress_enabled() -> bool:
-    """Show live progress bars only on an interactive terminal (not in CI logs or pipes)."""
-    return sys.stderr.isatty()
 
 
 def print_paper_tables(out: Any, tables: dict[str, Any]) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, named, output_file, progress_columns, progress_enabled
+from pscgan.cli._common import handle_errors, named, output_file
+from pscgan.ui import console, progress_columns, progress_enabled
 
 app = typer.Typer(no_args_is_help=True, help="Check datasets and build training caches.")
 
@@ -23,7 +24,6 @@ def check(
     from rich.table import Table
 
     from pscgan.data.annotation import check_labels, dataset_annotation
-
     from pscgan.data.layout import (
         MANIFEST_FILE,
         dataset_labels_geometry,

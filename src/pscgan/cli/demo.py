@@ -7,7 +7,8 @@ from typing import Any
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, print_paper_tables, writing
+from pscgan.cli._common import handle_errors, print_paper_tables, writing
+from pscgan.ui import console
 
 #: Seed of the demo cohort: different from the training cohort's (seed 0), so the demo subjects are new
 #: to the bundled model.

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, print_paper_tables, writing
+from pscgan.cli._common import handle_errors, print_paper_tables, writing
+from pscgan.ui import console
 
 
 @handle_errors

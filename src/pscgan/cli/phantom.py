@@ -27,8 +27,8 @@ def generate(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output folder that holds data."),
 ) -> None:
     """Generate a phantom cohort: cine, LGE, labels and metadata per subject, with a subject-level split."""
-    from pscgan.cli._common import console
     from pscgan.phantom.cohort import CohortOptions, generate_cohort
+    from pscgan.ui import console
 
     options = CohortOptions(n_subjects=subjects, seed=seed, normal_fraction=normal_fraction, n_slices=slices,
                             matrix=matrix, cine_scar_contrast=not no_cine_scar_contrast)
@@ -58,9 +58,9 @@ def validate(
     """
     from rich.progress import Progress
 
-    from pscgan.cli._common import console, progress_columns, progress_enabled
     from pscgan.phantom.validation import validate_dataset
     from pscgan.phantom.validation_report import rich_table
+    from pscgan.ui import console, progress_columns, progress_enabled
 
     with writing(out or data / "validation", [data, reference], may_hold_out=[data]), \
             Progress(*progress_columns(), disable=not progress_enabled(), transient=True) as bar:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, output_file, quantify_json
+from pscgan.cli._common import handle_errors, output_file, quantify_json
 from pscgan.labels import LabelEncoding
+from pscgan.ui import console
 
 
 def _fmt(x: float | None, fmt: str = ".2f", scale: float = 1.0) -> str:

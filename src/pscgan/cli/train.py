@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, writing
+from pscgan.cli._common import handle_errors, writing
+from pscgan.ui import console
 
 
 @handle_errors
