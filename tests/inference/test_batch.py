@@ -17,9 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pscgan.cli.main import app
-from pscgan.inference.batch import predict_batch, remove_leftovers
-from pscgan.errors import ConfigError, InputError
-from pscgan.inference.outputs import (
+from pscgan.data.predictions import (
     BATCH_FILE,
     CLINICAL_FILE,
     LGE_FILE,
@@ -27,8 +25,10 @@ from pscgan.inference.outputs import (
     OUTPUTS_FILE,
     RECORDS_FILE,
     SEG_FILE,
-    weights_record,
 )
+from pscgan.errors import ConfigError, InputError
+from pscgan.inference.batch import predict_batch, remove_leftovers
+from pscgan.inference.outputs import weights_record
 
 SUBJECT_FILES = {CLINICAL_FILE, LGE_FILE, NETWORK_FILE, OUTPUTS_FILE, RECORDS_FILE, SEG_FILE}
 TIMEOUT_S = 180
@@ -126,7 +126,7 @@ def test_predict_killed_three_times_then_resumed(tiny_ring_dataset, tiny_weights
 def test_resume_refuses_other_weights_and_changes_nothing(tiny_ring_dataset, tiny_weights, tmp_path):
     import torch
 
-    from pscgan.inference.weights import load_weights, save_weights
+    from pscgan.models.weights import load_weights, save_weights
 
     cascade, config = load_weights(tiny_weights)
     with torch.no_grad():

@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pscgan.cli.main import app
+from pscgan.data.predictions import MAX_NAME_BYTES, check_output_name
 from pscgan.errors import InputError
 from pscgan.inference.batch import predict_batch
-from pscgan.inference.inputs import MAX_NAME_BYTES, check_output_name, discover_inputs
+from pscgan.inference.inputs import discover_inputs
 
 runner = CliRunner()
 

@@ -16,9 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from pscgan.evaluation.parts import DefinedParts, write_parts
-from pscgan.inference.inputs import LoadedInput
-from pscgan.inference.outputs import (
+from pscgan.data.predictions import (
     CLINICAL_FILE,
     LGE_FILE,
     NETWORK_FILE,
@@ -27,6 +25,8 @@ from pscgan.inference.outputs import (
     staged_subject,
     subject_folder,
 )
+from pscgan.evaluation.parts import DefinedParts, write_parts
+from pscgan.inference.inputs import LoadedInput
 from pscgan.io.atomic import write_json_atomic
 from pscgan.io.nifti import write_nifti
 from pscgan.preprocessing.pipeline import PreparedSlice

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from pscgan.data.annotation import DatasetAnnotation, check_labels, dataset_annotation
+from pscgan.data.predictions import CLINICAL_FILE, NETWORK_FILE, RECORDS_FILE, subject_done
 from pscgan.errors import InputError
 from pscgan.evaluation.parts import DefinedParts, partial_prediction_done, read_parts
 from pscgan.evaluation.reference import ReferenceProtocol, reference_protocol
@@ -58,8 +59,6 @@ class PairedSubject:
 
 def _prediction_files(pred_dir: Path, sid: str
                       ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, Any] | None, DefinedParts]:
-    from pscgan.inference.outputs import CLINICAL_FILE, NETWORK_FILE, RECORDS_FILE
-
     folder = pred_dir / sid
     parts = read_parts(folder)
     needed = (NETWORK_FILE, RECORDS_FILE) + ((CLINICAL_FILE,) if parts.segmentation else ())
@@ -148,7 +147,6 @@ def _recorded_geometry(folder: Path, records: Any) -> list[SliceRecord]:
 def subjects_to_pair(pred_dir: Path, ref_dir: Path) -> list[str]:
     """Subjects present on both sides; refuses folders that share none, and reports the difference."""
     from pscgan.data.layout import list_subject_folders
-    from pscgan.inference.outputs import subject_done
 
     if not pred_dir.is_dir():
         raise InputError(pred_dir, "prediction folder not found")

@@ -79,14 +79,11 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
                     overwrite: bool, resume: bool, keep_identifiers: bool, progress: bool,
                     split: str | None, anatomy_weights: Path | None) -> dict[str, Any]:
     import pscgan
-    from pscgan.cli._common import progress_columns
+    from pscgan.data.predictions import WEIGHTS_RECORD_FILES, output_failures, subject_done
     from pscgan.inference.inputs import discover_inputs, load_input
     from pscgan.inference.outputs import (
-        WEIGHTS_RECORD_FILES,
         check_resume_weights,
         input_notes,
-        output_failures,
-        subject_done,
         weights_record,
         write_batch_record,
         write_subject_result,
@@ -95,6 +92,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     )
     from pscgan.inference.predictor import Predictor
     from pscgan.io.atomic import prepare_output_dir, resume_output_dir
+    from pscgan.ui import progress_columns
 
     if not weights.is_file():
         raise InputError(weights, "weights file not found (train one with `pscgan train`)")

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from pscgan.clinical.quantify import Quantification
+from pscgan.data.predictions import CLINICAL_FILE, IDENTIFIERS_FILE, NETWORK_FILE, subject_done
 from pscgan.io.atomic import prepare_output_dir, safe_child
 from pscgan.report.data import SliceView, SubjectReportData
 
@@ -62,7 +63,6 @@ _IDENTIFIER_LABELS = {"PatientName": "Patient name", "PatientID": "Patient ID", 
 
 def _identifiers(folder: Path) -> dict[str, str]:
     from pscgan.errors import InputError
-    from pscgan.inference.outputs import IDENTIFIERS_FILE
 
     path = folder / IDENTIFIERS_FILE
     if not path.is_file():
@@ -84,8 +84,6 @@ def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
         keep_identifiers: add the patient identifiers kept by ``pscgan predict --keep-identifiers`` to
             each subject's details (default: never read them).
     """
-    from pscgan.inference.outputs import CLINICAL_FILE, NETWORK_FILE, subject_done
-
     def details(sid: str, clinical: dict[str, Any]) -> dict[str, str]:
         shown = {"input": str(clinical.get("input", ""))}
         return {**shown, **_identifiers(pred_dir / sid)} if keep_identifiers else shown
