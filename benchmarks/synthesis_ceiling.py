@@ -201,7 +201,7 @@ def model_row(predictions: Path, data: Path, references: dict[str, np.ndarray], 
     from pscgan.evaluation.evaluate import load_pairs
     from pscgan.evaluation.reference import reference_protocol
     from pscgan.inference.predictor import default_weights_path
-    from pscgan.inference.weights import read_weights_metadata
+    from pscgan.models.weights import read_weights_metadata
 
     protocol = reference_protocol(predictions, data, register_lge=register)
     pairs = load_pairs(predictions, data, protocol)

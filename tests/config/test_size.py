@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from pscgan.config.presets import PRESETS, get_preset
 from pscgan.config.schema import apply_overrides, config_from_dict
-from pscgan.config.size import MAX_PARAMETERS, check_parameter_count, estimated_sizes
+from pscgan.config.size import MAX_PARAMETERS, estimated_sizes
 from pscgan.errors import ConfigError, InputError
+from pscgan.models.factory import check_parameter_count
 
 FUZZ = settings.get_profile("fuzz")
 #: Fields a user can set and hostile values for them: absurd, negative, non-finite, huge products.
@@ -88,7 +89,7 @@ def test_weights_whose_configuration_asks_for_too_much_are_refused_before_buildi
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    from pscgan.inference.weights import load_weights, metadata_digest
+    from pscgan.models.weights import load_weights, metadata_digest
 
     with safe_open(str(tiny_weights), framework="pt") as fh:
         meta = dict(fh.metadata())

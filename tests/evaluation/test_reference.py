@@ -52,8 +52,8 @@ def weights(tmp_path_factory):
     reference side is under test."""
     from pscgan.config.presets import get_preset
     from pscgan.config.schema import apply_overrides
-    from pscgan.inference.weights import save_weights
     from pscgan.models.factory import build_cascade
+    from pscgan.models.weights import save_weights
 
     cfg = apply_overrides(get_preset("tiny"), ["model.image_size=32"])
     path = tmp_path_factory.mktemp("weights") / "tiny32.safetensors"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from pscgan.inference.predictor import default_weights_path
-from pscgan.inference.weights import load_weights, read_weights_metadata
+from pscgan.models.weights import load_weights, read_weights_metadata
 
 
 def test_bundled_weights_load_and_run():

@@ -20,8 +20,8 @@ from pscgan.config.schema import apply_overrides, config_from_dict
 from pscgan.errors import OutputExistsError
 from pscgan.inference import onnx_export
 from pscgan.inference.onnx_export import ExportError, export_onnx, read_onnx_metadata
-from pscgan.inference.weights import load_weights, read_weights_metadata, save_weights
 from pscgan.models.factory import build_cascade
+from pscgan.models.weights import load_weights, read_weights_metadata, save_weights
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")

@@ -78,7 +78,7 @@ def test_resume_keeps_finished_subjects(tiny_ring_dataset, tiny_weights, tmp_pat
 def test_weights_of_another_preset_or_corrupted_are_refused(tiny_weights, tmp_path):
     from pscgan.config.presets import get_preset
     from pscgan.errors import InputError
-    from pscgan.inference.weights import load_weights
+    from pscgan.models.weights import load_weights
 
     with pytest.raises(InputError, match="preset"):
         load_weights(tiny_weights, expect=get_preset("cpu"))
@@ -141,7 +141,7 @@ def test_predict_one_split_part(tiny_ring_dataset, tiny_weights, tmp_path):
 def test_half_precision_weights_load_and_agree(tiny_weights, tmp_path):
     import torch
 
-    from pscgan.inference.weights import load_weights, save_weights
+    from pscgan.models.weights import load_weights, save_weights
 
     cascade, cfg = load_weights(tiny_weights)
     half = tmp_path / "half.safetensors"

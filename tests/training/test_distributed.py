@@ -20,7 +20,7 @@ from torch.utils.data import DistributedSampler
 from pscgan.config.presets import get_preset
 from pscgan.config.schema import apply_overrides, load_config
 from pscgan.errors import ConfigError
-from pscgan.inference.weights import load_weights
+from pscgan.models.weights import load_weights
 from pscgan.training.checkpoint import load_checkpoint
 from pscgan.training.distributed import select_device
 from pscgan.training.launch import TrainOptions, run_training

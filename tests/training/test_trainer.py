@@ -10,7 +10,7 @@ import torch
 from pscgan.config.presets import get_preset
 from pscgan.config.schema import apply_overrides
 from pscgan.errors import ConfigError, InputError
-from pscgan.inference.weights import load_weights
+from pscgan.models.weights import load_weights
 from pscgan.training.launch import TrainOptions, run_training
 
 

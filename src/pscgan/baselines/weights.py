@@ -1,6 +1,6 @@
 """Baseline weights: one safetensors file carrying its kind, hyper-parameters and checksum.
 
-Same conventions as PSCGAN's :mod:`pscgan.inference.weights` (no pickle, SHA-256 over the tensors,
+Same conventions as PSCGAN's :mod:`pscgan.models.weights` (no pickle, SHA-256 over the tensors,
 atomic write), with its own format tag, so a baseline file is never mistaken for a PSCGAN cascade and
 the reverse. Loading refuses a file of another kind than asked for, and tensors that do not fit the
 networks the stored hyper-parameters describe.
@@ -26,14 +26,14 @@ from pydantic import ValidationError
 
 from pscgan.baselines.config import BaselineConfig, BaselineKind
 from pscgan.errors import InputError
-from pscgan.inference.weights import FORMAT as CASCADE_FORMAT
-from pscgan.inference.weights import (
+from pscgan.io.atomic import atomic_path
+from pscgan.models.weights import FORMAT as CASCADE_FORMAT
+from pscgan.models.weights import (
     load_strict,
     load_verified_tensors,
     read_safetensors_header,
     tensors_digest,
 )
-from pscgan.io.atomic import atomic_path
 
 FORMAT = "pscgan-baseline-weights"
 VERSION = "1"
@@ -41,8 +41,9 @@ VERSION = "1"
 
 def save_baseline_weights(path: str | Path, network: torch.nn.Module, config: BaselineConfig) -> None:
     """Write ``network``'s weights with ``config`` and a checksum, atomically."""
-    import pscgan
     from safetensors.torch import save_file
+
+    import pscgan
 
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in network.state_dict().items()}
     metadata = {"format": FORMAT, "version": VERSION, "kind": config.kind.value,

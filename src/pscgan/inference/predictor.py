@@ -86,7 +86,7 @@ class Predictor:
     def from_weights(cls, weights: str | Path, *, anatomy_weights: str | Path | None = None,
                      **kwargs: object) -> Predictor:
         """Load the cascade (and, with ``anatomy_weights``, the anatomy network)."""
-        from pscgan.inference.weights import load_weights
+        from pscgan.models.weights import load_weights
 
         device = kwargs.get("device", "cpu")
         cascade, config = load_weights(weights, map_location=device)  # type: ignore[arg-type]

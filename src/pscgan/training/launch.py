@@ -108,13 +108,14 @@ def run_training(opts: TrainOptions) -> Path:
     """Train (or resume) a run; returns the path of the final weights file."""
     import torch
 
-    from pscgan.cli._common import progress_enabled
     from pscgan.data.annotation import require_training_annotation
     from pscgan.data.cache import TrainingCache, ensure_cache
+    from pscgan.data.layout import check_subject_ids
     from pscgan.data.protocol import preprocess_options
-    from pscgan.inference.weights import save_weights
     from pscgan.io.atomic import prepare_output_dir
     from pscgan.models.cascade import Cascade
+    from pscgan.models.factory import check_parameter_count
+    from pscgan.models.weights import save_weights
     from pscgan.training.distributed import barrier, init_distributed, shutdown
     from pscgan.training.run_folder import (
         CONFIG_FILE,
@@ -127,10 +128,7 @@ def run_training(opts: TrainOptions) -> Path:
         write_run_json,
     )
     from pscgan.training.trainer import WEIGHTS_FILE, ProgressiveTrainer
-
-    from pscgan.config.size import check_parameter_count
-
-    from pscgan.data.layout import check_subject_ids
+    from pscgan.ui import progress_enabled
 
     config, data, split = _resolve(opts)
     # partial labels (no scar class, no LGE) need masked losses, which training does not have yet
@@ -256,7 +254,7 @@ class _ProgressReporter:
         if self.enabled:
             from rich.progress import Progress, TextColumn
 
-            from pscgan.cli._common import progress_columns
+            from pscgan.ui import progress_columns
 
             self.progress = Progress(*progress_columns(), TextColumn("{task.fields[losses]}"))
             self.progress.start()
