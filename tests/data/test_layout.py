@@ -68,6 +68,22 @@ def test_unsafe_subject_id_is_refused():
         _info("../outside")
 
 
+def test_slices_listed_out_of_order_are_read_by_index():
+    info = _info(n_slices=0).model_copy(update={"slices": []})
+    data = info.model_dump(mode="json") | {"slices": [{"index": 2, "level": "apical"}, {"index": 0, "level": "basal"},
+                                                      {"index": 1, "level": "mid", "rv_insertion_angle_deg": 100.0}]}
+    info = SubjectInfo.model_validate(data)
+    assert [s.index for s in info.slices] == [0, 1, 2]
+    assert info.slice_metadata(4) == (["basal", "mid", "apical", None], [None, 100.0, None, None])
+
+
+def test_duplicate_slice_indices_are_refused():
+    data = _info().model_dump(mode="json")
+    data["slices"] = [{"index": 1, "level": "basal"}, {"index": 1, "level": "mid"}]
+    with pytest.raises(ValueError, match="unique"):
+        SubjectInfo.model_validate(data)
+
+
 def test_missing_and_mismatched_files_name_the_file(tmp_path):
     folder, *_ = _write(tmp_path)
     (folder / "labels.nii.gz").unlink()

@@ -32,12 +32,9 @@ def prepare_input(item: LoadedInput, options: PreprocessOptions) -> list[Prepare
     info = item.info
     if info is None:
         return prepare_arrays(item.cine, None, None, options, subject_id=item.source.name)
-    by_index = {s.index: s for s in info.slices}
-    n = item.cine.array.shape[2]
-    return prepare_arrays(item.cine, None, None, options, subject_id=item.source.name,
-                          levels=[by_index[k].level.value if k in by_index else None for k in range(n)],
-                          angles=[by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n)],
-                          rr_interval_ms=info.rr_interval_ms, ed_phase=info.ed_phase)
+    levels, angles = info.slice_metadata(item.cine.array.shape[2])
+    return prepare_arrays(item.cine, None, None, options, subject_id=item.source.name, levels=levels,
+                          angles=angles, rr_interval_ms=info.rr_interval_ms, ed_phase=info.ed_phase)
 
 
 @torch.no_grad()

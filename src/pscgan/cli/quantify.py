@@ -52,12 +52,12 @@ def quantify(
         info = read_subject_info(subject_json.parent) if subject_json.name == "subject.json" else None
         if info is None:
             raise InputError(subject_json, "expected a file named subject.json")
-        levels = [s.level for s in info.slices]
-        angles = [s.rv_insertion_angle_deg for s in info.slices]
-        thickness = info.slice_thickness_mm
         n = lab.shape[2] if lab.ndim == 3 else 1
-        if len(levels) != n:
-            raise InputError(subject_json, f"describes {len(levels)} slices but {labels.name} has {n}")
+        if len(info.slices) != n or info.slices[-1].index >= n:
+            raise InputError(subject_json, f"describes slices {[s.index for s in info.slices]} but "
+                                           f"{labels.name} has {n} (0 to {n - 1})")
+        levels, angles = info.slice_metadata(n)  # by slice index, as predict reads them
+        thickness = info.slice_thickness_mm
     q = quantify_labels(lab, vol.spacing, levels=levels, rv_angles_deg=angles, slice_thickness_mm=thickness,
                         threshold=threshold)
     out = console()

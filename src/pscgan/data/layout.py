@@ -146,6 +146,32 @@ class SubjectInfo(_Model):
         safe_child(Path("."), v)
         return v
 
+    @field_validator("slices")
+    @classmethod
+    def _slices_by_index(cls, v: list[SliceInfo]) -> list[SliceInfo]:
+        # readers look slices up by index; a file listing them out of order is sorted, never read by position
+        indices = [s.index for s in v]
+        duplicated = sorted({k for k in indices if indices.count(k) > 1})
+        if duplicated:
+            raise ValueError(f"slice indices must be unique, got {duplicated} more than once")
+        return sorted(v, key=lambda s: s.index)
+
+    def slice_metadata(self, n_slices: int) -> tuple[list[str | None], list[float | None]]:
+        """The level and the RV insertion angle of slices ``0 .. n_slices - 1`` of the volumes, by slice
+        index (None for a slice this file does not describe): the one way to read them.
+
+        Example:
+            >>> info = SubjectInfo(subject_id="s", pixel_spacing_mm=(1.5, 1.5), slice_thickness_mm=8.0,
+            ...                    n_phases=25, provenance=Provenance(source="nifti", created_by="test"),
+            ...                    slices=[SliceInfo(index=2, level="apical"), SliceInfo(index=0, level="basal")])
+            >>> info.slice_metadata(3)
+            (['basal', None, 'apical'], [None, None, None])
+        """
+        by_index = {s.index: s for s in self.slices}
+        levels = [by_index[k].level.value if k in by_index else None for k in range(n_slices)]
+        angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n_slices)]
+        return levels, angles
+
 
 class DatasetManifest(_Model):
     """Content of the root ``dataset.json`` (in the spirit of nnU-Net's)."""

@@ -114,15 +114,12 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
     clinical_ref = None
     if subject.labels is not None:
         info = subject.info
-        by_index = {s.index: s for s in info.slices}
         n = subject.labels.array.shape[2]
+        levels, angles = info.slice_metadata(n)
         checked = {sl["index"]: sl.get("quality") for sl in (clinical_pred or {}).get("slices", [])}
         quality = [SliceQuality.from_dict(checked[k]) if checked.get(k) else None for k in range(n)]
         q = quantify_labels(subject.labels.array, subject.labels.spacing, quality=quality,
-                            scar_annotated=annotation.scar,
-                            levels=[by_index[k].level if k in by_index else None for k in range(n)],
-                            rv_angles_deg=[by_index[k].rv_insertion_angle_deg if k in by_index else None
-                                           for k in range(n)],
+                            scar_annotated=annotation.scar, levels=levels, rv_angles_deg=angles,
                             slice_thickness_mm=info.slice_thickness_mm)
         clinical_ref = q.as_dict()
     return PairedSubject(sid, labels_pred, labels_ref, lge_pred, lge_ref,

@@ -99,10 +99,7 @@ def quantify_prediction(item: LoadedInput, pred: Prediction, quality: list[Any] 
     levels = angles = None
     thickness = None
     if info is not None:
-        by_index = {s.index: s for s in info.slices}
-        n = pred.labels_original.shape[2]
-        levels = [by_index[k].level if k in by_index else None for k in range(n)]
-        angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n)]
+        levels, angles = info.slice_metadata(pred.labels_original.shape[2])
         thickness = info.slice_thickness_mm
     return quantify_labels(pred.labels_original, item.cine.spacing, levels=levels, rv_angles_deg=angles,
                            slice_thickness_mm=thickness, quality=quality)

@@ -102,10 +102,7 @@ class Predictor:
         levels = angles = None
         kwargs: dict[str, object] = {}
         if info is not None:
-            by_index = {s.index: s for s in info.slices}
-            n = item.cine.array.shape[2]
-            levels = [by_index[k].level.value if k in by_index else None for k in range(n)]
-            angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n)]
+            levels, angles = info.slice_metadata(item.cine.array.shape[2])
             kwargs = {"rr_interval_ms": info.rr_interval_ms, "ed_phase": info.ed_phase}
         self._anatomy_probs = None
         if self.anatomy is not None:
