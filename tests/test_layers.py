@@ -18,12 +18,13 @@ The layers, top to bottom:
  7    ``training``, ``phantom``, ``bench``                         training; numerical phantom; benchmarks
  8    ``evaluation``, ``losses``                                   metrics and tables; loss terms
  9    ``models``, ``clinical``                                     networks and their weights file; clinical
-10    ``config``, ``geometry``                                     run configuration; LV geometry
+10    ``geometry``                                                 LV geometry (AHA segments, polar grids)
 11    ``data.cache``, ``data.protocol``                            training cache; configuration -> options
-12    ``preprocessing``                                            images -> network inputs
-13    ``data``                                                     dataset and prediction-folder layouts
-14    ``io``, ``ui``, ``labels``                                   files; console and progress; label values
-15    ``errors``, ``pscgan`` (the root package: ``__version__``)
+12    ``config``                                                   run configuration, presets, migrations
+13    ``preprocessing``                                            images -> network inputs
+14    ``data``                                                     dataset and prediction-folder layouts
+15    ``io``, ``ui``, ``labels``                                   files; console and progress; label values
+16    ``errors``, ``pscgan`` (the root package: ``__version__``)
 ====  ==========================================================  =============================================
 
 ``data`` is split on purpose: its layouts (``data.layout``, ``data.predictions``, ``data.annotation``) are
@@ -50,8 +51,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("training", "phantom", "bench"),
     ("evaluation", "losses"),
     ("models", "clinical"),
-    ("config", "geometry"),
+    ("geometry",),
     ("data.cache", "data.protocol"),
+    ("config",),
     ("preprocessing",),
     ("data",),
     ("io", "ui", "labels"),

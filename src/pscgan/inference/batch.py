@@ -84,6 +84,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     from pscgan.inference.outputs import (
         check_resume_weights,
         input_notes,
+        preprocessing_record,
         weights_record,
         write_batch_record,
         write_subject_result,
@@ -115,7 +116,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
         check_resume_weights(out, record)
     else:
         prepare_output_dir(out, overwrite=overwrite)
-    write_batch_record(out, record)
+    write_batch_record(out, record, preprocessing_record(predictor.options))
     items, failures = [], []
     for path in inputs:
         try:
@@ -149,6 +150,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     finished = [n for n in names if subject_done(out, n)]
     write_tables(out, finished)
     summary = {"pscgan": pscgan.__version__, "python": platform.python_version(), "weights": record,
+               "preprocessing": preprocessing_record(predictor.options),
                "inputs": [str(p) for p in inputs], "split": split, "predicted": done, "kept_from_before": skipped,
                "subjects": finished, "failures": failures, "output_failures": missing_outputs, "notes": notes}
     write_summary(out, summary)

@@ -288,8 +288,18 @@ def weights_record(weights: Path) -> dict[str, Any]:
     return {"file": weights.name, "sha256": sha, "preset": preset, "register_lge": register}
 
 
-def write_batch_record(out: Path, record: dict[str, Any]) -> None:
-    write_json_atomic(out / BATCH_FILE, {"weights": record})
+def preprocessing_record(options: Any) -> dict[str, Any]:
+    """The preprocessing a predictor applies (its ``PreprocessOptions``) as JSON: the weights' plan plus
+    the predictor's own decisions (``localisation``, ``fov_heart_ratio`` with an anatomy network)."""
+    from dataclasses import asdict
+
+    return json.loads(json.dumps(asdict(options), default=lambda v: getattr(v, "value", str(v))))
+
+
+def write_batch_record(out: Path, record: dict[str, Any], preprocessing: dict[str, Any] | None = None) -> None:
+    """Write ``batch.json``: the weights (``record``, :func:`weights_record`) and the preprocessing applied."""
+    write_json_atomic(out / BATCH_FILE, {"weights": record}
+                      | ({} if preprocessing is None else {"preprocessing": preprocessing}))
 
 
 def check_resume_weights(out: Path, record: dict[str, Any]) -> None:

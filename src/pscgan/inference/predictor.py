@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from pscgan.config.schema import PscganConfig
+from pscgan.data.protocol import planned_options
 from pscgan.inference.inputs import LoadedInput
 from pscgan.labels import Tissue
 from pscgan.preprocessing.pipeline import PreparedSlice, PreprocessOptions, prepare_arrays
@@ -78,8 +79,10 @@ class Predictor:
             localisation = "detector" if anatomy is not None else "cine"
         if fov_heart_ratio is None and anatomy is not None:
             fov_heart_ratio = FOV_HEART_RATIO
-        self.options = PreprocessOptions(n_phases=config.model.frames, crop_size=config.model.image_size,
-                                         localisation=localisation, fov_heart_ratio=fov_heart_ratio)
+        planned = planned_options(config)  # the model's plan; localisation and the FOV rule are ours to choose
+        if fov_heart_ratio is not None:
+            planned["fov_heart_ratio"] = fov_heart_ratio
+        self.options = PreprocessOptions(**planned, localisation=localisation)
         self._anatomy_probs: np.ndarray | None = None
 
     @classmethod

@@ -111,7 +111,7 @@ def run_training(opts: TrainOptions) -> Path:
     from pscgan.data.annotation import require_training_annotation
     from pscgan.data.cache import TrainingCache, ensure_cache
     from pscgan.data.layout import check_subject_ids
-    from pscgan.data.protocol import preprocess_options
+    from pscgan.data.protocol import planned_options, preprocess_options
     from pscgan.io.atomic import prepare_output_dir
     from pscgan.models.cascade import Cascade
     from pscgan.models.factory import check_parameter_count
@@ -147,8 +147,7 @@ def run_training(opts: TrainOptions) -> Path:
             torch.use_deterministic_algorithms(True)
         # the paper's protocol when train.register_lge: targets registered to the cine ED frame, labels
         # moving with them only when the dataset's labels were drawn on the LGE
-        pre = preprocess_options(data, register_lge=config.train.register_lge, n_phases=config.model.frames,
-                                 crop_size=config.model.image_size)
+        pre = preprocess_options(data, register_lge=config.train.register_lge, **planned_options(config))
         if ctx.is_main:
             ensure_cache(data, pre, fallback_dir=opts.run / CACHE_SUBDIR)
         barrier(ctx)
