@@ -9,9 +9,8 @@ state is checkpointed, so a run resumes exactly where it stopped, also in the mi
 step that produces a NaN/inf loss or gradient is not applied: the phase goes back to its last
 checkpoint with a lower learning rate (:mod:`pscgan.training.divergence`).
 
-Example:
-    >>> # from pscgan.config.presets import get_preset
-    >>> # train(TrainOptions(config=get_preset("cpu"), data=Path("phantom"), run=Path("runs/cpu")))
+Training is started by :func:`pscgan.training.launch.run_training` (``pscgan train``), which builds the
+cache and the run folder and hands them to :class:`ProgressiveTrainer`.
 """
 
 from __future__ import annotations
@@ -367,10 +366,3 @@ class ProgressiveTrainer:
             if self.stopped:
                 barrier(ctx)
                 return
-
-
-def config_mismatch(saved: PscganConfig, asked: PscganConfig) -> None:
-    """Refuse to resume a run with a different configuration."""
-    if saved.model_dump() != asked.model_dump():
-        raise ConfigError(None, "the run was started with another configuration; resume without --preset/--set "
-                                "or start a new run folder")
