@@ -8,24 +8,24 @@ own layer (siblings are independent of each other).
 
 The layers, top to bottom:
 
-====  ==========================================================  =============================================
- 1    ``__main__``, ``train``                                      ``python -m pscgan``; ``python -m pscgan.train``
- 2    ``cli``                                                      the command line
- 3    ``experiments``                                              ablation and cross-validation runs
- 4    ``report``, ``baselines``                                    HTML reports; the baseline networks
- 5    ``inference``                                                prediction of the cascade
- 6    ``anatomy``                                                  the anatomy network (LV detector)
- 7    ``training``, ``phantom``, ``bench``                         training; numerical phantom; benchmarks
- 8    ``evaluation``, ``losses``                                   metrics and tables; loss terms
- 9    ``models``, ``clinical``                                     networks and their weights file; clinical
-10    ``geometry``                                                 LV geometry (AHA segments, polar grids)
-11    ``data.cache``, ``data.protocol``                            training cache; configuration -> options
-12    ``config``                                                   run configuration, presets, migrations
-13    ``preprocessing``                                            images -> network inputs
-14    ``data``                                                     dataset and prediction-folder layouts
-15    ``io``, ``ui``, ``labels``                                   files; console and progress; label values
-16    ``errors``, ``pscgan`` (the root package: ``__version__``)
-====  ==========================================================  =============================================
+====  ===============================================  ==============================================
+ 1    ``__main__``, ``train``                          ``python -m pscgan``; ``python -m pscgan.train``
+ 2    ``cli``                                          the command line
+ 3    ``experiments``                                  ablation and cross-validation runs
+ 4    ``report``, ``baselines``                        HTML reports; the baseline networks
+ 5    ``inference``                                    prediction of the cascade
+ 6    ``anatomy``                                      the anatomy network (LV detector)
+ 7    ``training``, ``phantom``, ``bench``             training; numerical phantom; benchmarks
+ 8    ``evaluation``, ``losses``                       metrics and tables; loss terms
+ 9    ``models``, ``clinical``                         networks and their weights file; clinical
+10    ``geometry``                                     LV geometry (AHA segments, polar grids)
+11    ``data.cache``, ``data.protocol``                training cache; configuration -> options
+12    ``config``                                       run configuration, presets, migrations
+13    ``preprocessing``                                images -> network inputs
+14    ``data``                                         dataset and prediction-folder layouts
+15    ``io``, ``ui``, ``labels``                       files; console and progress; label values
+16    ``errors``, ``pscgan``                           (the root package: ``__version__``)
+====  ===============================================  ==============================================
 
 ``data`` is split on purpose: its layouts (``data.layout``, ``data.predictions``, ``data.annotation``) are
 read by preprocessing, while the training cache and the protocol that turns a configuration into
@@ -118,8 +118,11 @@ def _violations() -> list[str]:
 
 
 def test_every_package_has_a_layer() -> None:
-    names = {p.name.removesuffix(".py") for p in (SRC / "pscgan").iterdir()
-             if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.name != "__init__.py")}
+    names = {
+        p.name.removesuffix(".py")
+        for p in (SRC / "pscgan").iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists()) or (p.suffix == ".py" and p.name != "__init__.py")
+    }
     # the phantom package has no __init__ (a namespace package); weights/ holds data only
     names |= {"phantom"}
     listed = {c for layer in LAYERS for c in layer}

@@ -27,7 +27,10 @@ def test_schema_1_gets_the_preprocessing_it_was_trained_with(caplog):
     with caplog.at_level(logging.INFO, logger="pscgan.config"):
         cfg = config_from_dict(_v1(), source="w.safetensors")
     assert cfg.schema_version == SCHEMA_VERSION
-    assert cfg.preprocessing.model_dump(mode="json") == {**V1_PREPROCESSING, "intensity_percentiles": [0.5, 99.5]}
+    assert cfg.preprocessing.model_dump(mode="json") == {
+        **V1_PREPROCESSING,
+        "intensity_percentiles": [0.5, 99.5],
+    }
     assert cfg.train.register_lge is True and cfg.loss.mask_to_discriminator.value == "one_hot"  # as stored
     assert "w.safetensors" in caplog.text and "preprocessing: filled" in caplog.text
 

@@ -85,7 +85,10 @@ def test_defaults_are_the_recommended_values():
 def test_preprocessing_section_is_validated_and_overridable():
     cfg = apply_overrides(PscganConfig(), ["preprocessing.fov_heart_ratio=1.45",
                                            "preprocessing.intensity_percentiles=[1, 99]"])
-    assert cfg.preprocessing.fov_heart_ratio == 1.45 and cfg.preprocessing.intensity_percentiles == (1.0, 99.0)
+    assert cfg.preprocessing.fov_heart_ratio == 1.45 and cfg.preprocessing.intensity_percentiles == (
+        1.0,
+        99.0,
+    )
     with pytest.raises(ConfigError, match="intensity_percentiles"):
         apply_overrides(PscganConfig(), ["preprocessing.intensity_percentiles=[99, 1]"])
     with pytest.raises(ConfigError, match="fov_heart_ratio"):

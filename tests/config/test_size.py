@@ -48,7 +48,9 @@ def test_presets_fit_the_limits():
 @pytest.mark.parametrize(("key", "value"), CASES, ids=[f"{k}={v}"[:40] for k, v in CASES])
 def test_hostile_overrides_are_refused_by_validation(key, value, fuzz_cases):
     with fuzz_cases.watchdog(f"--set {key}"), pytest.raises(ConfigError, match="invalid config"):
-        apply_overrides(get_preset("cpu"), [f"{key}={json.dumps(value) if not isinstance(value, str) else value}"])
+        apply_overrides(
+            get_preset("cpu"), [f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
+        )
 
 
 @pytest.mark.parametrize("overrides", [
@@ -69,9 +71,22 @@ def test_the_exact_parameter_count_is_checked_before_networks_are_built():
 
 
 @settings(FUZZ, max_examples=60)
-@given(st.dictionaries(st.sampled_from(["frames", "image_size", "bottleneck_features", "decoder_start_channels",
-                                        "full_attention_max_positions", "condition_pool"]),
-                       st.integers(min_value=-5, max_value=2**40), min_size=1))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "frames",
+                "image_size",
+                "bottleneck_features",
+                "decoder_start_channels",
+                "full_attention_max_positions",
+                "condition_pool",
+            ]
+        ),
+        st.integers(min_value=-5, max_value=2**40),
+        min_size=1,
+    )
+)
 def test_generated_model_sizes_are_refused_or_fit(fuzz_cases, fields):
     data = get_preset("cpu").model_dump(mode="json")
     data["model"].update(fields)

@@ -38,7 +38,9 @@ def test_bundled_weights_record_the_protocol_they_were_trained_with():
     assert weights_record(path)["register_lge"] is True
 
 
-def test_bundled_weights_load_through_the_migration_and_predict_as_before(tmp_path, make_ring_subject, caplog):
+def test_bundled_weights_load_through_the_migration_and_predict_as_before(
+    tmp_path, make_ring_subject, caplog
+):
     """The bundled weights carry a schema-1 configuration: it is migrated (and says so), and the predictor
     built from its plan prepares and predicts exactly as the fixed options it used before the plan existed."""
     import json
@@ -64,7 +66,11 @@ def test_bundled_weights_load_through_the_migration_and_predict_as_before(tmp_pa
     item = load_input(discover_inputs(tmp_path / "ring")[0])
     planned = Predictor(cascade, cfg)
     before = Predictor(cascade, cfg)
-    before.options = PreprocessOptions(n_phases=cfg.model.frames, crop_size=cfg.model.image_size, localisation="cine")
+    before.options = PreprocessOptions(
+        n_phases=cfg.model.frames, crop_size=cfg.model.image_size, localisation="cine"
+    )
     assert planned.options == before.options
     a, b = planned.predict(item), before.predict(item)
-    assert np.array_equal(a.lge_original, b.lge_original) and np.array_equal(a.labels_original, b.labels_original)
+    assert np.array_equal(a.lge_original, b.lge_original) and np.array_equal(
+        a.labels_original, b.labels_original
+    )

@@ -207,7 +207,9 @@ def test_docstring_examples_run(module):
 @pytest.mark.slow
 def test_cpu_preset_with_factorised_attention_exports(tmp_path):
     # 14-33 s depending on machine load: the preset users deploy, with factorised attention (fused kernel)
-    report = export_onnx(_weights(tmp_path / "cpu.safetensors", "cpu", overrides=("model.attention=factorised",)),
-                         tmp_path / "cpu.onnx")
+    report = export_onnx(
+        _weights(tmp_path / "cpu.safetensors", "cpu", overrides=("model.attention=factorised",)),
+        tmp_path / "cpu.onnx",
+    )
     assert report.passed, report.comparisons
     assert {c.batch for c in report.comparisons} == {1, 3}

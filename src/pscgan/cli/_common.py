@@ -39,7 +39,9 @@ def handle_errors(fn: F) -> F:
 
 
 @contextlib.contextmanager
-def writing(out: Path, inputs: Iterable[Path | None] = (), *, may_hold_out: Iterable[Path] = ()) -> Iterator[Path]:
+def writing(
+    out: Path, inputs: Iterable[Path | None] = (), *, may_hold_out: Iterable[Path] = ()
+) -> Iterator[Path]:
     """Hold the output folder ``out`` for a command: refused when it is an input, holds one or lies inside
     one (except directly in ``may_hold_out``), or when another process writes it; locked while the block runs.
     """

@@ -66,17 +66,30 @@ def quantify(
     summary.add_row("scar volume (ml)", _fmt(s.scar_volume_ml))
     summary.add_row("myocardial volume (ml)", _fmt(s.myocardium_volume_ml))
     summary.add_row("scar ratio (%)", _fmt(s.scar_ratio, ".1f", 100))
-    summary.add_row("scarred segments", ", ".join(str(k) for k, v in q.segments.items() if v.scar_present) or "none")
+    summary.add_row(
+        "scarred segments", ", ".join(str(k) for k, v in q.segments.items() if v.scar_present) or "none"
+    )
     out.print(summary)
-    per_slice = Table("slice", "level", "scar (cm²)", "myocardium (cm²)", "scar ratio (%)", "scarred segments")
+    per_slice = Table(
+        "slice", "level", "scar (cm²)", "myocardium (cm²)", "scar ratio (%)", "scarred segments"
+    )
     for sl in q.slices:
-        per_slice.add_row(str(sl.index), f"{sl.level or '-'} ({sl.level_source})", _fmt(sl.quantities.scar_area_cm2),
-                          _fmt(sl.quantities.myocardium_area_cm2), _fmt(sl.quantities.scar_ratio, ".1f", 100),
-                          ", ".join(str(g.segment) for g in sl.segments if g.scar_present) or "-")
+        per_slice.add_row(
+            str(sl.index),
+            f"{sl.level or '-'} ({sl.level_source})",
+            _fmt(sl.quantities.scar_area_cm2),
+            _fmt(sl.quantities.myocardium_area_cm2),
+            _fmt(sl.quantities.scar_ratio, ".1f", 100),
+            ", ".join(str(g.segment) for g in sl.segments if g.scar_present) or "-",
+        )
     out.print(per_slice)
-    seg = Table("segment", "name", "territory", "scar fraction (%)", "transmurality (%)", title="AHA segments")
+    seg = Table(
+        "segment", "name", "territory", "scar fraction (%)", "transmurality (%)", title="AHA segments"
+    )
     for k, v in q.segments.items():
-        seg.add_row(str(k), v.name, v.territory, _fmt(v.scar_fraction, ".0f", 100), _fmt(v.transmurality, ".0f", 100))
+        seg.add_row(
+            str(k), v.name, v.territory, _fmt(v.scar_fraction, ".0f", 100), _fmt(v.transmurality, ".0f", 100)
+        )
     out.print(seg)
     for note in q.notes:
         out.print(f"[yellow]note:[/] {note}")

@@ -1,4 +1,5 @@
-"""Named presets: ``paper`` (the published network), ``cpu`` (a 2-core machine without a GPU), ``tiny`` (tests).
+"""Named presets: ``paper`` (the published network), ``cpu`` (a 2-core machine without a GPU), ``tiny``
+(tests).
 
 Every preset follows the paper's data protocol, the schema's default: the LGE is registered to the cine
 end-diastolic frame for training and evaluation (``train.register_lge``, section 6.1).
@@ -65,7 +66,8 @@ def cpu() -> PscganConfig:
     one-hot (``benchmarks/phase_one_probe.py``).
 
     Training: phase III starts from phase I's trained generator (``warm_start_segmentation``): trained
-    again from the previous bundled model's phases I-II for 500 steps, phase III reached a validation scar Dice
+    again from the previous bundled model's phases I-II for 500 steps, phase III reached a validation scar
+    Dice
     of 0.39 warm against 0.21 from a random start (``benchmarks/warm_start_segmentation.py``).
     """
     model = ModelConfig(
@@ -103,8 +105,9 @@ def tiny() -> PscganConfig:
     )
     train = TrainConfig(batch_size=2, steps_per_phase=2, validation_interval=1, checkpoint_interval=1,
                         log_interval=1, num_threads=1)
-    return PscganConfig(preset="tiny", model=model, loss=LossConfig(mask_to_discriminator=MaskEncoding.SOFTMAX),
-                        train=train)
+    return PscganConfig(
+        preset="tiny", model=model, loss=LossConfig(mask_to_discriminator=MaskEncoding.SOFTMAX), train=train
+    )
 
 
 PRESETS: dict[str, Callable[[], PscganConfig]] = {"paper": paper, "cpu": cpu, "tiny": tiny}

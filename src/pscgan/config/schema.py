@@ -131,7 +131,9 @@ class ModelConfig(_Section):
     """Networks: input geometry, encoder, generator and discriminator widths."""
 
     frames: int = Field(25, ge=1, le=256, description="Cine frames T fed to the network.")
-    image_size: int = Field(64, ge=16, le=512, description="Square in-plane size; divisible by 16 (4 halvings).")
+    image_size: int = Field(
+        64, ge=16, le=512, description="Square in-plane size; divisible by 16 (4 halvings)."
+    )
     classes: int = Field(4, ge=2, le=16, description="Classes (0 other, 1 blood pool, 2 myocardium, 3 scar).")
     progressive: bool = Field(True, description="Three cascaded GANs; false: one generator, parallel heads.")
     encoder: EncoderKind = EncoderKind.SCLN
@@ -139,18 +141,30 @@ class ModelConfig(_Section):
     dilations: tuple[int, ...] = Field((1, 1, 2, 4, 6, 8), description="Dilations of each pathway's stack.")
     residual_dilations: tuple[int, ...] = Field((1, 2, 4), description="Dilations of the residual block.")
     spatial_kernel: int = Field(3, ge=1, le=15, description="In-plane kernel of the spatial pathway.")
-    temporal_kernel: int = Field(3, ge=2, le=15, description="Causal kernel (frames) of the temporal pathway.")
+    temporal_kernel: int = Field(
+        3, ge=2, le=15, description="Causal kernel (frames) of the temporal pathway."
+    )
     pathways: Pathways = Pathways.BOTH
     attention: AttentionMode = AttentionMode.FULL
     full_attention_max_positions: int = Field(
-        0, ge=0, le=2**31, description="Blocks with at most this many T*h*w tokens use full attention whatever "
-                             "`attention` says.")
-    attention_qk_reduction: int = Field(8, ge=1, le=MAX_WIDTH, description="Query/key channels are C / this (paper: 8).")
+        0,
+        ge=0,
+        le=2**31,
+        description="Blocks with at most this many T*h*w tokens use full attention whatever "
+        "`attention` says.",
+    )
+    attention_qk_reduction: int = Field(
+        8, ge=1, le=MAX_WIDTH, description="Query/key channels are C / this (paper: 8)."
+    )
     attention_value_reduction: int = Field(1, ge=1, le=MAX_WIDTH, description="Value channels are C / this.")
     leaky_slope: float = Field(0.2, ge=0.0, lt=1.0)
     bottleneck_input: BottleneckInput = BottleneckInput.FLATTEN
-    bottleneck_features: int = Field(4096, ge=1, le=65536, description="Width of the first fully connected layer.")
-    decoder_start_channels: int = Field(256, ge=1, le=MAX_WIDTH, description="Channels of the reshaped decoder input.")
+    bottleneck_features: int = Field(
+        4096, ge=1, le=65536, description="Width of the first fully connected layer."
+    )
+    decoder_start_channels: int = Field(
+        256, ge=1, le=MAX_WIDTH, description="Channels of the reshaped decoder input."
+    )
     decoder_widths: tuple[int, int, int, int] = Field((128, 64, 32, 16), description="Upsampling blocks.")
     condition_pool: int = Field(1, ge=1, le=512, description="Average-pool factor of the condition image.")
     condition_injection: ConditionInjection = ConditionInjection.BOTTLENECK
@@ -204,8 +218,11 @@ class LossConfig(_Section):
     gradient_penalty_weight: float = Field(10.0, ge=0.0, description="WGAN-GP lambda (Gulrajani et al.).")
     segmentation_weight: float = Field(1.0, ge=0.0, description="Multi-class cross-entropy, eq. (8)-(9).")
     segmentation_dice_weight: float = Field(
-        0.0, ge=0.0, description="Soft Dice loss on the foreground classes added to eq. (9) (MONAI DiceLoss); "
-                                 "counters the scar's small pixel share. Not in the paper (0 = off).")
+        0.0,
+        ge=0.0,
+        description="Soft Dice loss on the foreground classes added to eq. (9) (MONAI DiceLoss); "
+        "counters the scar's small pixel share. Not in the paper (0 = off).",
+    )
     regularisation: bool = Field(True, description="Synthetic regularisation of eq. (11)-(13), phase II.")
     regularisation_weight: float = Field(0.01, ge=0.0)
     ogs_nu: float = Field(1.0, gt=0.0, description="nu of eq. (11).")
@@ -228,20 +245,36 @@ class TrainConfig(_Section):
     lr: float = Field(1e-3, gt=0.0, description="Adam learning rate of both networks (paper: 0.001).")
     betas: tuple[float, float] = Field((0.9, 0.999), description="Adam betas (not in the paper: defaults).")
     batch_size: int = Field(1, ge=1, le=1024, description="Paper: 1.")
-    d_steps_per_g_step: int = Field(2, ge=1, le=100, description="Discriminator steps per generator step (paper: 2).")
-    steps_per_phase: int = Field(20000, ge=1, le=10**9, description="Generator steps per phase (not in the paper).")
+    d_steps_per_g_step: int = Field(
+        2, ge=1, le=100, description="Discriminator steps per generator step (paper: 2)."
+    )
+    steps_per_phase: int = Field(
+        20000, ge=1, le=10**9, description="Generator steps per phase (not in the paper)."
+    )
     validation_interval: int = Field(1000, ge=1, description="Generator steps between validations.")
     checkpoint_interval: int = Field(1000, ge=1, description="Generator steps between checkpoints.")
     log_interval: int = Field(50, ge=1)
     seed: int = Field(0, ge=0, lt=2**32, description="Seed of every random generator of the run.")
     num_threads: int = Field(0, ge=0, le=1024, description="torch threads (0: torch's default).")
-    divergence_retries: int = Field(3, ge=0, le=100, description="Non-finite (NaN/inf) steps recovered from in a row, "
-                                                         "each by restoring the last checkpoint, before stopping.")
-    divergence_lr_factor: float = Field(0.5, gt=0.0, lt=1.0, description="Learning-rate multiplier applied at "
-                                                                          "each recovery from a non-finite step.")
-    register_lge: bool = Field(True, description="Register the LGE (and labels drawn on it) to the cine "
-                                                 "end-diastolic frame for training and evaluation (the paper, "
-                                                 "section 6.1).")
+    divergence_retries: int = Field(
+        3,
+        ge=0,
+        le=100,
+        description="Non-finite (NaN/inf) steps recovered from in a row, "
+        "each by restoring the last checkpoint, before stopping.",
+    )
+    divergence_lr_factor: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="Learning-rate multiplier applied at each recovery from a non-finite step.",
+    )
+    register_lge: bool = Field(
+        True,
+        description="Register the LGE (and labels drawn on it) to the cine "
+        "end-diastolic frame for training and evaluation (the paper, "
+        "section 6.1).",
+    )
     adversarial_warmup_steps: int = Field(
         0, ge=0, description="Generator steps at the start of each phase trained on the supervised "
         "terms only (cross-entropy and Dice for the masks; pixel L1 and regularisation for the LGE "
@@ -284,13 +317,22 @@ class PreprocessingConfig(_Section):
         (0.5, 99.5), description="Percentiles of each slice's cine mapped to -1 and +1.")
     temporal_method: TemporalResampling = TemporalResampling.LINEAR
     target_spacing_mm: float | None = Field(
-        None, gt=0.0, le=10.0, description="In-plane spacing to resample to (None: the native spacing, the paper).")
+        None,
+        gt=0.0,
+        le=10.0,
+        description="In-plane spacing to resample to (None: the native spacing, the paper).",
+    )
     fov_heart_ratio: float | None = Field(
-        None, ge=1.0, le=10.0, description="Crop field of view / the subject's largest end-diastolic LV diameter "
+        None,
+        ge=1.0,
+        le=10.0,
+        description="Crop field of view / the subject's largest end-diastolic LV diameter "
         "(one spacing per subject, replacing target_spacing_mm; None: off). A predictor with an anatomy "
-        "network sets its own.")
-    max_registration_shift_mm: float = Field(10.0, ge=0.0, le=100.0, description="Bound on the LGE registration's "
-                                                                                 "translation.")
+        "network sets its own.",
+    )
+    max_registration_shift_mm: float = Field(
+        10.0, ge=0.0, le=100.0, description="Bound on the LGE registration's translation."
+    )
     max_registration_angle_deg: float = Field(10.0, ge=0.0, le=180.0, description="Bound on the LGE "
                                                                                   "registration's rotation.")
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from pscgan.config.schema import PscganConfig
 
 
-def registration_options(labels_geometry: LabelGeometry, register_lge: bool) -> dict[str, bool]:
+def registration_options(labels_geometry: LabelGeometry, register_lge: bool) -> dict[str, Any]:
     """The registration fields of :class:`PreprocessOptions` for a dataset's label geometry.
 
     Without registration ``labels_follow_lge`` has no effect and keeps its default, so that the options

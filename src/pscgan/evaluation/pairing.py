@@ -57,8 +57,9 @@ class PairedSubject:
         return sum(1 for s in slices if s.get("quality") is not None and not s["quality"]["assessed"])
 
 
-def _prediction_files(pred_dir: Path, sid: str
-                      ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, Any] | None, DefinedParts]:
+def _prediction_files(
+    pred_dir: Path, sid: str
+) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, Any] | None, DefinedParts]:
     folder = pred_dir / sid
     parts = read_parts(folder)
     needed = (NETWORK_FILE, RECORDS_FILE) + ((CLINICAL_FILE,) if parts.segmentation else ())

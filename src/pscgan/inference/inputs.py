@@ -92,7 +92,9 @@ def discover_inputs(path: str | Path, *, split: str | None = None) -> list[Predi
                 raise InputError(path, f"--split {split} needs a {MANIFEST_FILE} with a split")
             parts = read_manifest(path).split
             if split not in parts:
-                raise InputError(path / MANIFEST_FILE, f"has no split part {split!r} (parts: {sorted(parts)})")
+                raise InputError(
+                    path / MANIFEST_FILE, f"has no split part {split!r} (parts: {sorted(parts)})"
+                )
             wanted = set(parts[split])
             folders = [f for f in folders if f.name in wanted]
         return [_item(f, InputKind.SUBJECT) for f in folders]

@@ -296,8 +296,11 @@ def preprocessing_record(options: Any) -> dict[str, Any]:
     return json.loads(json.dumps(asdict(options), default=lambda v: getattr(v, "value", str(v))))
 
 
-def write_batch_record(out: Path, record: dict[str, Any], preprocessing: dict[str, Any] | None = None) -> None:
-    """Write ``batch.json``: the weights (``record``, :func:`weights_record`) and the preprocessing applied."""
+def write_batch_record(
+    out: Path, record: dict[str, Any], preprocessing: dict[str, Any] | None = None
+) -> None:
+    """Write ``batch.json``: the weights (``record``, :func:`weights_record`) and the preprocessing
+    applied."""
     write_json_atomic(out / BATCH_FILE, {"weights": record}
                       | ({} if preprocessing is None else {"preprocessing": preprocessing}))
 
@@ -323,7 +326,10 @@ def check_resume_weights(out: Path, record: dict[str, Any]) -> None:
             raise InputError(path, "unreadable: cannot tell which weights predicted this folder; "
                                    "start over with --overwrite or predict into a new folder") from None
         if sha != record["sha256"]:
-            raise ConfigError(out, f"--resume: the finished subjects were predicted with {file} (SHA-256 "
-                                   f"{str(sha)[:12]}...), not {record['file']} ({record['sha256'][:12]}...); resume "
-                                   "with the same weights, or start over with --overwrite or a new folder")
+            raise ConfigError(
+                out,
+                f"--resume: the finished subjects were predicted with {file} (SHA-256 "
+                f"{str(sha)[:12]}...), not {record['file']} ({record['sha256'][:12]}...); resume "
+                "with the same weights, or start over with --overwrite or a new folder",
+            )
         return

@@ -62,7 +62,11 @@ def subject_split(data: Path, validation_fraction: float, seed: int) -> dict[str
         train, test = [f.name for f in list_subject_folders(data)], []
     if not train:
         raise InputError(data / MANIFEST_FILE, "the split has no training subjects")
-    val = make_split(train, test_fraction=validation_fraction, seed=seed)["test"] if validation_fraction > 0 else []
+    val = (
+        make_split(train, test_fraction=validation_fraction, seed=seed)["test"]
+        if validation_fraction > 0
+        else []
+    )
     if len(val) == len(train):
         raise InputError(data, f"only {len(train)} training subjects: too few to hold out a validation set")
     return {"train": sorted(set(train) - set(val)), "validation": sorted(val), "test": sorted(test)}
@@ -160,13 +164,29 @@ def run_training(opts: TrainOptions) -> Path:
                 config.save(opts.run / CONFIG_FILE)
         previous = _check_world_size(opts.run / ENV_FILE, ctx.world_size) if opts.resume else None
         if ctx.is_main:
-            write_run_json(opts.run, ENV_FILE, resumed_environment(previous, environment_info(
-                seed=t.seed, device=str(ctx.device), world_size=ctx.world_size, deterministic=opts.deterministic)))
+            write_run_json(
+                opts.run,
+                ENV_FILE,
+                resumed_environment(
+                    previous,
+                    environment_info(
+                        seed=t.seed,
+                        device=str(ctx.device),
+                        world_size=ctx.world_size,
+                        deterministic=opts.deterministic,
+                    ),
+                ),
+            )
         train_idx, val_idx = cache.indices_of(split["train"]), cache.indices_of(split["validation"])
         logger = file_logger(opts.run, enabled=ctx.is_main)
         check_targets(cache, train_idx, data, logger)
-        log_sitting_start(logger, opts.run, f"{len(train_idx)} training and {len(val_idx)} validation slices, "
-                          f"world size {ctx.world_size}, device {ctx.device}", resumed=opts.resume)
+        log_sitting_start(
+            logger,
+            opts.run,
+            f"{len(train_idx)} training and {len(val_idx)} validation slices, "
+            f"world size {ctx.world_size}, device {ctx.device}",
+            resumed=opts.resume,
+        )
         tb = _tensorboard(opts.run) if ctx.is_main else None
         show = ctx.is_main and (progress_enabled() if opts.progress is None else opts.progress)
         with _ProgressReporter(show, phases_of(config), t.steps_per_phase) as reporter:
@@ -175,7 +195,9 @@ def run_training(opts: TrainOptions) -> Path:
             generators = trainer.train()
         weights = opts.run / WEIGHTS_FILE
         if generators is None:
-            logger.info("stopped after %d steps; continue with `pscgan train --resume %s`", opts.stop_after, opts.run)
+            logger.info(
+                "stopped after %d steps; continue with `pscgan train --resume %s`", opts.stop_after, opts.run
+            )
             if tb is not None:
                 tb.close()
             return weights
@@ -220,10 +242,15 @@ def _check_world_size(env_file: Path, world_size: int) -> dict[str, Any] | None:
         previous = json.loads(env_file.read_text())
         saved = previous.get("world_size", 1)
     except (OSError, ValueError, AttributeError):
-        raise InputError(env_file, "unreadable run environment; cannot check the number of processes") from None
+        raise InputError(
+            env_file, "unreadable run environment; cannot check the number of processes"
+        ) from None
     if saved != world_size:
-        raise ConfigError(env_file, f"the run was trained with {saved} process(es), this resume has {world_size}; "
-                                    f"resume with --nproc_per_node matching the original run")
+        raise ConfigError(
+            env_file,
+            f"the run was trained with {saved} process(es), this resume has {world_size}; "
+            f"resume with --nproc_per_node matching the original run",
+        )
     return previous
 
 
