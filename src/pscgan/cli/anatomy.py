@@ -103,16 +103,7 @@ def train(
     record = {"packs": {k: Path(v).name for k, v in pairs(packs, "--pack").items()},
               "validation": validation.name}
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    summary = train_anatomy(
-        out,
-        config,
-        train_sets,
-        training_frames(load_slices(validation)),
-        mix=shares or None,
-        device=dev,
-        training_record=record,
-        licence=licence,
-        log=console().print,
-        max_seconds=None if max_minutes is None else max_minutes * 60,
-    )
+    summary = train_anatomy(out, config, train_sets, training_frames(load_slices(validation)),
+                            mix=shares or None, device=dev, training_record=record, licence=licence,
+                            log=console().print, max_seconds=None if max_minutes is None else max_minutes * 60)
     console().print(json.dumps(summary))
