@@ -86,10 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     cheapest = min(v["seconds_per_step"] for v in pscgan.values())
     for entry in baselines.values():
         entry["time_vs_cheapest_pscgan_iteration"] = entry["seconds_per_step"] / cheapest
-    result = {"command": "python benchmarks/baselines.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "machine": machine_info(), "threads": args.threads, "repeats": args.repeats,
-              "load_average_1_5_15min": {"before": load_before, "after": os.getloadavg()},
-              "preset": args.preset, "baselines": baselines, "pscgan_iteration": pscgan}
+    result = {
+        "command": "python benchmarks/baselines.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": machine_info(),
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "load_average_1_5_15min": {"before": load_before, "after": os.getloadavg()},
+        "preset": args.preset,
+        "baselines": baselines,
+        "pscgan_iteration": pscgan,
+    }
     text = json.dumps(result, indent=2)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

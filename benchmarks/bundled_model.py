@@ -34,7 +34,9 @@ def training_time(run: Path) -> dict:
     env = json.loads((run / "environment.json").read_text())
     config = json.loads((run / "config.json").read_text())
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
-    per_step = [r["seconds_per_step"] for r in records if "seconds_per_step" in r and r.get("phase_step", 0) > 25]
+    per_step = [
+        r["seconds_per_step"] for r in records if "seconds_per_step" in r and r.get("phase_step", 0) > 25
+    ]
     seconds = sum(sittings)
     return {"training_command": portable_command(env.get("command", [])),
             "training_threads": config.get("train", {}).get("num_threads"),
@@ -60,13 +62,19 @@ def main() -> None:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=RESULT)
     args = ap.parse_args()
-    result = {"benchmark": "bundled_model", "load_average_at_start": os.getloadavg()[0], **training_time(args.run)}
+    result = {
+        "benchmark": "bundled_model",
+        "load_average_at_start": os.getloadavg()[0],
+        **training_time(args.run),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         pred = timed([sys.executable, "-m", "pscgan", "predict", str(args.data), "--split", "test",
                       "--out", str(Path(tmp) / "pred")])
         slices = len((Path(tmp) / "pred" / "slices.csv").read_text().strip().splitlines()) - 1
         result["predict_test_split"] = {**pred, "slices": slices}
-        result["predict_seconds_per_slice"] = round(pred["wall_time_s"] / result["predict_test_split"]["slices"], 3)
+        result["predict_seconds_per_slice"] = round(
+            pred["wall_time_s"] / result["predict_test_split"]["slices"], 3
+        )
         result["demo"] = timed([sys.executable, "-m", "pscgan", "demo", "--out", str(Path(tmp) / "demo")])
     result["load_average_at_end"] = os.getloadavg()[0]
     result["command"] = f"python benchmarks/bundled_model.py {portable_command(sys.argv[1:])}"

@@ -43,8 +43,15 @@ from pscgan.training.launch import subject_split
 from pscgan.training.run_folder import environment_info
 
 #: The cpu preset's networks before the conditioning options were adopted.
-BASE = ["model.bottleneck_features=1024", "model.decoder_start_channels=128", "model.condition_pool=2",
-        "model.condition_injection=bottleneck", "train.lr=0.001", "train.betas=[0.9,0.999]", "train.batch_size=4"]
+BASE = [
+    "model.bottleneck_features=1024",
+    "model.decoder_start_channels=128",
+    "model.condition_pool=2",
+    "model.condition_injection=bottleneck",
+    "train.lr=0.001",
+    "train.betas=[0.9,0.999]",
+    "train.batch_size=4",
+]
 VARIANTS = {
     "paper conditioning, CE": ([], False),
     "paper conditioning, CE + Dice": ([], True),
@@ -87,7 +94,9 @@ def train_and_score(cache: TrainingCache, train: list[int], val: list[int], over
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, required=True, help="phantom (or own) dataset in the canonical layout")
+    ap.add_argument(
+        "--data", type=Path, required=True, help="phantom (or own) dataset in the canonical layout"
+    )
     ap.add_argument("--steps", type=int, default=250)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
@@ -103,11 +112,15 @@ def main() -> None:
     for name, (overrides, dice) in VARIANTS.items():
         results[name] = train_and_score(cache, train, val, overrides, dice, args.steps, args.seed)
         print(name, {k: round(v, 3) for k, v in results[name].items()}, flush=True)
-    record = {"command": f"python benchmarks/oracle_conditioning.py --data DATA --steps {args.steps} "
-                         f"--seed {args.seed} --threads {args.threads} --out {args.out}",
-              "base_overrides": BASE, "steps": args.steps, "validation_slices": len(val),
-              "environment": environment_info(seed=args.seed, device="cpu", world_size=1, deterministic=False),
-              "results": results}
+    record = {
+        "command": f"python benchmarks/oracle_conditioning.py --data DATA --steps {args.steps} "
+        f"--seed {args.seed} --threads {args.threads} --out {args.out}",
+        "base_overrides": BASE,
+        "steps": args.steps,
+        "validation_slices": len(val),
+        "environment": environment_info(seed=args.seed, device="cpu", world_size=1, deterministic=False),
+        "results": results,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
 

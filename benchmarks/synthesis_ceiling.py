@@ -188,20 +188,24 @@ def registration_record(results: list[dict[str, Any]]) -> dict[str, Any]:
         return {"median": float(np.median(values)), "p90": float(np.percentile(values, 90)),
                 "mean": float(values.mean())}
 
-    return {"n_slices": len(rows),
-            "outcomes": {k: sum(r["outcome"] == k for r in rows) for k in sorted({r["outcome"] for r in rows})},
-            "true_in_plane_shift_mm": spread("true_shift_mm", rows),
-            "applied_shift_error_mm": spread("shift_error_mm", applied),
-            "applied_rotation_error_deg": spread("rotation_error_deg", applied)}
+    return {
+        "n_slices": len(rows),
+        "outcomes": {k: sum(r["outcome"] == k for r in rows) for k in sorted({r["outcome"] for r in rows})},
+        "true_in_plane_shift_mm": spread("true_shift_mm", rows),
+        "applied_shift_error_mm": spread("shift_error_mm", applied),
+        "applied_rotation_error_deg": spread("rotation_error_deg", applied),
+    }
 
 
-def model_row(predictions: Path, data: Path, references: dict[str, np.ndarray], register: bool) -> dict[str, Any]:
+def model_row(
+    predictions: Path, data: Path, references: dict[str, np.ndarray], register: bool
+) -> dict[str, Any]:
     """``pscgan evaluate``'s synthesis metrics of a prediction folder, plus its provenance."""
     from pscgan.evaluation.cohort import imaging_metrics
     from pscgan.evaluation.evaluate import load_pairs
     from pscgan.evaluation.reference import reference_protocol
     from pscgan.inference.predictor import default_weights_path
-    from pscgan.inference.weights import read_weights_metadata
+    from pscgan.models.weights import read_weights_metadata
 
     protocol = reference_protocol(predictions, data, register_lge=register)
     pairs = load_pairs(predictions, data, protocol)

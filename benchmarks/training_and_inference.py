@@ -59,8 +59,16 @@ def training_throughput(preset: str, steps: int) -> dict:
         def iteration() -> None:
             if nets.discriminator is not None:
                 for _ in range(cfg.train.d_steps_per_g_step):
-                    discriminator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_d, batch, ctx,
-                                       cfg.model.classes)
+                    discriminator_step(
+                        phase,
+                        cfg.loss,
+                        nets.generator,
+                        nets.discriminator,
+                        nets.opt_d,
+                        batch,
+                        ctx,
+                        cfg.model.classes,
+                    )
             generator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_g, batch, ctx,
                            cfg.model.classes)
 

@@ -33,8 +33,8 @@ import torch
 from pscgan.config.schema import apply_overrides, load_config
 from pscgan.data.cache import TrainingCache, ensure_cache
 from pscgan.data.protocol import preprocess_options
-from pscgan.inference.weights import load_weights
 from pscgan.models.phase import Phase
+from pscgan.models.weights import load_weights
 from pscgan.training.conditions import CacheSamples, Subset
 from pscgan.training.distributed import init_distributed
 from pscgan.training.run_folder import environment_info

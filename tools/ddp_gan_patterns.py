@@ -75,7 +75,9 @@ def _train(loss: str, rank: int, world: int, ddp: dict[str, Any] | None, *, aver
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.train.lr)
     for it in range(iterations):
         for k in range(cfg.train.d_steps_per_g_step):
-            discriminator_step(phase, cfg.loss, g, d, opt_d, _batch(cfg, rank, 10 * it + k), ctx, cfg.model.classes)
+            discriminator_step(
+                phase, cfg.loss, g, d, opt_d, _batch(cfg, rank, 10 * it + k), ctx, cfg.model.classes
+            )
         generator_step(phase, cfg.loss, g, d, opt_g, _batch(cfg, rank, 10 * it + 9), ctx, cfg.model.classes)
     return torch.cat([p.detach().reshape(-1) for p in [*gen.parameters(), *disc.parameters()]])
 

@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pscgan.inference.weights import load_weights, save_weights
+from pscgan.models.weights import load_weights, save_weights
 from pscgan.training.run_folder import portable_command
 
 

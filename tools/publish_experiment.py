@@ -39,7 +39,9 @@ def main() -> None:
     table = plan["request"]["table"]
     replacements = {str(exp.parent) + "/": "", plan["request"]["data"]: args.data_label}
     text = (exp / f"{table}.json").read_text(encoding="utf-8")
-    for source in {Path(src) for row in json.loads(text).get("rows", []) for src in row.get("reused_from") or ()}:
+    for source in {
+        Path(src) for row in json.loads(text).get("rows", []) for src in row.get("reused_from") or ()
+    }:
         if not source.is_relative_to(exp.parent):  # a training run adopted from elsewhere
             replacements[str(source.parent) + "/"] = ""
     # longest first, so that a path inside another replaced path is not cut in two

@@ -58,7 +58,9 @@ class LabelEncoding(str, Enum):
 
 
 # EMIDEC no-reflow (microvascular obstruction) is part of the infarct, hence scar.
-_EMIDEC_LUT = np.array([Tissue.OTHER, Tissue.BLOOD_POOL, Tissue.MYOCARDIUM, Tissue.SCAR, Tissue.SCAR], np.uint8)
+_EMIDEC_LUT = np.array(
+    [Tissue.OTHER, Tissue.BLOOD_POOL, Tissue.MYOCARDIUM, Tissue.SCAR, Tissue.SCAR], np.uint8
+)
 
 
 def from_emidec(labels: np.ndarray) -> np.ndarray:
@@ -90,5 +92,7 @@ def to_pscgan(labels: np.ndarray, encoding: LabelEncoding | str = LabelEncoding.
     if encoding is LabelEncoding.EMIDEC:
         return from_emidec(arr)
     if arr.size and (arr.min() < 0 or arr.max() > 3 or not np.all(np.equal(np.mod(arr, 1), 0))):
-        raise ValueError("pscgan labels must be integers in 0..3 (0 other, 1 blood pool, 2 myocardium, 3 scar)")
+        raise ValueError(
+            "pscgan labels must be integers in 0..3 (0 other, 1 blood pool, 2 myocardium, 3 scar)"
+        )
     return arr.astype(np.uint8)

@@ -25,9 +25,14 @@ ACDC = Path(__file__).resolve().parents[3] / "shared" / "data" / "acdc-edes"
 
 def _slice(rng: np.random.Generator, second_labelled: bool) -> PairedSlice:
     shape = (int(rng.integers(20, 40)), int(rng.integers(20, 40)))
-    return PairedSlice("s", "s[0]", rng.uniform(-1, 1, shape).astype(np.float32),
-                       rng.uniform(-1, 1, shape).astype(np.float32), rng.integers(0, 3, shape).astype(np.uint8),
-                       rng.integers(0, 3, shape).astype(np.uint8) if second_labelled else None)
+    return PairedSlice(
+        "s",
+        "s[0]",
+        rng.uniform(-1, 1, shape).astype(np.float32),
+        rng.uniform(-1, 1, shape).astype(np.float32),
+        rng.integers(0, 3, shape).astype(np.uint8),
+        rng.integers(0, 3, shape).astype(np.uint8) if second_labelled else None,
+    )
 
 
 def test_pack_round_trip_keeps_labels_and_frames_within_quantisation(tmp_path: Path) -> None:
@@ -54,7 +59,12 @@ def test_a_broken_pack_is_refused_naming_the_file(tmp_path: Path, content: bytes
 
 def test_label_maps_merge_scar_into_myocardium_and_drop_the_rv() -> None:
     assert anatomy_labels(np.array([0, 1, 2, 3])).tolist() == [0, 1, 2, 2]
-    assert acdc_labels(np.array([0, 1, 2, 3])).tolist() == [0, 0, AnatomyClass.MYOCARDIUM, AnatomyClass.BLOOD_POOL]
+    assert acdc_labels(np.array([0, 1, 2, 3])).tolist() == [
+        0,
+        0,
+        AnatomyClass.MYOCARDIUM,
+        AnatomyClass.BLOOD_POOL,
+    ]
 
 
 def test_partner_phase_is_the_phase_most_different_from_end_diastole() -> None:

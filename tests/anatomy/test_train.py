@@ -29,7 +29,9 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
     cfg = AnatomyConfig.tiny().model_copy(update={"steps": 4, "validation_interval": 4})
     frames = _frames()
     train_anatomy(tmp_path / "whole", cfg, {"toy": frames}, frames, log=lambda _: None)
-    first = train_anatomy(tmp_path / "split", cfg, {"toy": frames}, frames, log=lambda _: None, max_seconds=0.0)
+    first = train_anatomy(
+        tmp_path / "split", cfg, {"toy": frames}, frames, log=lambda _: None, max_seconds=0.0
+    )
     assert first["steps"] == 1 and not (tmp_path / "split" / "model.safetensors").exists()
     train_anatomy(tmp_path / "split", cfg, {"toy": frames}, frames, log=lambda _: None)
     a = load_checkpoint(tmp_path / "whole").module_state("net")

@@ -37,7 +37,9 @@ def test_prediction_folder_has_only_the_parts_of_the_baseline(kind, baseline_pre
 
 
 def test_scar_only_clinical_keeps_scar_sizes_and_drops_the_rest(baseline_predictions, baseline_split):
-    q = json.loads((baseline_predictions["scar_unet3d"] / baseline_split["test"][0] / "clinical.json").read_text())
+    q = json.loads(
+        (baseline_predictions["scar_unet3d"] / baseline_split["test"][0] / "clinical.json").read_text()
+    )
     assert q["subject"]["scar_volume_ml"] is not None
     assert q["subject"]["scar_ratio"] is None and q["subject"]["myocardium_volume_ml"] is None
     assert q["segments"] == {} and all(s["segments"] == [] for s in q["slices"])
@@ -59,8 +61,9 @@ def test_scar_only_clinical_on_a_full_quantification():
 
 
 @pytest.mark.parametrize("kind", sorted(FILES))
-def test_evaluate_reports_what_the_baseline_lacks_as_not_defined(kind, baseline_predictions, tiny_ring_dataset,
-                                                                tmp_path):
+def test_evaluate_reports_what_the_baseline_lacks_as_not_defined(
+    kind, baseline_predictions, tiny_ring_dataset, tmp_path
+):
     result = evaluate(baseline_predictions[kind], tiny_ring_dataset, tmp_path / "ev")
     data = json.loads((tmp_path / "ev" / "evaluation.json").read_text())
     seg, syn, clin = data["imaging"]["segmentation"], data["imaging"]["synthesis"], data["clinical"]

@@ -28,9 +28,18 @@ def test_run_folder_holds_plan_split_environment_metrics_and_weights(kind, train
     assert (run / "checkpoints" / "best").is_dir() and weights.is_file()
 
 
-def test_resume_after_a_stop_gives_the_weights_of_an_uninterrupted_run(tiny_ring_dataset, baseline_split, tmp_path):
+def test_resume_after_a_stop_gives_the_weights_of_an_uninterrupted_run(
+    tiny_ring_dataset, baseline_split, tmp_path
+):
     """pix2pix: two networks, two optimisers, and dropout, so every RNG and state must come back."""
-    args = {"steps": 4, "seed": 3, "device": "cpu", "split": baseline_split, "preset": "tiny", "deterministic": True}
+    args = {
+        "steps": 4,
+        "seed": 3,
+        "device": "cpu",
+        "split": baseline_split,
+        "preset": "tiny",
+        "deterministic": True,
+    }
     straight = train_baseline("pix2pix", tiny_ring_dataset, tmp_path / "straight", **args)
     stopped = train_baseline("pix2pix", tiny_ring_dataset, tmp_path / "stopped", stop_after=2, **args)
     assert not stopped.exists()  # a stopped run has no final weights yet
@@ -46,7 +55,9 @@ def test_resume_after_a_stop_gives_the_weights_of_an_uninterrupted_run(tiny_ring
     assert [r["g_total"] for r in log] == [r["g_total"] for r in ref]
 
 
-def test_finished_run_is_returned_without_training_again(trained_baselines, tiny_ring_dataset, baseline_split):
+def test_finished_run_is_returned_without_training_again(
+    trained_baselines, tiny_ring_dataset, baseline_split
+):
     weights = trained_baselines["monai_unet"]
     before = weights.stat().st_mtime_ns
     again = train_baseline("monai_unet", tiny_ring_dataset, weights.parent, steps=3, seed=0, device="cpu",
@@ -57,8 +68,16 @@ def test_finished_run_is_returned_without_training_again(trained_baselines, tiny
 def test_a_run_folder_of_another_plan_is_refused(trained_baselines, tiny_ring_dataset, baseline_split):
     run = trained_baselines["monai_unet"].parent
     with pytest.raises(ConfigError, match="another baseline, budget, seed or split"):
-        train_baseline("monai_unet", tiny_ring_dataset, run, steps=3, seed=1, device="cpu", split=baseline_split,
-                       preset="tiny")
+        train_baseline(
+            "monai_unet",
+            tiny_ring_dataset,
+            run,
+            steps=3,
+            seed=1,
+            device="cpu",
+            split=baseline_split,
+            preset="tiny",
+        )
     with pytest.raises(ConfigError, match="another baseline"):
         train_baseline("pix2pix", tiny_ring_dataset, run, steps=3, seed=0, device="cpu", split=baseline_split,
                        preset="tiny")
@@ -96,8 +115,12 @@ def test_baselines_train_on_the_cache_of_pscgan_s_protocol(trained_baselines, ti
     from pscgan.data.protocol import preprocess_options
 
     cfg = get_preset("tiny")
-    pre = preprocess_options(tiny_ring_dataset, register_lge=cfg.train.register_lge, n_phases=cfg.model.frames,
-                             crop_size=cfg.model.image_size)
+    pre = preprocess_options(
+        tiny_ring_dataset,
+        register_lge=cfg.train.register_lge,
+        n_phases=cfg.model.frames,
+        crop_size=cfg.model.image_size,
+    )
     assert pre.register_lge
     cache = tiny_ring_dataset / ".pscgan-cache" / f"{options_key(pre)}.safetensors"
     assert cache.is_file()  # built by the baselines' (or PSCGAN's) training with these very options

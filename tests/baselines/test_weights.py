@@ -43,8 +43,8 @@ def test_wrong_kind_is_refused(tmp_path, tiny_ring_dataset):
 
 def test_pscgan_cascade_weights_are_not_taken_for_a_baseline(tmp_path):
     from pscgan.config.presets import get_preset
-    from pscgan.inference.weights import load_weights, save_weights
     from pscgan.models.factory import build_cascade
+    from pscgan.models.weights import load_weights, save_weights
 
     cascade_file = tmp_path / "cascade.safetensors"
     save_weights(cascade_file, build_cascade(get_preset("tiny")), get_preset("tiny"))

@@ -56,7 +56,10 @@ def world(tiny_ring_dataset, tiny_weights, tmp_path):
     weights = tmp_path / "w.safetensors"
     shutil.copy(tiny_weights, weights)
     pred = tmp_path / "pred"
-    assert CliRunner().invoke(app, ["predict", str(ds), "--weights", str(weights), "--out", str(pred)]).exit_code == 0
+    assert (
+        CliRunner().invoke(app, ["predict", str(ds), "--weights", str(weights), "--out", str(pred)]).exit_code
+        == 0
+    )
     return tmp_path, ds, pred, weights
 
 
@@ -68,7 +71,10 @@ def _commands(ds: Path, pred: Path, weights: Path) -> dict[str, tuple[list, str]
         "evaluate": (["evaluate", pred, ds, "--overwrite", "--out"], "dir"),
         "report": (["report", pred, ds, "--overwrite", "--out"], "dir"),
         "train": (["train", "--data", ds, "--preset", "tiny", "--overwrite", "--out"], "dir"),
-        "experiment": (["experiment", "table3", "--data", ds, "--preset", "tiny", "--overwrite", "--out"], "dir"),
+        "experiment": (
+            ["experiment", "table3", "--data", ds, "--preset", "tiny", "--overwrite", "--out"],
+            "dir",
+        ),
         "cv": (["cv", "--data", ds, "--preset", "tiny", "--folds", "2", "--overwrite", "--out"], "dir"),
         "phantom": (["phantom", "generate", "-n", "1", "--overwrite", "--out"], "dir"),
         "demo": (["demo", "--weights", weights, "--overwrite", "--out"], "dir"),
@@ -87,7 +93,11 @@ def _locations(tmp: Path, ds: Path, pred: Path, kind: str, command: str) -> dict
     own = tmp / "thesis"
     own.mkdir(exist_ok=True)
     (own / "chapter.tex").write_text("precious")
-    places = {"below-a-file": tmp / "a-file" / "out", "link-loop": loop / "out", "read-only": tmp / "ro" / "out"}
+    places = {
+        "below-a-file": tmp / "a-file" / "out",
+        "link-loop": loop / "out",
+        "read-only": tmp / "ro" / "out",
+    }
     if kind == "dir":
         places["users-folder"] = own
     else:
@@ -154,11 +164,15 @@ def _hostile_json(path: Path, content) -> None:  # noqa: ANN001 - any JSON value
 @pytest.mark.parametrize("case", [*MANIFESTS, "deep", "bytes", "not-utf8"])
 def test_hostile_dataset_manifests(world, case, fuzz_cases):
     tmp, ds, _, weights = world
-    content = {"deep": DEEP, "bytes": os.urandom(300), "not-utf8": b'{"name": "\xff"}'}.get(case, MANIFESTS.get(case))
+    content = {"deep": DEEP, "bytes": os.urandom(300), "not-utf8": b'{"name": "\xff"}'}.get(
+        case, MANIFESTS.get(case)
+    )
     _hostile_json(ds / "dataset.json", content)
     manifest = ds / "dataset.json"
     _refused(fuzz_cases, ["data", "check", ds], names=manifest)
-    _refused(fuzz_cases, ["train", "--data", ds, "--out", tmp / f"run-{case}", "--preset", "tiny"], names=manifest)
+    _refused(
+        fuzz_cases, ["train", "--data", ds, "--out", tmp / f"run-{case}", "--preset", "tiny"], names=manifest
+    )
     assert not (tmp / "escape").exists()
 
 
@@ -215,7 +229,9 @@ def finished_run(tiny_ring_dataset, tmp_path_factory):
     return run
 
 
-@pytest.mark.parametrize("case", ["corrupt", "missing", "no-dataset", "deep", "array", "ids-not-list", *_state_edits()])
+@pytest.mark.parametrize(
+    "case", ["corrupt", "missing", "no-dataset", "deep", "array", "ids-not-list", *_state_edits()]
+)
 def test_hostile_run_folders_on_resume(finished_run, tmp_path, case, fuzz_cases):
     from pscgan.training.checkpoint import _meta_digest, latest_checkpoint
 

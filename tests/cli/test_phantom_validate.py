@@ -67,7 +67,9 @@ def test_refuses_non_empty_output_without_overwrite(still_dataset, tmp_path):
                                       "--overwrite"])  # a folder pscgan did not write is never emptied
     assert result.exit_code == 2 and "did not write" in _flat(result.output)
     (out / "keep.txt").unlink()
-    assert CliRunner().invoke(app, ["phantom", "validate", str(still_dataset), "--out", str(out)]).exit_code == 0
+    assert (
+        CliRunner().invoke(app, ["phantom", "validate", str(still_dataset), "--out", str(out)]).exit_code == 0
+    )
     (out / "keep.txt").write_text("added later")
     result = CliRunner().invoke(app, ["phantom", "validate", str(still_dataset), "--out", str(out),
                                       "--overwrite"])

@@ -28,20 +28,3 @@ def test_paper_preset_is_the_paper():
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="choose one of cpu, paper, tiny"):
         get_preset("gpu")
-
-
-@pytest.mark.parametrize("name", sorted(PRESETS))
-def test_every_preset_registers_the_lge_as_the_paper(name):
-    assert get_preset(name).train.register_lge is True
-
-
-def test_only_the_cpu_preset_warm_starts_phase_three():
-    # not in the paper (which is silent on phase III's initialisation): a named departure of `cpu`
-    assert get_preset("cpu").train.warm_start_segmentation is True
-    assert get_preset("paper").train.warm_start_segmentation is False
-
-
-@pytest.mark.parametrize("name", ["paper", "cpu"])
-def test_mask_discriminators_see_one_hot_masks(name):
-    # section 5.1: "encoding both the generator output and ground truth to one-hot vector classes"
-    assert get_preset(name).loss.mask_to_discriminator.value == "one_hot"

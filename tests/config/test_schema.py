@@ -73,14 +73,23 @@ def test_configs_are_immutable():
         cfg.train.lr = 1.0
 
 
-def test_a_stored_config_without_register_lge_means_unregistered(tmp_path):
-    """Configs written before the field existed were trained on unregistered LGE, and must keep saying so."""
+def test_defaults_are_the_recommended_values():
+    """The schema's defaults are the paper preset: what a newcomer gets without a preset is what we advise."""
     from pscgan.config.presets import get_preset
 
-    data = get_preset("cpu").model_dump(mode="json")
-    assert data["train"].pop("register_lge") is True
-    (tmp_path / "old.json").write_text(json.dumps(data))
-    old = load_config(tmp_path / "old.json")
-    assert old.train.register_lge is False and old.model == get_preset("cpu").model
-    assert PscganConfig().train.register_lge is False
-    assert apply_overrides(old, ["train.register_lge=true"]).train.register_lge is True
+    assert PscganConfig(preset="paper") == get_preset("paper")
+    assert PscganConfig().train.register_lge is True
+    assert PscganConfig().loss.mask_to_discriminator.value == "one_hot"
+
+
+def test_preprocessing_section_is_validated_and_overridable():
+    cfg = apply_overrides(PscganConfig(), ["preprocessing.fov_heart_ratio=1.45",
+                                           "preprocessing.intensity_percentiles=[1, 99]"])
+    assert cfg.preprocessing.fov_heart_ratio == 1.45 and cfg.preprocessing.intensity_percentiles == (
+        1.0,
+        99.0,
+    )
+    with pytest.raises(ConfigError, match="intensity_percentiles"):
+        apply_overrides(PscganConfig(), ["preprocessing.intensity_percentiles=[99, 1]"])
+    with pytest.raises(ConfigError, match="fov_heart_ratio"):
+        apply_overrides(PscganConfig(), ["preprocessing.fov_heart_ratio=0.5"])

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from pscgan.config.presets import PRESETS, get_preset
 from pscgan.config.schema import apply_overrides, config_from_dict
-from pscgan.config.size import MAX_PARAMETERS, check_parameter_count, estimated_sizes
+from pscgan.config.size import MAX_PARAMETERS, estimated_sizes
 from pscgan.errors import ConfigError, InputError
+from pscgan.models.factory import check_parameter_count
 
 FUZZ = settings.get_profile("fuzz")
 #: Fields a user can set and hostile values for them: absurd, negative, non-finite, huge products.
@@ -47,7 +48,9 @@ def test_presets_fit_the_limits():
 @pytest.mark.parametrize(("key", "value"), CASES, ids=[f"{k}={v}"[:40] for k, v in CASES])
 def test_hostile_overrides_are_refused_by_validation(key, value, fuzz_cases):
     with fuzz_cases.watchdog(f"--set {key}"), pytest.raises(ConfigError, match="invalid config"):
-        apply_overrides(get_preset("cpu"), [f"{key}={json.dumps(value) if not isinstance(value, str) else value}"])
+        apply_overrides(
+            get_preset("cpu"), [f"{key}={json.dumps(value) if not isinstance(value, str) else value}"]
+        )
 
 
 @pytest.mark.parametrize("overrides", [
@@ -68,9 +71,22 @@ def test_the_exact_parameter_count_is_checked_before_networks_are_built():
 
 
 @settings(FUZZ, max_examples=60)
-@given(st.dictionaries(st.sampled_from(["frames", "image_size", "bottleneck_features", "decoder_start_channels",
-                                        "full_attention_max_positions", "condition_pool"]),
-                       st.integers(min_value=-5, max_value=2**40), min_size=1))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "frames",
+                "image_size",
+                "bottleneck_features",
+                "decoder_start_channels",
+                "full_attention_max_positions",
+                "condition_pool",
+            ]
+        ),
+        st.integers(min_value=-5, max_value=2**40),
+        min_size=1,
+    )
+)
 def test_generated_model_sizes_are_refused_or_fit(fuzz_cases, fields):
     data = get_preset("cpu").model_dump(mode="json")
     data["model"].update(fields)
@@ -88,7 +104,7 @@ def test_weights_whose_configuration_asks_for_too_much_are_refused_before_buildi
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    from pscgan.inference.weights import load_weights, metadata_digest
+    from pscgan.models.weights import load_weights, metadata_digest
 
     with safe_open(str(tiny_weights), framework="pt") as fh:
         meta = dict(fh.metadata())

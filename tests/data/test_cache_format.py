@@ -32,8 +32,10 @@ def _packed(tmp_path, n=3):
         spools["spacing"].append(np.array([1.5, 1.4], np.float32))
     for s in spools.values():
         s.close()
-    index = [{"subject_id": f"s{i // 2}", "slice_index": i % 2, "level": "mid", "rv_insertion_angle_deg": 120.0}
-             for i in range(n)]
+    index = [
+        {"subject_id": f"s{i // 2}", "slice_index": i % 2, "level": "mid", "rv_insertion_angle_deg": 120.0}
+        for i in range(n)
+    ]
     meta = {"format": CACHE_FORMAT, "version": str(CACHE_VERSION), "fingerprint": "f", "options": "{}",
             "index": json.dumps(index), "records": "[]"}
     path = tmp_path / "cache.safetensors"

@@ -28,10 +28,16 @@ from pscgan.errors import InputError, OutputExistsError
 
 def _info(sid="s001", n_slices=2, n_phases=5):
     return SubjectInfo(
-        subject_id=sid, pixel_spacing_mm=(1.5, 1.5), slice_thickness_mm=8.0, n_phases=n_phases,
+        subject_id=sid,
+        pixel_spacing_mm=(1.5, 1.5),
+        slice_thickness_mm=8.0,
+        n_phases=n_phases,
         rr_interval_ms=900.0,
-        slices=[SliceInfo(index=i, level=SliceLevel.MID, rv_insertion_angle_deg=120.0) for i in range(n_slices)],
-        provenance=Provenance(source="test", created_by="tests"))
+        slices=[
+            SliceInfo(index=i, level=SliceLevel.MID, rv_insertion_angle_deg=120.0) for i in range(n_slices)
+        ],
+        provenance=Provenance(source="test", created_by="tests"),
+    )
 
 
 def _write(root, sid="s001", **kw):
@@ -66,6 +72,27 @@ def test_write_subject_refuses_existing_folder(tmp_path):
 def test_unsafe_subject_id_is_refused():
     with pytest.raises(ValueError):
         _info("../outside")
+
+
+def test_slices_listed_out_of_order_are_read_by_index():
+    info = _info(n_slices=0).model_copy(update={"slices": []})
+    data = info.model_dump(mode="json") | {
+        "slices": [
+            {"index": 2, "level": "apical"},
+            {"index": 0, "level": "basal"},
+            {"index": 1, "level": "mid", "rv_insertion_angle_deg": 100.0},
+        ]
+    }
+    info = SubjectInfo.model_validate(data)
+    assert [s.index for s in info.slices] == [0, 1, 2]
+    assert info.slice_metadata(4) == (["basal", "mid", "apical", None], [None, 100.0, None, None])
+
+
+def test_duplicate_slice_indices_are_refused():
+    data = _info().model_dump(mode="json")
+    data["slices"] = [{"index": 1, "level": "basal"}, {"index": 1, "level": "mid"}]
+    with pytest.raises(ValueError, match="unique"):
+        SubjectInfo.model_validate(data)
 
 
 def test_missing_and_mismatched_files_name_the_file(tmp_path):
@@ -163,7 +190,9 @@ def test_labels_geometry_field_wins_and_round_trips(tmp_path):
 def test_labels_geometry_without_a_manifest_follows_the_subjects(tmp_path):
     _write(tmp_path, "s001")
     assert dataset_labels_geometry(tmp_path) is LabelGeometry.LGE  # provenance source "test"
-    phantom = _info("s002").model_copy(update={"provenance": Provenance(source="phantom", created_by="pscgan")})
+    phantom = _info("s002").model_copy(
+        update={"provenance": Provenance(source="phantom", created_by="pscgan")}
+    )
     rng = np.random.default_rng(1)
     write_subject(tmp_path, phantom, cine=rng.random((16, 12, 2, 5), dtype=np.float32))
     assert dataset_labels_geometry(tmp_path) is LabelGeometry.LGE  # mixed: not all from the phantom

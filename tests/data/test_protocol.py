@@ -22,7 +22,8 @@ def test_labels_follow_the_lge_only_when_drawn_on_it(ring_dataset, geometry, fol
 
 
 def test_unregistered_options_do_not_depend_on_the_dataset(ring_dataset):
-    """Without registration the label geometry has no effect: the options (and cache key) stay the defaults'."""
+    """Without registration the label geometry has no effect: the options (and cache key) stay the
+    defaults'."""
     _set_geometry(ring_dataset, LabelGeometry.CINE)
     assert preprocess_options(ring_dataset, register_lge=False) == PreprocessOptions()
     assert registration_options(LabelGeometry.CINE, False) == registration_options(LabelGeometry.LGE, False)

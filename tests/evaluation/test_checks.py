@@ -12,13 +12,26 @@ METRICS = [lambda: SegmentationMetrics(hd95=False), SynthesisMetrics]
 
 
 @pytest.mark.parametrize("make", METRICS, ids=["segmentation", "synthesis"])
-@pytest.mark.parametrize(("pred", "ref", "ids", "message"), [
-    ((2, 8, 8), (2, 8, 9), None, r"prediction shape \(2, 8, 8\) differs from reference shape \(2, 8, 9\)"),
-    ((2, 1, 8, 8), (2, 1, 8, 8), None, r"prediction must be \(H, W\) or \(B, H, W\), got shape \(2, 1, 8, 8\)"),
-    ((8,), (8, 8), None, r"prediction must be \(H, W\) or \(B, H, W\)"),
-    ((8, 8), (1, 1, 8, 8), None, r"reference must be"),
-    ((2, 8, 8), (2, 8, 8), ["a"], r"1 ids given for a batch of 2 samples"),
-])
+@pytest.mark.parametrize(
+    ("pred", "ref", "ids", "message"),
+    [
+        (
+            (2, 8, 8),
+            (2, 8, 9),
+            None,
+            r"prediction shape \(2, 8, 8\) differs from reference shape \(2, 8, 9\)",
+        ),
+        (
+            (2, 1, 8, 8),
+            (2, 1, 8, 8),
+            None,
+            r"prediction must be \(H, W\) or \(B, H, W\), got shape \(2, 1, 8, 8\)",
+        ),
+        ((8,), (8, 8), None, r"prediction must be \(H, W\) or \(B, H, W\)"),
+        ((8, 8), (1, 1, 8, 8), None, r"reference must be"),
+        ((2, 8, 8), (2, 8, 8), ["a"], r"1 ids given for a batch of 2 samples"),
+    ],
+)
 def test_bad_batches_are_refused_with_the_same_message(make, pred, ref, ids, message):
     metric = make()
     with pytest.raises(ValueError, match=message):

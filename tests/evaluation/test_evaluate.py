@@ -18,7 +18,9 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def predictions(tiny_ring_dataset, tiny_weights, tmp_path_factory):
     out = tmp_path_factory.mktemp("eval") / "pred"
-    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--weights", str(tiny_weights), "--out", str(out)])
+    res = runner.invoke(
+        app, ["predict", str(tiny_ring_dataset), "--weights", str(tiny_weights), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     return out
 

@@ -21,7 +21,9 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def full_prediction(tiny_ring_dataset, tiny_weights, tmp_path_factory):
     out = tmp_path_factory.mktemp("parts") / "pred"
-    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--weights", str(tiny_weights), "--out", str(out)])
+    res = runner.invoke(
+        app, ["predict", str(tiny_ring_dataset), "--weights", str(tiny_weights), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     return out
 
@@ -67,7 +69,9 @@ def test_parts_declaration_round_trip_and_validation(tmp_path):
         read_parts(tmp_path)
 
 
-def test_no_synthetic_lge_gives_nd_synthesis_and_full_segmentation(full_prediction, tiny_ring_dataset, tmp_path):
+def test_no_synthetic_lge_gives_nd_synthesis_and_full_segmentation(
+    full_prediction, tiny_ring_dataset, tmp_path
+):
     full = evaluate(full_prediction, tiny_ring_dataset, tmp_path / "full")
     pred = _strip(full_prediction, tmp_path, DefinedParts(producer="seg", synthetic_lge=False))
     result = evaluate(pred, tiny_ring_dataset, tmp_path / "ev")

@@ -1,4 +1,5 @@
-"""The reference LGE is registered to the cine as the model's targets were; labels move only when drawn on it."""
+"""The reference LGE is registered to the cine as the model's targets were; labels move only when drawn on
+it."""
 
 from __future__ import annotations
 
@@ -52,8 +53,8 @@ def weights(tmp_path_factory):
     reference side is under test."""
     from pscgan.config.presets import get_preset
     from pscgan.config.schema import apply_overrides
-    from pscgan.inference.weights import save_weights
     from pscgan.models.factory import build_cascade
+    from pscgan.models.weights import save_weights
 
     cfg = apply_overrides(get_preset("tiny"), ["model.image_size=32"])
     path = tmp_path_factory.mktemp("weights") / "tiny32.safetensors"
@@ -99,7 +100,11 @@ def test_reference_is_registered_and_labels_follow_the_lge_only_when_drawn_on_it
 def test_unregistered_reference_keeps_the_misregistration(case):
     data, pred, aligned, geometry = case
     protocol = reference_protocol(pred, data, register_lge=False)
-    assert (protocol.register_lge, protocol.source, protocol.recorded) == (False, RegistrationSource.OPTION, True)
+    assert (protocol.register_lge, protocol.source, protocol.recorded) == (
+        False,
+        RegistrationSource.OPTION,
+        True,
+    )
     registered = {p.subject_id: p for p in load_pairs(pred, data)}
     for pair in load_pairs(pred, data, protocol):
         assert pair.registration == [None]
@@ -133,7 +138,11 @@ def test_evaluate_cli_option_overrides_the_record(case, tmp_path):
     assert res.exit_code == 0, res.output
     assert "not registered" in res.output and "register_lge=True" in res.output  # the note on the mismatch
     saved = json.loads((out / "evaluation.json").read_text())["reference_registration"]
-    assert (saved["register_lge"], saved["source"], saved["recorded_by_predictions"]) == (False, "option", True)
+    assert (saved["register_lge"], saved["source"], saved["recorded_by_predictions"]) == (
+        False,
+        "option",
+        True,
+    )
     assert saved["n_slices_registered"] == 0 and not (out / "reference_registration.csv").exists()
 
 

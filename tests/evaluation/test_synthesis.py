@@ -48,7 +48,9 @@ def test_ssim_agrees_with_monai_uniform_window():
     # MONAI with the same 7x7 uniform window; scikit-image uses the unbiased (N-1) covariance,
     # MONAI the same, so the two agree closely away from the borders.
     theirs = SSIMMetric(spatial_dims=2, data_range=1.0, kernel_type="uniform", win_size=7)(
-        torch.from_numpy(to_unit_range(pred)[None]).float(), torch.from_numpy(to_unit_range(ref)[None]).float())
+        torch.from_numpy(to_unit_range(pred)[None]).float(),
+        torch.from_numpy(to_unit_range(ref)[None]).float(),
+    )
     assert m.aggregate()["ssim"].mean == pytest.approx(float(theirs.mean()), abs=0.02)
 
 

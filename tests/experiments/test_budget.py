@@ -50,5 +50,7 @@ def test_busy_calibration_is_named_only_above_the_cpu_count():
     assert busy_calibration([]) is None
     assert busy_calibration([{"load_average_1min": None, "cpu_count": 2}]) is None
     assert busy_calibration([{"load_average_1min": 1.9, "cpu_count": 2}]) is None
-    note = busy_calibration([{"load_average_1min": 2.5, "cpu_count": 2}, {"load_average_1min": 3.25, "cpu_count": 2}])
+    note = busy_calibration(
+        [{"load_average_1min": 2.5, "cpu_count": 2}, {"load_average_1min": 3.25, "cpu_count": 2}]
+    )
     assert note is not None and "up to 3.25 on 2 CPUs" in note

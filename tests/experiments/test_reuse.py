@@ -61,7 +61,9 @@ def test_baseline_runs_are_passed_over(tmp_path):
     (baseline / "train" / "config.json").write_text(json.dumps({"kind": "monai_unet", "config": {}}))
     (baseline / "train" / "split.json").write_text(json.dumps({"dataset": str(data), **SPLIT}))
     (baseline / "done.json").write_text(json.dumps({"seed": 0, "baseline": "monai_unet"}))
-    assert find_reusable_run([tmp_path / "exp6"], data, SPLIT, _config()) == tmp_path / "exp6" / "full" / "seed0"
+    assert (
+        find_reusable_run([tmp_path / "exp6"], data, SPLIT, _config()) == tmp_path / "exp6" / "full" / "seed0"
+    )
 
 
 def test_an_unfinished_run_is_never_reused(tmp_path):

@@ -183,7 +183,9 @@ def test_baselines_follow_the_experiment_s_data_protocol_and_threads(tiny_ring_d
     assert json.loads((baseline / "environment.json").read_text())["torch_threads"] == 1
 
 
-def test_a_continued_experiment_keeps_the_configuration_it_started_with(tiny_ring_dataset, tmp_path, monkeypatch):
+def test_a_continued_experiment_keeps_the_configuration_it_started_with(
+    tiny_ring_dataset, tmp_path, monkeypatch
+):
     from pscgan.config import presets
 
     out = tmp_path / "exp"
@@ -195,7 +197,9 @@ def test_a_continued_experiment_keeps_the_configuration_it_started_with(tiny_rin
     # a later pscgan version changes the preset: the experiment still trains what it started with
     original = presets.get_preset
     monkeypatch.setattr(presets, "get_preset", lambda name: apply_overrides(original(name), ["train.lr=0.5"]))
-    run_experiment(_opts(tiny_ring_dataset, out, table=ExperimentTable.TABLE5, seeds=1, variants=["auxiliary_off"]))
+    run_experiment(
+        _opts(tiny_ring_dataset, out, table=ExperimentTable.TABLE5, seeds=1, variants=["auxiliary_off"])
+    )
     trained = json.loads((out / "auxiliary_off" / "seed0" / "train" / "config.json").read_text())
     assert trained["train"]["lr"] == started_lr and trained["loss"]["auxiliary"] is False
     # a plan written before the configuration was recorded is checked against its reference run

@@ -17,9 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pscgan.cli.main import app
-from pscgan.inference.batch import predict_batch, remove_leftovers
-from pscgan.errors import ConfigError, InputError
-from pscgan.inference.outputs import (
+from pscgan.data.predictions import (
     BATCH_FILE,
     CLINICAL_FILE,
     LGE_FILE,
@@ -27,15 +25,19 @@ from pscgan.inference.outputs import (
     OUTPUTS_FILE,
     RECORDS_FILE,
     SEG_FILE,
-    weights_record,
 )
+from pscgan.errors import ConfigError, InputError
+from pscgan.inference.batch import predict_batch, remove_leftovers
+from pscgan.inference.outputs import weights_record
 
 SUBJECT_FILES = {CLINICAL_FILE, LGE_FILE, NETWORK_FILE, OUTPUTS_FILE, RECORDS_FILE, SEG_FILE}
 TIMEOUT_S = 180
 
 
 def _finished(out: Path) -> list[Path]:
-    return sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")) if out.is_dir() else []
+    return (
+        sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")) if out.is_dir() else []
+    )
 
 
 def _snapshot(out: Path) -> dict[str, tuple[int, bytes]]:
@@ -55,7 +57,18 @@ def _assert_complete(folder: Path) -> None:
 
 
 def _predict(data: Path, weights: Path, out: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "pscgan", "predict", str(data), "--weights", str(weights), "--out", str(out), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pscgan",
+        "predict",
+        str(data),
+        "--weights",
+        str(weights),
+        "--out",
+        str(out),
+        *extra,
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -126,7 +139,7 @@ def test_predict_killed_three_times_then_resumed(tiny_ring_dataset, tiny_weights
 def test_resume_refuses_other_weights_and_changes_nothing(tiny_ring_dataset, tiny_weights, tmp_path):
     import torch
 
-    from pscgan.inference.weights import load_weights, save_weights
+    from pscgan.models.weights import load_weights, save_weights
 
     cascade, config = load_weights(tiny_weights)
     with torch.no_grad():
@@ -135,14 +148,21 @@ def test_resume_refuses_other_weights_and_changes_nothing(tiny_ring_dataset, tin
     save_weights(other, cascade, config)
     out = tmp_path / "pred"
     predict_batch([tiny_ring_dataset / "ring_00"], out, weights=tiny_weights)
-    assert json.loads((out / BATCH_FILE).read_text())["weights"]["sha256"] == weights_record(tiny_weights)["sha256"]
+    assert (
+        json.loads((out / BATCH_FILE).read_text())["weights"]["sha256"]
+        == weights_record(tiny_weights)["sha256"]
+    )
     # the training protocol of the weights, for `pscgan evaluate` (the tiny preset registers the LGE)
     assert json.loads((out / BATCH_FILE).read_text())["weights"]["register_lge"] is True
     before = _snapshot(out), (out / "summary.json").read_bytes(), sorted(p.name for p in out.iterdir())
     with pytest.raises(ConfigError, match=r"--resume: the finished subjects were predicted with"):
         predict_batch([tiny_ring_dataset / "ring_00", tiny_ring_dataset / "ring_01"], out, weights=other,
                       resume=True)
-    assert (_snapshot(out), (out / "summary.json").read_bytes(), sorted(p.name for p in out.iterdir())) == before
+    assert (
+        _snapshot(out),
+        (out / "summary.json").read_bytes(),
+        sorted(p.name for p in out.iterdir()),
+    ) == before
     # The same weights resume; a folder from before batch.json existed is judged by its summary.json.
     (out / BATCH_FILE).unlink()
     with pytest.raises(ConfigError):

@@ -20,8 +20,8 @@ from pscgan.config.schema import apply_overrides, config_from_dict
 from pscgan.errors import OutputExistsError
 from pscgan.inference import onnx_export
 from pscgan.inference.onnx_export import ExportError, export_onnx, read_onnx_metadata
-from pscgan.inference.weights import load_weights, read_weights_metadata, save_weights
 from pscgan.models.factory import build_cascade
+from pscgan.models.weights import load_weights, read_weights_metadata, save_weights
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
@@ -207,7 +207,9 @@ def test_docstring_examples_run(module):
 @pytest.mark.slow
 def test_cpu_preset_with_factorised_attention_exports(tmp_path):
     # 14-33 s depending on machine load: the preset users deploy, with factorised attention (fused kernel)
-    report = export_onnx(_weights(tmp_path / "cpu.safetensors", "cpu", overrides=("model.attention=factorised",)),
-                         tmp_path / "cpu.onnx")
+    report = export_onnx(
+        _weights(tmp_path / "cpu.safetensors", "cpu", overrides=("model.attention=factorised",)),
+        tmp_path / "cpu.onnx",
+    )
     assert report.passed, report.comparisons
     assert {c.batch for c in report.comparisons} == {1, 3}

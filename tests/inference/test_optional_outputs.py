@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pscgan.cli.main import app
+from pscgan.data.predictions import LGE_FILE, OUTPUTS_FILE, SEG_FILE
 from pscgan.inference import dicom_seg
-from pscgan.inference.outputs import LGE_FILE, OUTPUTS_FILE, SEG_FILE
 
 runner = CliRunner()
 

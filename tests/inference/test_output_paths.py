@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pscgan.cli.main import app
+from pscgan.data.predictions import MAX_NAME_BYTES, check_output_name
 from pscgan.errors import InputError
 from pscgan.inference.batch import predict_batch
-from pscgan.inference.inputs import MAX_NAME_BYTES, check_output_name, discover_inputs
+from pscgan.inference.inputs import discover_inputs
 
 runner = CliRunner()
 
@@ -74,13 +75,21 @@ def test_hostile_file_names_fail_alone_and_write_nothing_outside(tiny_ring_datas
     assert all("rename the input" in f["error"] for f in summary["failures"])
     assert any(f"longer than {MAX_NAME_BYTES} bytes" in f["error"] for f in summary["failures"])
     assert _tree(tmp_path, skip=out) == before
-    assert {p.name for p in out.iterdir()} == {"good", "batch.json", "summary.json", "slices.csv", "subjects.csv",
-                                           ".pscgan-output"}
+    assert {p.name for p in out.iterdir()} == {
+        "good",
+        "batch.json",
+        "summary.json",
+        "slices.csv",
+        "subjects.csv",
+        ".pscgan-output",
+    }
     _all_inside(out)
 
 
 @pytest.mark.filterwarnings("ignore:The string .* is unlikely to represent the intended person name")
-def test_hostile_dicom_tags_never_name_an_output(write_dicom_cine, tiny_weights: Path, tmp_path: Path) -> None:
+def test_hostile_dicom_tags_never_name_an_output(
+    write_dicom_cine, tiny_weights: Path, tmp_path: Path
+) -> None:
     series = write_dicom_cine(tmp_path / "series", HOSTILE_TAGS)
     out = tmp_path / "out"
     before = _tree(tmp_path, skip=out)

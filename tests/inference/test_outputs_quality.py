@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pytest
 
+from pscgan.data.predictions import CLINICAL_FILE
 from pscgan.inference.inputs import discover_inputs, load_input
-from pscgan.inference.outputs import CLINICAL_FILE, write_subject_result, write_summary, write_tables
+from pscgan.inference.outputs import write_subject_result, write_summary, write_tables
 from pscgan.inference.predictor import Prediction
 from pscgan.preprocessing.pipeline import PreprocessOptions, prepare_arrays
 from pscgan.preprocessing.record import to_original_volume

@@ -19,7 +19,9 @@ runner = CliRunner()
 
 def test_predict_dataset_writes_original_geometry(tiny_ring_dataset, tiny_weights, tmp_path):
     out = tmp_path / "pred"
-    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--weights", str(tiny_weights), "--out", str(out)])
+    res = runner.invoke(
+        app, ["predict", str(tiny_ring_dataset), "--weights", str(tiny_weights), "--out", str(out)]
+    )
     assert res.exit_code == 0, res.output
     subj = out / "ring_00"
     src = nib.load(str(tiny_ring_dataset / "ring_00" / "cine.nii.gz"))
@@ -78,7 +80,7 @@ def test_resume_keeps_finished_subjects(tiny_ring_dataset, tiny_weights, tmp_pat
 def test_weights_of_another_preset_or_corrupted_are_refused(tiny_weights, tmp_path):
     from pscgan.config.presets import get_preset
     from pscgan.errors import InputError
-    from pscgan.inference.weights import load_weights
+    from pscgan.models.weights import load_weights
 
     with pytest.raises(InputError, match="preset"):
         load_weights(tiny_weights, expect=get_preset("cpu"))
@@ -88,7 +90,9 @@ def test_weights_of_another_preset_or_corrupted_are_refused(tiny_weights, tmp_pa
     bad.write_bytes(bytes(data))
     with pytest.raises(InputError, match="checksum"):
         load_weights(bad)
-    res = runner.invoke(app, ["predict", str(tmp_path / "data"), "--weights", str(bad), "--out", str(tmp_path / "o")])
+    res = runner.invoke(
+        app, ["predict", str(tmp_path / "data"), "--weights", str(bad), "--out", str(tmp_path / "o")]
+    )
     assert res.exit_code == 2 and "checksum" in res.output
 
 
@@ -110,8 +114,13 @@ def test_predict_dicom_series_end_to_end(tiny_ring_dataset, tiny_weights, tmp_pa
     positions = kit.slice_positions(cine.shape[2])
     for k in range(cine.shape[2]):
         for t in range(cine.shape[3]):
-            ds = kit.make_dataset(np.clip(cine[:, :, k, t].T, 0, 4000).astype(np.uint16), position=positions[k],
-                                  spacing_rc=(1.5, 1.5), trigger_ms=t * 150.0, instance=k * cine.shape[3] + t + 1)
+            ds = kit.make_dataset(
+                np.clip(cine[:, :, k, t].T, 0, 4000).astype(np.uint16),
+                position=positions[k],
+                spacing_rc=(1.5, 1.5),
+                trigger_ms=t * 150.0,
+                instance=k * cine.shape[3] + t + 1,
+            )
             ds.save_as(folder / f"IM{k:02d}{t:02d}.dcm", enforce_file_format=True)
     out = tmp_path / "pred"
     res = runner.invoke(app, ["predict", str(folder), "--weights", str(tiny_weights), "--out", str(out)])
@@ -129,19 +138,41 @@ def test_predict_dicom_series_end_to_end(tiny_ring_dataset, tiny_weights, tmp_pa
 def test_predict_one_split_part(tiny_ring_dataset, tiny_weights, tmp_path):
     manifest = json.loads((tiny_ring_dataset / "dataset.json").read_text())
     out = tmp_path / "pred"
-    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--split", "test", "--weights", str(tiny_weights),
-                              "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "predict",
+            str(tiny_ring_dataset),
+            "--split",
+            "test",
+            "--weights",
+            str(tiny_weights),
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert json.loads((out / "summary.json").read_text())["predicted"] == manifest["split"]["test"]
-    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--split", "nope", "--weights", str(tiny_weights),
-                              "--out", str(tmp_path / "p2")])
+    res = runner.invoke(
+        app,
+        [
+            "predict",
+            str(tiny_ring_dataset),
+            "--split",
+            "nope",
+            "--weights",
+            str(tiny_weights),
+            "--out",
+            str(tmp_path / "p2"),
+        ],
+    )
     assert res.exit_code == 1 and "no split part 'nope'" in res.output
 
 
 def test_half_precision_weights_load_and_agree(tiny_weights, tmp_path):
     import torch
 
-    from pscgan.inference.weights import load_weights, save_weights
+    from pscgan.models.weights import load_weights, save_weights
 
     cascade, cfg = load_weights(tiny_weights)
     half = tmp_path / "half.safetensors"

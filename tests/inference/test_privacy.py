@@ -148,7 +148,9 @@ def test_kept_identifiers_appear_only_where_asked(planted_cine: Path, tiny_weigh
     logs = _run(["predict", str(planted_cine), "--weights", str(tiny_weights), "--out", str(pred),
                  "--keep-identifiers"], caplog)
     logs += _run(["report", str(pred), "--out", str(report), "--keep-identifiers"], caplog)
-    logs += _run(["report", str(pred), "--out", str(plain)], caplog)  # kept in pred, not shown without the flag
+    logs += _run(
+        ["report", str(pred), "--out", str(plain)], caplog
+    )  # kept in pred, not shown without the flag
     hits = _scan(pred, report, plain)
     dicom = {f"pred/series_a/dicom/{f.relative_to(pred / 'series_a' / 'dicom')}"
              for f in (pred / "series_a" / "dicom").rglob("*.dcm")}

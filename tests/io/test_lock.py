@@ -83,7 +83,9 @@ def test_two_predicts_into_one_folder_never_both_write(tiny_ring_dataset, tiny_w
     cmd = [sys.executable, "-m", "pscgan", "predict", str(tiny_ring_dataset), "--weights", str(tiny_weights),
            "--out", str(out)]
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    second = subprocess.Popen([*cmd, "--resume"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(
+        [*cmd, "--resume"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     results = [(p.wait(300), p.stderr.read()) for p in (first, second)]
     assert sorted(rc for rc, _ in results) in ([0, 0], [0, 2]), results
     for rc, err in results:

@@ -1,4 +1,5 @@
-"""Output locations: below a file, symbolic-link loops, read-only folders and inputs are refused in one line."""
+"""Output locations: below a file, symbolic-link loops, read-only folders and inputs are refused in one
+line."""
 
 from __future__ import annotations
 
@@ -41,7 +42,11 @@ def test_read_only_folders_are_refused(tmp_path):
     ro.mkdir()
     ro.chmod(0o555)
     try:
-        for call in (lambda: make_folder(ro), lambda: make_folder(ro / "out"), lambda: check_output_file(ro / "a")):
+        for call in (
+            lambda: make_folder(ro),
+            lambda: make_folder(ro / "out"),
+            lambda: check_output_file(ro / "a"),
+        ):
             with pytest.raises(OutputError, match="not writable"):
                 call()
     finally:

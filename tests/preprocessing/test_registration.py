@@ -64,7 +64,9 @@ def test_a_pose_on_the_bound_is_not_applied_and_says_so(make_slice, angle, shift
     np.testing.assert_array_equal(apply_rigid(moving, rec), moving)
 
 
-@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning", "ignore:Could not determine RMS:UserWarning")
+@pytest.mark.filterwarnings(
+    "ignore:invalid value:RuntimeWarning", "ignore:Could not determine RMS:UserWarning"
+)
 def test_outcomes_of_applied_and_undefined_registrations(make_slice):
     s = make_slice(shape=(96, 96), centre_rc=(48.0, 52.0), spacing_rc=(1.4, 1.4), noise=0.03, seed=3)
     moving = apply_rigid(s.lge, rigid_record(s.centre_rc, 3.0, (2.0, -2.0)), order=1)

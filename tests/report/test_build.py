@@ -11,8 +11,21 @@ runner = CliRunner()
 
 def test_report_with_and_without_reference(tiny_ring_dataset, tiny_weights, tmp_path):
     pred = tmp_path / "pred"
-    assert runner.invoke(app, ["predict", str(tiny_ring_dataset / "ring_00"), str(tiny_ring_dataset / "ring_05"),
-                               "--weights", str(tiny_weights), "--out", str(pred)]).exit_code == 0
+    assert (
+        runner.invoke(
+            app,
+            [
+                "predict",
+                str(tiny_ring_dataset / "ring_00"),
+                str(tiny_ring_dataset / "ring_05"),
+                "--weights",
+                str(tiny_weights),
+                "--out",
+                str(pred),
+            ],
+        ).exit_code
+        == 0
+    )
     res = runner.invoke(app, ["report", str(pred), "--out", str(tmp_path / "r1")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "r1" / "index.html").is_file()

@@ -12,7 +12,7 @@ TOOL = Path(__file__).resolve().parents[2] / "tools" / "package_weights.py"
 
 
 def test_packaged_weights_load_and_say_how_they_were_trained(tiny_weights, tmp_path):
-    from pscgan.inference.weights import load_weights, read_weights_metadata
+    from pscgan.models.weights import load_weights, read_weights_metadata
 
     run = tmp_path / "run"
     shutil.copytree(tiny_weights.parent, run)

@@ -27,8 +27,17 @@ def test_a_supervised_only_step_never_reads_the_discriminator():
     batch = {"cine": torch.randn(2, 1, frames, size, size), "labels": torch.randint(0, 4, (2, size, size)),
              "lge": torch.zeros(2, 1, size, size)}
     opt = torch.optim.Adam(g.parameters(), lr=1e-3)
-    logs = generator_step(Phase.COARSE, cfg.loss, g, _Untouchable(), opt, batch, DistContext(0, 1, 0, torch.device("cpu")), 4,
-                          supervised_only=True)
+    logs = generator_step(
+        Phase.COARSE,
+        cfg.loss,
+        g,
+        _Untouchable(),
+        opt,
+        batch,
+        DistContext(0, 1, 0, torch.device("cpu")),
+        4,
+        supervised_only=True,
+    )
     assert "g_segmentation" in logs and "g_adversarial" not in logs
 
 
@@ -70,9 +79,15 @@ def test_one_hot_masks_reach_the_discriminator_with_the_softmax_gradient():
 
 def test_the_cpu_presets_training_options_run_together(tiny_ring_dataset, tmp_path):
     # one-hot masks to the discriminators, phase III warm start and a warm-up, through every phase
-    cfg = apply_overrides(get_preset("tiny"), ["train.steps_per_phase=2", "loss.mask_to_discriminator=one_hot",
-                                               "train.warm_start_segmentation=true",
-                                               "train.adversarial_warmup_steps=1"])
+    cfg = apply_overrides(
+        get_preset("tiny"),
+        [
+            "train.steps_per_phase=2",
+            "loss.mask_to_discriminator=one_hot",
+            "train.warm_start_segmentation=true",
+            "train.adversarial_warmup_steps=1",
+        ],
+    )
     run = tmp_path / "run"
     run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=cfg, progress=False))
     records = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]

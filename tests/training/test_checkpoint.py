@@ -143,13 +143,24 @@ def test_fault_hook_kills_inside_the_checkpoint_write_only_when_asked(tmp_path):
 
     from pscgan.training.checkpoint import KILL_HOOK_ENV
 
-    script = ("import sys, torch; from pscgan.training.checkpoint import save_checkpoint as s\n"
-              "for i in (1, 2): s(sys.argv[1], f'step_{i:08d}', modules={'g': torch.nn.Linear(2, 2)}, state={})")
+    script = (
+        "import sys, torch; from pscgan.training.checkpoint import save_checkpoint as s\n"
+        "for i in (1, 2): s(sys.argv[1], f'step_{i:08d}', modules={'g': torch.nn.Linear(2, 2)}, state={})"
+    )
     env = {k: v for k, v in os.environ.items() if k != KILL_HOOK_ENV}
     assert subprocess.run([sys.executable, "-c", script, str(tmp_path / "inert")], env=env).returncode == 0
-    assert json.loads((tmp_path / "inert" / "checkpoints" / "latest.json").read_text())["name"] == "step_00000002"
-    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "killed")], env={**env, KILL_HOOK_ENV: "2"})
+    assert (
+        json.loads((tmp_path / "inert" / "checkpoints" / "latest.json").read_text())["name"]
+        == "step_00000002"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "killed")], env={**env, KILL_HOOK_ENV: "2"}
+    )
     assert proc.returncode == -signal.SIGKILL
     ckdir = tmp_path / "killed" / "checkpoints"
-    assert sorted(p.name for p in ckdir.iterdir()) == ["latest.json", "step_00000001", "step_00000002.partial"]
+    assert sorted(p.name for p in ckdir.iterdir()) == [
+        "latest.json",
+        "step_00000001",
+        "step_00000002.partial",
+    ]
     assert load_checkpoint(tmp_path / "killed").path.name == "step_00000001"

@@ -20,7 +20,7 @@ from torch.utils.data import DistributedSampler
 from pscgan.config.presets import get_preset
 from pscgan.config.schema import apply_overrides, load_config
 from pscgan.errors import ConfigError
-from pscgan.inference.weights import load_weights
+from pscgan.models.weights import load_weights
 from pscgan.training.checkpoint import load_checkpoint
 from pscgan.training.distributed import select_device
 from pscgan.training.launch import TrainOptions, run_training
@@ -49,7 +49,9 @@ def test_each_epoch_is_reshuffled_and_dealt_across_ranks():
     n, world, seed = 13, 2, 7
     epochs = []
     for epoch in range(3):
-        shards = [list(EpochOrder(n=n, seed=seed, rank=r, world_size=world).indices(epoch)) for r in range(world)]
+        shards = [
+            list(EpochOrder(n=n, seed=seed, rank=r, world_size=world).indices(epoch)) for r in range(world)
+        ]
         assert all(len(s) == 7 for s in shards)  # padded to 14, as DistributedSampler pads
         assert set(shards[0]) | set(shards[1]) == set(range(n))
         assert len(set(shards[0]) & set(shards[1])) == 1  # only the one padding sample repeats
@@ -195,11 +197,28 @@ def test_two_nodes_through_c10d_rendezvous(tiny_ring_dataset, tmp_path, entry_on
     run = root / "run"
     endpoint = f"127.0.0.1:{_free_port()}"
     env = _env(digests)
-    procs = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes=2", f"--node_rank={node}",
-                               "--nproc_per_node=1", "--rdzv_backend=c10d", f"--rdzv_endpoint={endpoint}",
-                               "--rdzv_id=pscgan-test", str(ENTRY), *_train_args(tiny_ring_dataset, run)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for node in range(2)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--nnodes=2",
+                f"--node_rank={node}",
+                "--nproc_per_node=1",
+                "--rdzv_backend=c10d",
+                f"--rdzv_endpoint={endpoint}",
+                "--rdzv_id=pscgan-test",
+                str(ENTRY),
+                *_train_args(tiny_ring_dataset, run),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for node in range(2)
+    ]
     try:
         results = [p.communicate(timeout=600) for p in procs]
     finally:

@@ -68,8 +68,16 @@ def test_guard_lowers_the_rate_and_gives_up_after_max_retries(tmp_path):
     guard = DivergenceGuard(max_retries=2, lr_factor=0.5, base_lr=1e-3, run=tmp_path)
     state = DivergenceState()
     first = guard.record(state, phase="coarse", failed_step=5, restored_step=4, reason="g_total=nan")
-    assert first == {"event": "divergence", "step": 4, "phase": "coarse", "failed_step": 5, "reason": "g_total=nan",
-                     "retry": 1, "lr_scale": 0.5, "lr": 5e-4}
+    assert first == {
+        "event": "divergence",
+        "step": 4,
+        "phase": "coarse",
+        "failed_step": 5,
+        "reason": "g_total=nan",
+        "retry": 1,
+        "lr_scale": 0.5,
+        "lr": 5e-4,
+    }
     guard.record(state, phase="coarse", failed_step=5, restored_step=4, reason="g_total=nan")
     assert state.lr_scale == 0.25 and len(state.events) == 2
     with pytest.raises(DivergenceError, match="diverged at step 5.*3 times in a row"):
@@ -105,8 +113,16 @@ def test_a_nan_generator_loss_never_reaches_the_weights(tiny_ring_dataset, nan_a
     before = {k: v.clone() for k, v in nets.generator.state_dict().items()}
     nan_at("always")
     with pytest.raises(NonFiniteStep, match="g_total=nan"):
-        steps_module.generator_step(Phase.COARSE, cfg.loss, nets.generator, nets.discriminator, nets.opt_g, batch,
-                                    CPU, cfg.model.classes)
+        steps_module.generator_step(
+            Phase.COARSE,
+            cfg.loss,
+            nets.generator,
+            nets.discriminator,
+            nets.opt_g,
+            batch,
+            CPU,
+            cfg.model.classes,
+        )
     for k, v in nets.generator.state_dict().items():
         torch.testing.assert_close(v, before[k], rtol=0, atol=0, msg=k)
     assert not nets.opt_g.state  # Adam never stepped: no moments were created
@@ -116,8 +132,11 @@ def test_training_recovers_from_a_nan_step_and_the_lower_rate_survives_a_resume(
                                                                                nan_at):
     cfg = _config(steps=4)
     nan_at({3})  # step 3: after the checkpoint at step 2
-    full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg, deterministic=True,
-                                     progress=False))
+    full = run_training(
+        TrainOptions(
+            run=tmp_path / "full", data=tiny_ring_dataset, config=cfg, deterministic=True, progress=False
+        )
+    )
     records = _records(tmp_path / "full")
     events = [r for r in records if r.get("event") == "divergence"]
     assert [(e["failed_step"], e["step"], e["lr"], e["retry"]) for e in events] == [(3, 2, 5e-4, 1)]
@@ -125,14 +144,20 @@ def test_training_recovers_from_a_nan_step_and_the_lower_rate_survives_a_resume(
     assert "learning rate lowered to 0.0005" in (tmp_path / "full" / "train.log").read_text()
     assert all(torch.isfinite(v).all() for v in _weights(full).values())
     last = load_checkpoint(tmp_path / "full")
-    assert last.state["train"]["divergence"]["lr_scale"] == 0.5 and last.state["train"]["divergence"]["retries"] == 0
+    assert (
+        last.state["train"]["divergence"]["lr_scale"] == 0.5
+        and last.state["train"]["divergence"]["retries"] == 0
+    )
     assert {g["lr"] for g in last.state["opt_g"]["param_groups"]} == {5e-4}
 
     # The same failure, then a stop right after the recovery, then a resume: same weights, same records.
     nan_at({3})
     part = tmp_path / "part"
-    run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, deterministic=True, progress=False,
-                              stop_after=3))
+    run_training(
+        TrainOptions(
+            run=part, data=tiny_ring_dataset, config=cfg, deterministic=True, progress=False, stop_after=3
+        )
+    )
     assert load_checkpoint(part).state["train"]["divergence"]["lr_scale"] == 0.5
     nan_at(())
     resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
@@ -143,11 +168,16 @@ def test_training_recovers_from_a_nan_step_and_the_lower_rate_survives_a_resume(
     assert strip == [{k: v for k, v in r.items() if k != "seconds_per_step"} for r in _records(part)]
 
 
-def test_a_nan_before_the_first_checkpoint_of_a_phase_restarts_that_phase(tiny_ring_dataset, tmp_path, nan_at):
+def test_a_nan_before_the_first_checkpoint_of_a_phase_restarts_that_phase(
+    tiny_ring_dataset, tmp_path, nan_at
+):
     nan_at({3})  # the first generator step of phase II (2 steps per phase)
     run = tmp_path / "run"
-    weights = run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=_config(steps=2, progressive=True),
-                                        progress=False))
+    weights = run_training(
+        TrainOptions(
+            run=run, data=tiny_ring_dataset, config=_config(steps=2, progressive=True), progress=False
+        )
+    )
     events = [r for r in _records(run) if r.get("event")]
     assert [(e["phase"], e["failed_step"], e["step"], e["lr"]) for e in events] == [("synthesis", 3, 2, 5e-4)]
     assert all(torch.isfinite(v).all() for v in _weights(weights).values())

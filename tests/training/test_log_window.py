@@ -15,7 +15,9 @@ def test_means_cover_every_step_since_the_last_record_and_clear_restarts_them():
     for d, g in [(0.0, 1.0), (2.0, 3.0), (0.0, 5.0)]:
         w.add_discriminator({"d_adversarial": d, "d_total": d + 1}, hinge=True)
         w.add({"g_total": g})
-    assert w.means() == pytest.approx({"d_adversarial": 2 / 3, "d_total": 5 / 3, "d_saturated": 2 / 3, "g_total": 3.0})
+    assert w.means() == pytest.approx(
+        {"d_adversarial": 2 / 3, "d_total": 5 / 3, "d_saturated": 2 / 3, "g_total": 3.0}
+    )
     assert list(w.means()) == ["d_adversarial", "d_total", "d_saturated", "g_total"]  # log order
     w.clear()
     assert w.means() == {}

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from pscgan.cli.main import app
 from pscgan.config.presets import get_preset
 from pscgan.errors import InputError
-from pscgan.inference.weights import load_weights, read_weights_metadata, save_weights
 from pscgan.models.factory import build_cascade
+from pscgan.models.weights import load_weights, read_weights_metadata, save_weights
 from pscgan.training.checkpoint import _meta_digest, load_checkpoint, save_checkpoint, sha256_file
 
 
@@ -95,7 +95,7 @@ def test_pickled_checkpoint_is_refused_even_with_a_matching_checksum(tmp_path: P
 
 def test_pickled_prediction_arrays_are_refused_by_the_report(tmp_path: Path) -> None:
     """``network.npz`` of a prediction folder is opened with ``allow_pickle=False``."""
-    from pscgan.inference.outputs import CLINICAL_FILE, NETWORK_FILE, SEG_FILE
+    from pscgan.data.predictions import CLINICAL_FILE, NETWORK_FILE, SEG_FILE
     from pscgan.report.build import build_reports
 
     marker = tmp_path / "marker"

@@ -10,7 +10,7 @@ import torch
 from pscgan.config.presets import get_preset
 from pscgan.config.schema import apply_overrides
 from pscgan.errors import ConfigError, InputError
-from pscgan.inference.weights import load_weights
+from pscgan.models.weights import load_weights
 from pscgan.training.launch import TrainOptions, run_training
 
 
@@ -29,7 +29,14 @@ def _weights(path):
 def test_full_run_writes_the_run_folder(tiny_ring_dataset, tmp_path):
     run = tmp_path / "run"
     weights = run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=_config(), progress=False))
-    for name in ("config.json", "split.json", "environment.json", "metrics.jsonl", "train.log", "model.safetensors"):
+    for name in (
+        "config.json",
+        "split.json",
+        "environment.json",
+        "metrics.jsonl",
+        "train.log",
+        "model.safetensors",
+    ):
         assert (run / name).is_file(), name
     split = json.loads((run / "split.json").read_text())
     assert split["validation"] and not set(split["validation"]) & set(split["train"])
@@ -53,8 +60,11 @@ def test_interrupted_and_resumed_run_ends_with_the_same_weights_and_log(tiny_rin
                                      deterministic=True, progress=False))
     part = tmp_path / "part"
     # stop mid-phase (step 3 of phase I), then in phase II, then finish
-    run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, deterministic=True, progress=False,
-                              stop_after=3))
+    run_training(
+        TrainOptions(
+            run=part, data=tiny_ring_dataset, config=cfg, deterministic=True, progress=False, stop_after=3
+        )
+    )
     assert not (part / "model.safetensors").exists()
     run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False, stop_after=3))
     resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
@@ -76,8 +86,14 @@ def test_interrupted_and_resumed_run_ends_with_the_same_weights_and_log(tiny_rin
 
 
 def test_progressive_off_trains_one_joint_generator(tiny_ring_dataset, tmp_path):
-    weights = run_training(TrainOptions(run=tmp_path / "joint", data=tiny_ring_dataset,
-                                        config=_config(steps=2, **{"model.progressive": "false"}), progress=False))
+    weights = run_training(
+        TrainOptions(
+            run=tmp_path / "joint",
+            data=tiny_ring_dataset,
+            config=_config(steps=2, **{"model.progressive": "false"}),
+            progress=False,
+        )
+    )
     cascade, _ = load_weights(weights)
     assert not cascade.progressive
 
@@ -97,6 +113,8 @@ def test_resume_errors(tiny_ring_dataset, tmp_path):
     with pytest.raises(InputError, match="nothing to resume"):
         run_training(TrainOptions(run=tmp_path / "none", resume=True))
     run = tmp_path / "run"
-    run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=_config(steps=2), progress=False, stop_after=1))
+    run_training(
+        TrainOptions(run=run, data=tiny_ring_dataset, config=_config(steps=2), progress=False, stop_after=1)
+    )
     with pytest.raises(ConfigError, match="another configuration"):
         run_training(TrainOptions(run=run, resume=True, config=_config(steps=5)))

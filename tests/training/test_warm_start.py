@@ -7,8 +7,8 @@ import torch
 
 from pscgan.config.presets import get_preset
 from pscgan.config.schema import apply_overrides
-from pscgan.inference.weights import load_weights
 from pscgan.models.factory import build_generator
+from pscgan.models.weights import load_weights
 from pscgan.training.launch import TrainOptions, run_training
 from pscgan.training.warm_start import warm_start
 

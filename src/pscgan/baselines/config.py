@@ -4,8 +4,8 @@ Every baseline reads the same network input as PSCGAN (the preprocessed cine, ``
 ``image_size`` x ``image_size`` in [-1, 1], from the same training cache) and is trained with Adam.
 The input geometry and the LGE registration protocol follow the PSCGAN preset of the same name, so a
 baseline and PSCGAN trained with one preset see identical data; the widths are our CPU-sized choices
-(the paper gives none for the baselines). Parameter counts and step costs: ``python benchmarks/baselines.py`` ->
-``benchmarks/results/baselines_cpu.json``.
+(the paper gives none for the baselines). Parameter counts and step costs:
+``python benchmarks/baselines.py`` -> ``benchmarks/results/baselines_cpu.json``.
 
 Example:
     >>> cfg = baseline_config("monai_unet", "tiny")
@@ -129,7 +129,13 @@ def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *,
     tiny = preset == "tiny"
     intervals = ({"log_interval": 1, "validation_interval": 1, "checkpoint_interval": 1} if tiny else
                  {"log_interval": 25, "validation_interval": 250, "checkpoint_interval": 250})
-    return BaselineConfig(kind=kind, preset=preset, frames=ref.model.frames, image_size=ref.model.image_size,
-                          batch_size=2 if tiny else 4,
-                          register_lge=ref.train.register_lge if register_lge is None else register_lge, **intervals,
-                          **_sizes(kind, tiny, ref.model.image_size))  # type: ignore[arg-type]
+    return BaselineConfig(
+        kind=kind,
+        preset=preset,
+        frames=ref.model.frames,
+        image_size=ref.model.image_size,
+        batch_size=2 if tiny else 4,
+        register_lge=ref.train.register_lge if register_lge is None else register_lge,
+        **intervals,
+        **_sizes(kind, tiny, ref.model.image_size),
+    )  # type: ignore[arg-type]

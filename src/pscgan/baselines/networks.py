@@ -56,8 +56,14 @@ class StackedFramesUNet(nn.Module):
         super().__init__()
         from monai.networks.nets import UNet
 
-        self.unet = UNet(spatial_dims=2, in_channels=config.frames, out_channels=NUM_CLASSES,
-                         channels=config.channels, strides=config.strides, num_res_units=config.residual_units)
+        self.unet = UNet(
+            spatial_dims=2,
+            in_channels=config.frames,
+            out_channels=NUM_CLASSES,
+            channels=config.channels,
+            strides=config.strides,
+            num_res_units=config.residual_units,
+        )
 
     def forward(self, cine: Tensor) -> Tensor:
         return self.unet(cine[:, 0])
@@ -107,14 +113,19 @@ class Pix2PixGenerator(nn.Module):
 
 
 class PatchDiscriminator(nn.Module):
-    """pix2pix's conditional PatchGAN (MONAI's): judges the frames and an LGE stacked; returns patch logits."""
+    """pix2pix's conditional PatchGAN (MONAI's): judges the frames and an LGE stacked; returns patch
+    logits."""
 
     def __init__(self, config: BaselineConfig) -> None:
         super().__init__()
         from monai.networks.nets import PatchDiscriminator as MonaiPatchDiscriminator
 
-        self.net = MonaiPatchDiscriminator(spatial_dims=2, channels=config.discriminator_channels,
-                                           in_channels=config.frames + 1, num_layers_d=config.discriminator_layers)
+        self.net = MonaiPatchDiscriminator(
+            spatial_dims=2,
+            channels=config.discriminator_channels,
+            in_channels=config.frames + 1,
+            num_layers_d=config.discriminator_layers,
+        )
 
     def forward(self, cine: Tensor, lge: Tensor) -> Tensor:
         return self.net(torch.cat([cine[:, 0], lge], dim=1))[-1]  # MONAI returns every layer's output

@@ -16,9 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from pscgan.evaluation.parts import DefinedParts, write_parts
-from pscgan.inference.inputs import LoadedInput
-from pscgan.inference.outputs import (
+from pscgan.data.predictions import (
     CLINICAL_FILE,
     LGE_FILE,
     NETWORK_FILE,
@@ -27,6 +25,8 @@ from pscgan.inference.outputs import (
     staged_subject,
     subject_folder,
 )
+from pscgan.evaluation.parts import DefinedParts, write_parts
+from pscgan.inference.inputs import LoadedInput
 from pscgan.io.atomic import write_json_atomic
 from pscgan.io.nifti import write_nifti
 from pscgan.preprocessing.pipeline import PreparedSlice
@@ -50,8 +50,13 @@ def scar_only_clinical(quantification: dict[str, Any]) -> dict[str, Any]:
     return q
 
 
-def write_baseline_subject(out: Path, item: LoadedInput, slices: list[PreparedSlice], predicted: dict[str, np.ndarray],
-                           parts: DefinedParts) -> Path:
+def write_baseline_subject(
+    out: Path,
+    item: LoadedInput,
+    slices: list[PreparedSlice],
+    predicted: dict[str, np.ndarray],
+    parts: DefinedParts,
+) -> Path:
     """Write one subject into ``OUT/<name>`` (complete or not at all).
 
     Args:
@@ -83,7 +88,9 @@ def write_baseline_subject(out: Path, item: LoadedInput, slices: list[PreparedSl
             quant = quantify_prediction(item, SimpleNamespace(labels_original=labels_original)).as_dict()
             if not parts.tissue_complete:
                 quant = scar_only_clinical(quant)
-            write_json_atomic(tmp / CLINICAL_FILE, {"subject_id": name, "input": item.source.kind.value, **quant})
+            write_json_atomic(
+                tmp / CLINICAL_FILE, {"subject_id": name, "input": item.source.kind.value, **quant}
+            )
             arrays["segmentation"] = labels
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)

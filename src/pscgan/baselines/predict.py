@@ -28,16 +28,14 @@ from pscgan.preprocessing.pipeline import PreparedSlice, PreprocessOptions, prep
 
 
 def prepare_input(item: LoadedInput, options: PreprocessOptions) -> list[PreparedSlice]:
-    """The network crops of one input, prepared as :meth:`pscgan.inference.predictor.Predictor.prepare` does."""
+    """The network crops of one input, prepared as :meth:`pscgan.inference.predictor.Predictor.prepare`
+    does."""
     info = item.info
     if info is None:
         return prepare_arrays(item.cine, None, None, options, subject_id=item.source.name)
-    by_index = {s.index: s for s in info.slices}
-    n = item.cine.array.shape[2]
-    return prepare_arrays(item.cine, None, None, options, subject_id=item.source.name,
-                          levels=[by_index[k].level.value if k in by_index else None for k in range(n)],
-                          angles=[by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n)],
-                          rr_interval_ms=info.rr_interval_ms, ed_phase=info.ed_phase)
+    levels, angles = info.slice_metadata(item.cine.array.shape[2])
+    return prepare_arrays(item.cine, None, None, options, subject_id=item.source.name, levels=levels,
+                          angles=angles, rr_interval_ms=info.rr_interval_ms, ed_phase=info.ed_phase)
 
 
 @torch.no_grad()
@@ -50,13 +48,24 @@ def predict_arrays(network: torch.nn.Module, kind: BaselineKind, cine: np.ndarra
     for start in range(0, len(cine), batch_size):
         x = torch.from_numpy(np.ascontiguousarray(cine[start:start + batch_size], np.float32))[:, None]
         for key, value in decode_outputs(kind, network(x.to(device))).items():
-            out.setdefault(key, []).append(value.float().cpu().numpy() if key == "lge" else value.cpu().numpy())
+            out.setdefault(key, []).append(
+                value.float().cpu().numpy() if key == "lge" else value.cpu().numpy()
+            )
     network.train(was_training)
     return {k: np.concatenate(v) for k, v in out.items()}
 
 
-def predict_baseline(weights: Path, data: Path, out: Path, *, split: str | None = "test", device: str = "cpu",
-                     kind: str | None = None, overwrite: bool = False, batch_size: int = 16) -> dict[str, Any]:
+def predict_baseline(
+    weights: Path,
+    data: Path,
+    out: Path,
+    *,
+    split: str | None = "test",
+    device: str = "cpu",
+    kind: str | None = None,
+    overwrite: bool = False,
+    batch_size: int = 16,
+) -> dict[str, Any]:
     """Predict every subject of ``data``'s ``split`` part (``None``: all subjects) into ``out``.
 
     Args:
@@ -95,7 +104,9 @@ def predict_baseline(weights: Path, data: Path, out: Path, *, split: str | None 
         try:
             loaded = load_input(item)
             slices = prepare_input(loaded, options)
-            predicted = predict_arrays(network, config.kind, np.stack([s.cine for s in slices]), dev, batch_size)
+            predicted = predict_arrays(
+                network, config.kind, np.stack([s.cine for s in slices]), dev, batch_size
+            )
             write_baseline_subject(out, loaded, slices, predicted, parts)
             done.append(item.name)
         except PscganError as exc:

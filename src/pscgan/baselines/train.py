@@ -148,7 +148,9 @@ def _train(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[s
     from pscgan.training.stream import BatchStream
 
     steps, seed = plan["steps"], plan["seed"]
-    write_run_json(run, ENV_FILE, environment_info(seed=seed, device=str(device), deterministic=deterministic))
+    write_run_json(
+        run, ENV_FILE, environment_info(seed=seed, device=str(device), deterministic=deterministic)
+    )
     train_ds, val_ds = _datasets(config, data, run, parts)
     stream = BatchStream(train_ds, config.batch_size, seed=seed)
     seed_everything(seed)

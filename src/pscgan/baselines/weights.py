@@ -1,6 +1,6 @@
 """Baseline weights: one safetensors file carrying its kind, hyper-parameters and checksum.
 
-Same conventions as PSCGAN's :mod:`pscgan.inference.weights` (no pickle, SHA-256 over the tensors,
+Same conventions as PSCGAN's :mod:`pscgan.models.weights` (no pickle, SHA-256 over the tensors,
 atomic write), with its own format tag, so a baseline file is never mistaken for a PSCGAN cascade and
 the reverse. Loading refuses a file of another kind than asked for, and tensors that do not fit the
 networks the stored hyper-parameters describe.
@@ -26,14 +26,14 @@ from pydantic import ValidationError
 
 from pscgan.baselines.config import BaselineConfig, BaselineKind
 from pscgan.errors import InputError
-from pscgan.inference.weights import FORMAT as CASCADE_FORMAT
-from pscgan.inference.weights import (
+from pscgan.io.atomic import atomic_path
+from pscgan.models.weights import FORMAT as CASCADE_FORMAT
+from pscgan.models.weights import (
     load_strict,
     load_verified_tensors,
     read_safetensors_header,
     tensors_digest,
 )
-from pscgan.io.atomic import atomic_path
 
 FORMAT = "pscgan-baseline-weights"
 VERSION = "1"
@@ -41,12 +41,19 @@ VERSION = "1"
 
 def save_baseline_weights(path: str | Path, network: torch.nn.Module, config: BaselineConfig) -> None:
     """Write ``network``'s weights with ``config`` and a checksum, atomically."""
-    import pscgan
     from safetensors.torch import save_file
 
+    import pscgan
+
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in network.state_dict().items()}
-    metadata = {"format": FORMAT, "version": VERSION, "kind": config.kind.value,
-                "config": config.model_dump_json(), "sha256": tensors_digest(tensors), "pscgan": pscgan.__version__}
+    metadata = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": config.kind.value,
+        "config": config.model_dump_json(),
+        "sha256": tensors_digest(tensors),
+        "pscgan": pscgan.__version__,
+    }
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
 
@@ -56,7 +63,9 @@ def read_baseline_metadata(path: str | Path) -> dict[str, str]:
     path = Path(path)
     meta = read_safetensors_header(path)
     if meta.get("format") == CASCADE_FORMAT:
-        raise InputError(path, "holds PSCGAN cascade weights, not a baseline's; predict with `pscgan predict`")
+        raise InputError(
+            path, "holds PSCGAN cascade weights, not a baseline's; predict with `pscgan predict`"
+        )
     if meta.get("format") != FORMAT:
         raise InputError(path, "not a pscgan baseline weights file (missing format tag)")
     return meta
@@ -83,7 +92,9 @@ def load_baseline_weights(path: str | Path, *, kind: str | BaselineKind | None =
     except (KeyError, ValidationError) as exc:
         raise InputError(path, f"carries no valid baseline configuration ({exc})") from None
     if meta.get("kind") != config.kind.value:
-        raise InputError(path, f"header says kind {meta.get('kind')!r} but its configuration {config.kind.value!r}")
+        raise InputError(
+            path, f"header says kind {meta.get('kind')!r} but its configuration {config.kind.value!r}"
+        )
     if kind is not None and BaselineKind.parse(kind) is not config.kind:
         raise InputError(path, f"holds {config.kind.value!r} weights, not {BaselineKind.parse(kind).value!r}")
     tensors = load_verified_tensors(path, meta, map_location)

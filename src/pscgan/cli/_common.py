@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,7 +39,9 @@ def handle_errors(fn: F) -> F:
 
 
 @contextlib.contextmanager
-def writing(out: Path, inputs: Iterable[Path | None] = (), *, may_hold_out: Iterable[Path] = ()) -> Iterator[Path]:
+def writing(
+    out: Path, inputs: Iterable[Path | None] = (), *, may_hold_out: Iterable[Path] = ()
+) -> Iterator[Path]:
     """Hold the output folder ``out`` for a command: refused when it is an input, holds one or lies inside
     one (except directly in ``may_hold_out``), or when another process writes it; locked while the block runs.
     """
@@ -88,25 +89,6 @@ def quantify_json(path: Path) -> bool:
 def named(*suffixes: str) -> Callable[[Path], bool]:
     """``ours`` for :func:`output_file`: an existing file with one of these name endings."""
     return lambda path: path.name.lower().endswith(suffixes)
-
-
-def console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=False, soft_wrap=True)
-
-
-def progress_columns() -> tuple[Any, ...]:
-    """Columns of the project's progress bars (rich)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    return (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TimeRemainingColumn())
-
-
-def progress_enabled() -> bool:
-    """Show live progress bars only on an interactive terminal (not in CI logs or pipes)."""
-    return sys.stderr.isatty()
 
 
 def print_paper_tables(out: Any, tables: dict[str, Any]) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors
+from pscgan.cli._common import handle_errors
+from pscgan.ui import console
 
 app = typer.Typer(no_args_is_help=True, help="Speed and memory benchmarks.")
 

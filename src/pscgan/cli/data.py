@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, named, output_file, progress_columns, progress_enabled
+from pscgan.cli._common import handle_errors, named, output_file
+from pscgan.ui import console, progress_columns, progress_enabled
 
 app = typer.Typer(no_args_is_help=True, help="Check datasets and build training caches.")
 
@@ -23,7 +24,6 @@ def check(
     from rich.table import Table
 
     from pscgan.data.annotation import check_labels, dataset_annotation
-
     from pscgan.data.layout import (
         MANIFEST_FILE,
         dataset_labels_geometry,
@@ -71,17 +71,21 @@ def check(
 @handle_errors
 def cache(
     dataset: Path = typer.Argument(..., help="Dataset folder in the canonical layout."),
-    out: Path | None = typer.Option(None, "--out", "-o",
-                                    help="Cache file (default: DATASET/pscgan_cache.safetensors)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Cache file (default: DATASET/pscgan_cache.safetensors)."
+    ),
     crop: int = typer.Option(64, "--crop", min=16, help="In-plane crop size around the LV."),
     phases: int = typer.Option(25, "--phases", min=2, help="Cine phases after temporal resampling."),
-    spacing: float | None = typer.Option(None, "--spacing", min=0.1,
-                                         help="Resample in-plane to this spacing in mm (default: keep native)."),
+    spacing: float | None = typer.Option(
+        None, "--spacing", min=0.1, help="Resample in-plane to this spacing in mm (default: keep native)."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Rebuild an existing cache file."),
     register_lge: bool = typer.Option(
-        True, "--register-lge/--no-register-lge",
+        True,
+        "--register-lge/--no-register-lge",
         help="Register the LGE (and labels drawn on it, per dataset.json labels_geometry) to the cine "
-             "end-diastolic frame, as the paper does and every preset trains."),
+        "end-diastolic frame, as the paper does and every preset trains.",
+    ),
 ) -> None:
     """Preprocess a dataset once and pack it into one memory-mapped file for training."""
     from rich.progress import Progress
@@ -91,7 +95,9 @@ def cache(
     from pscgan.data.protocol import preprocess_options
 
     if out is not None:  # the default lies in the dataset folder, beside the subjects
-        output_file(out, [dataset, dataset / MANIFEST_FILE], may_hold_out=[dataset], ours=named(".safetensors"))
+        output_file(
+            out, [dataset, dataset / MANIFEST_FILE], may_hold_out=[dataset], ours=named(".safetensors")
+        )
     options = preprocess_options(dataset, register_lge=register_lge, n_phases=phases, crop_size=crop,
                                  target_spacing_mm=spacing)
     n = len(list_subject_folders(dataset))

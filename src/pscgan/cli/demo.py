@@ -7,7 +7,8 @@ from typing import Any
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, print_paper_tables, writing
+from pscgan.cli._common import handle_errors, print_paper_tables, writing
+from pscgan.ui import console
 
 #: Seed of the demo cohort: different from the training cohort's (seed 0), so the demo subjects are new
 #: to the bundled model.
@@ -16,10 +17,14 @@ DEMO_SEED = 20260
 
 @handle_errors
 def demo(
-    out: Path = typer.Option(Path("demo-output"), "--out", "-o", help="Folder for everything the demo writes."),
+    out: Path = typer.Option(
+        Path("demo-output"), "--out", "-o", help="Folder for everything the demo writes."
+    ),
     subjects: int = typer.Option(8, "--subjects", "-n", min=2, help="Phantom subjects to generate."),
     seed: int = typer.Option(DEMO_SEED, "--seed", help="Seed of the demo phantom cohort."),
-    weights: Path | None = typer.Option(None, "--weights", "-w", help="Weights (default: the bundled model)."),
+    weights: Path | None = typer.Option(
+        None, "--weights", "-w", help="Weights (default: the bundled model)."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output folder that holds data."),
 ) -> None:
     """Generate a phantom cohort, predict synthetic LGE + segmentation with the bundled weights, score

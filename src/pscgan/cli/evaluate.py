@@ -6,20 +6,25 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, print_paper_tables, writing
+from pscgan.cli._common import handle_errors, print_paper_tables, writing
+from pscgan.ui import console
 
 
 @handle_errors
 def evaluate(
     pred_dir: Path = typer.Argument(..., help="Output folder of `pscgan predict`."),
     ref_dir: Path = typer.Argument(..., help="Reference dataset (canonical layout) with labels and LGE."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Folder for the tables (default PRED_DIR/evaluation)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Folder for the tables (default PRED_DIR/evaluation)."
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing evaluation folder."),
     register_lge: bool | None = typer.Option(
-        None, "--register-lge/--no-register-lge",
+        None,
+        "--register-lge/--no-register-lge",
         help="Register the reference LGE (and labels drawn on it) to the cine end-diastolic frame, as the "
-             "paper does. Default: as the predictions' weights were trained (recorded in PRED_DIR), else "
-             "register."),
+        "paper does. Default: as the predictions' weights were trained (recorded in PRED_DIR), else "
+        "register.",
+    ),
 ) -> None:
     """Imaging metrics (accuracy, sensitivity, specificity, Dice, HD95, SSIM, PSNR, NRMSE) and clinical
     agreement (Pearson r, Bland-Altman, segment localisation, transmurality)."""

@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, writing
+from pscgan.cli._common import handle_errors, writing
+from pscgan.ui import console
 
 _BUDGET_HELP = "Training minutes per variant, turned into steps per phase by a short timing of each variant."
 _STEPS_HELP = "Generator steps per phase for every variant (default: the preset's steps_per_phase)."
@@ -32,14 +33,14 @@ class _RunProgress:
     """A rich progress bar over the runs (one line per run when the output is not a terminal)."""
 
     def __init__(self, total: int, description: str) -> None:
-        from pscgan.cli._common import progress_enabled
+        from pscgan.ui import progress_enabled
 
         self.out = console()
         self.progress: Any = None
         if progress_enabled():
             from rich.progress import Progress
 
-            from pscgan.cli._common import progress_columns
+            from pscgan.ui import progress_columns
 
             self.progress = Progress(*progress_columns(), console=self.out)
             self.task = self.progress.add_task(description, total=total)

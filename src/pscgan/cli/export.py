@@ -14,7 +14,8 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, named, output_file
+from pscgan.cli._common import handle_errors, named, output_file
+from pscgan.ui import console
 
 
 @handle_errors

@@ -16,19 +16,29 @@ app = typer.Typer(no_args_is_help=True, help="Generate and validate the numerica
 def generate(
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write (canonical layout)."),
     subjects: int = typer.Option(280, "--subjects", "-n", min=1, help="Number of subjects (IHD + normal)."),
-    seed: int = typer.Option(0, "--seed", help="Cohort seed; every subject re-renders from its recorded parameters."),
-    normal_fraction: float = typer.Option(50 / 280, "--normal-fraction", min=0.0, max=1.0,
-                                          help="Fraction of normal subjects (paper: 50 of 280)."),
-    slices: int = typer.Option(3, "--slices", min=1, max=3, help="Slice levels per subject (basal, mid, apical)."),
+    seed: int = typer.Option(
+        0, "--seed", help="Cohort seed; every subject re-renders from its recorded parameters."
+    ),
+    normal_fraction: float = typer.Option(
+        50 / 280,
+        "--normal-fraction",
+        min=0.0,
+        max=1.0,
+        help="Fraction of normal subjects (paper: 50 of 280).",
+    ),
+    slices: int = typer.Option(
+        3, "--slices", min=1, max=3, help="Slice levels per subject (basal, mid, apical)."
+    ),
     matrix: int = typer.Option(64, "--matrix", min=64, help="In-plane matrix of the written images."),
-    no_cine_scar_contrast: bool = typer.Option(False, "--no-cine-scar-contrast",
-                                               help="Scar exactly iso-intense to myocardium in cine."),
+    no_cine_scar_contrast: bool = typer.Option(
+        False, "--no-cine-scar-contrast", help="Scar exactly iso-intense to myocardium in cine."
+    ),
     workers: int = typer.Option(0, "--workers", help="Worker processes (0: one per CPU core)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output folder that holds data."),
 ) -> None:
     """Generate a phantom cohort: cine, LGE, labels and metadata per subject, with a subject-level split."""
-    from pscgan.cli._common import console
     from pscgan.phantom.cohort import CohortOptions, generate_cohort
+    from pscgan.ui import console
 
     options = CohortOptions(n_subjects=subjects, seed=seed, normal_fraction=normal_fraction, n_slices=slices,
                             matrix=matrix, cine_scar_contrast=not no_cine_scar_contrast)
@@ -58,9 +68,9 @@ def validate(
     """
     from rich.progress import Progress
 
-    from pscgan.cli._common import console, progress_columns, progress_enabled
     from pscgan.phantom.validation import validate_dataset
     from pscgan.phantom.validation_report import rich_table
+    from pscgan.ui import console, progress_columns, progress_enabled
 
     with writing(out or data / "validation", [data, reference], may_hold_out=[data]), \
             Progress(*progress_columns(), disable=not progress_enabled(), transient=True) as bar:

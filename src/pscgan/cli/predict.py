@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, progress_enabled
+from pscgan.cli._common import handle_errors
+from pscgan.ui import console, progress_enabled
 
 
 @handle_errors

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, output_file, quantify_json
+from pscgan.cli._common import handle_errors, output_file, quantify_json
 from pscgan.labels import LabelEncoding
+from pscgan.ui import console
 
 
 def _fmt(x: float | None, fmt: str = ".2f", scale: float = 1.0) -> str:
@@ -51,12 +52,12 @@ def quantify(
         info = read_subject_info(subject_json.parent) if subject_json.name == "subject.json" else None
         if info is None:
             raise InputError(subject_json, "expected a file named subject.json")
-        levels = [s.level for s in info.slices]
-        angles = [s.rv_insertion_angle_deg for s in info.slices]
-        thickness = info.slice_thickness_mm
         n = lab.shape[2] if lab.ndim == 3 else 1
-        if len(levels) != n:
-            raise InputError(subject_json, f"describes {len(levels)} slices but {labels.name} has {n}")
+        if len(info.slices) != n or info.slices[-1].index >= n:
+            raise InputError(subject_json, f"describes slices {[s.index for s in info.slices]} but "
+                                           f"{labels.name} has {n} (0 to {n - 1})")
+        levels, angles = info.slice_metadata(n)  # by slice index, as predict reads them
+        thickness = info.slice_thickness_mm
     q = quantify_labels(lab, vol.spacing, levels=levels, rv_angles_deg=angles, slice_thickness_mm=thickness,
                         threshold=threshold)
     out = console()
@@ -65,17 +66,30 @@ def quantify(
     summary.add_row("scar volume (ml)", _fmt(s.scar_volume_ml))
     summary.add_row("myocardial volume (ml)", _fmt(s.myocardium_volume_ml))
     summary.add_row("scar ratio (%)", _fmt(s.scar_ratio, ".1f", 100))
-    summary.add_row("scarred segments", ", ".join(str(k) for k, v in q.segments.items() if v.scar_present) or "none")
+    summary.add_row(
+        "scarred segments", ", ".join(str(k) for k, v in q.segments.items() if v.scar_present) or "none"
+    )
     out.print(summary)
-    per_slice = Table("slice", "level", "scar (cm²)", "myocardium (cm²)", "scar ratio (%)", "scarred segments")
+    per_slice = Table(
+        "slice", "level", "scar (cm²)", "myocardium (cm²)", "scar ratio (%)", "scarred segments"
+    )
     for sl in q.slices:
-        per_slice.add_row(str(sl.index), f"{sl.level or '-'} ({sl.level_source})", _fmt(sl.quantities.scar_area_cm2),
-                          _fmt(sl.quantities.myocardium_area_cm2), _fmt(sl.quantities.scar_ratio, ".1f", 100),
-                          ", ".join(str(g.segment) for g in sl.segments if g.scar_present) or "-")
+        per_slice.add_row(
+            str(sl.index),
+            f"{sl.level or '-'} ({sl.level_source})",
+            _fmt(sl.quantities.scar_area_cm2),
+            _fmt(sl.quantities.myocardium_area_cm2),
+            _fmt(sl.quantities.scar_ratio, ".1f", 100),
+            ", ".join(str(g.segment) for g in sl.segments if g.scar_present) or "-",
+        )
     out.print(per_slice)
-    seg = Table("segment", "name", "territory", "scar fraction (%)", "transmurality (%)", title="AHA segments")
+    seg = Table(
+        "segment", "name", "territory", "scar fraction (%)", "transmurality (%)", title="AHA segments"
+    )
     for k, v in q.segments.items():
-        seg.add_row(str(k), v.name, v.territory, _fmt(v.scar_fraction, ".0f", 100), _fmt(v.transmurality, ".0f", 100))
+        seg.add_row(
+            str(k), v.name, v.territory, _fmt(v.scar_fraction, ".0f", 100), _fmt(v.transmurality, ".0f", 100)
+        )
     out.print(seg)
     for note in q.notes:
         out.print(f"[yellow]note:[/] {note}")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, writing
+from pscgan.cli._common import handle_errors, writing
+from pscgan.ui import console
 
 
 @handle_errors
@@ -21,9 +22,8 @@ def report(
                                                "--keep-identifiers` (default: never shown)."),
 ) -> None:
     """One self-contained HTML page per subject and one for the cohort (index.html)."""
-    from pscgan.report.build import build_reports
-
     from pscgan.evaluation.prediction_files import check_prediction_folder
+    from pscgan.report.build import build_reports
 
     check_prediction_folder(pred_dir)  # the report's readers trust what `pscgan predict` wrote
     out = out or pred_dir / "report"

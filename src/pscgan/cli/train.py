@@ -8,7 +8,8 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import console, handle_errors, writing
+from pscgan.cli._common import handle_errors, writing
+from pscgan.ui import console
 
 
 @handle_errors
@@ -16,14 +17,23 @@ def train(
     data: Path | None = typer.Option(None, "--data", "-d", help="Dataset folder (canonical layout)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Run folder to create."),
     preset: str | None = typer.Option(None, "--preset", "-p", help="paper | cpu | tiny (default cpu)."),
-    overrides: list[str] = typer.Option([], "--set", help="Config override section.field=value (repeatable), "
-                                                         "e.g. --set train.steps_per_phase=500."),
+    overrides: list[str] = typer.Option(
+        [],
+        "--set",
+        help="Config override section.field=value (repeatable), e.g. --set train.steps_per_phase=500.",
+    ),
     resume: Path | None = typer.Option(None, "--resume", help="Continue the run in this folder."),
     device: str | None = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available)."),
-    deterministic: bool = typer.Option(False, "--deterministic",
-                                       help="Deterministic algorithms: a resumed run ends with the same weights."),
-    validation_fraction: float = typer.Option(0.1, "--validation-fraction", min=0.0, max=0.5,
-                                              help="Share of training subjects held out for validation."),
+    deterministic: bool = typer.Option(
+        False, "--deterministic", help="Deterministic algorithms: a resumed run ends with the same weights."
+    ),
+    validation_fraction: float = typer.Option(
+        0.1,
+        "--validation-fraction",
+        min=0.0,
+        max=0.5,
+        help="Share of training subjects held out for validation.",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start over in a run folder that holds data."),
 ) -> None:
     """Train the cascade (or resume a run). Writes config, split, environment, metrics, samples,
@@ -41,8 +51,16 @@ def train(
     config = None
     if resume is None or preset is not None or overrides:
         config = apply_overrides(get_preset(preset or "cpu"), overrides)
-    opts = TrainOptions(run=resume or out, data=data, config=config, resume=resume is not None, device=device,
-                        deterministic=deterministic, validation_fraction=validation_fraction, overwrite=overwrite)
+    opts = TrainOptions(
+        run=resume or out,
+        data=data,
+        config=config,
+        resume=resume is not None,
+        device=device,
+        deterministic=deterministic,
+        validation_fraction=validation_fraction,
+        overwrite=overwrite,
+    )
     # under torchrun only rank 0 writes the run folder, so only it holds the lock
     main_rank = int(os.environ.get("RANK", "0")) == 0
     with writing(opts.run, [data]) if main_rank else contextlib.nullcontext():

@@ -110,7 +110,11 @@ def roc_auc(scores: Sequence[float], truth: Sequence[bool]) -> float | None:
     t = np.asarray(truth, dtype=bool)
     if t.all() or not t.any():
         return None
-    return float(compute_roc_auc(torch.as_tensor(np.asarray(scores, np.float64)), torch.as_tensor(t.astype(np.float64))))
+    return float(
+        compute_roc_auc(
+            torch.as_tensor(np.asarray(scores, np.float64)), torch.as_tensor(t.astype(np.float64))
+        )
+    )
 
 
 def diagnostic_accuracy(pred: Sequence[bool], ref: Sequence[bool],

@@ -95,12 +95,19 @@ class Quantification:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Quantification:
         """Rebuild from :meth:`as_dict` output (e.g. a prediction's clinical.json); extra keys are ignored."""
-        slices = [SliceResult(index=s["index"], level=s["level"], level_source=s["level_source"],
-                              rv_insertion_angle_deg=s["rv_insertion_angle_deg"],
-                              rv_angle_source=s["rv_angle_source"], quantities=SliceQuantities(**s["quantities"]),
-                              segments=[SegmentResult(**g) for g in s["segments"]],
-                              quality=SliceQuality.from_dict(s["quality"]) if s.get("quality") else None)
-                  for s in d["slices"]]
+        slices = [
+            SliceResult(
+                index=s["index"],
+                level=s["level"],
+                level_source=s["level_source"],
+                rv_insertion_angle_deg=s["rv_insertion_angle_deg"],
+                rv_angle_source=s["rv_angle_source"],
+                quantities=SliceQuantities(**s["quantities"]),
+                segments=[SegmentResult(**g) for g in s["segments"]],
+                quality=SliceQuality.from_dict(s["quality"]) if s.get("quality") else None,
+            )
+            for s in d["slices"]
+        ]
         return cls(subject=StackQuantities(**d["subject"]), slices=slices,
                    segments={int(k): SegmentResult(**v) for k, v in d["segments"].items()},
                    spacing_mm=tuple(d["spacing_mm"]), scar_fraction_threshold=d["scar_fraction_threshold"],
@@ -157,18 +164,29 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
         if assessed and level is not None and q.myocardium_area_cm2 > 0:
             for s in segment_scar(disp, level, angle, spacing=spacing_rc).values():
                 frac = _finite(s.scar_fraction)
-                segs.append(SegmentResult(
-                    segment=s.segment, name=SEGMENT_NAMES[s.segment], territory=territory_of_segment(s.segment).value,
-                    scar_fraction=frac, transmurality=_finite(s.transmurality),
-                    scar_present=frac is not None and frac > threshold,
-                    scar_area_mm2=float(s.scar_area_mm2), myocardium_area_mm2=float(s.myocardium_area_mm2)))
+                segs.append(
+                    SegmentResult(
+                        segment=s.segment,
+                        name=SEGMENT_NAMES[s.segment],
+                        territory=territory_of_segment(s.segment).value,
+                        scar_fraction=frac,
+                        transmurality=_finite(s.transmurality),
+                        scar_present=frac is not None and frac > threshold,
+                        scar_area_mm2=float(s.scar_area_mm2),
+                        myocardium_area_mm2=float(s.myocardium_area_mm2),
+                    )
+                )
         slices.append(SliceResult(k, level.value if level else None, level_source, float(angle), angle_source,
                                   q, segs, checks[k]))
     if any(s.rv_angle_source == "assumed" and s.segments for s in slices):
-        notes.append(f"RV insertion angle not given: {DEFAULT_RV_INSERTION_DEG:g} deg assumed, so AHA segment "
-                     "numbers may be rotated by up to one segment")
+        notes.append(
+            f"RV insertion angle not given: {DEFAULT_RV_INSERTION_DEG:g} deg assumed, so AHA segment "
+            "numbers may be rotated by up to one segment"
+        )
     if any(s.level_source == "inferred" and s.segments for s in slices):
-        notes.append("slice levels inferred from the stack (thirds of the myocardial slices, base = larger cavity)")
+        notes.append(
+            "slice levels inferred from the stack (thirds of the myocardial slices, base = larger cavity)"
+        )
     if not scar_annotated:
         notes.append("the labels do not tell scar from healthy myocardium: scar quantities are not defined")
     flagged = [s for s in slices if s.quality is not None and not s.quality.assessed]
@@ -192,7 +210,9 @@ def _combine_segments(slices: list[SliceResult], threshold: float) -> dict[int, 
         myo = sum(p.myocardium_area_mm2 for p in parts)
         scar = sum(p.scar_area_mm2 for p in parts)
         tw = [(p.transmurality, p.myocardium_area_mm2) for p in parts if p.transmurality is not None]
-        trans = (sum(t * w for t, w in tw) / sum(w for _, w in tw)) if tw and sum(w for _, w in tw) > 0 else None
+        trans = (
+            (sum(t * w for t, w in tw) / sum(w for _, w in tw)) if tw and sum(w for _, w in tw) > 0 else None
+        )
         frac = scar / myo if myo > 0 else None
         out[seg] = SegmentResult(seg, parts[0].name, parts[0].territory, frac, trans,
                                  frac is not None and frac > threshold, scar, myo)

@@ -1,7 +1,8 @@
-"""Named presets: ``paper`` (the published network), ``cpu`` (a 2-core machine without a GPU), ``tiny`` (tests).
+"""Named presets: ``paper`` (the published network), ``cpu`` (a 2-core machine without a GPU), ``tiny``
+(tests).
 
-Every preset follows the paper's data protocol: the LGE is registered to the cine end-diastolic frame
-for training and evaluation (``train.register_lge``, section 6.1).
+Every preset follows the paper's data protocol, the schema's default: the LGE is registered to the cine
+end-diastolic frame for training and evaluation (``train.register_lge``, section 6.1).
 
 Example:
     >>> get_preset("paper").model.widths
@@ -32,11 +33,9 @@ def paper() -> PscganConfig:
 
     Training follows section 6.3 (Adam, lr 0.001, batch 1, two discriminator steps per generator
     step); the paper gives no step count, so ``steps_per_phase`` is ours. The mask discriminators see
-    the generator's mask one-hot, like the ground truth (section 5.1).
+    the generator's mask one-hot, like the ground truth (section 5.1). All of it is the schema's defaults.
     """
-    return PscganConfig(preset="paper", model=ModelConfig(),
-                        loss=LossConfig(mask_to_discriminator=MaskEncoding.ONE_HOT),
-                        train=TrainConfig(register_lge=True))
+    return PscganConfig(preset="paper")
 
 
 def cpu() -> PscganConfig:
@@ -67,7 +66,8 @@ def cpu() -> PscganConfig:
     one-hot (``benchmarks/phase_one_probe.py``).
 
     Training: phase III starts from phase I's trained generator (``warm_start_segmentation``): trained
-    again from the previous bundled model's phases I-II for 500 steps, phase III reached a validation scar Dice
+    again from the previous bundled model's phases I-II for 500 steps, phase III reached a validation scar
+    Dice
     of 0.39 warm against 0.21 from a random start (``benchmarks/warm_start_segmentation.py``).
     """
     model = ModelConfig(
@@ -82,16 +82,18 @@ def cpu() -> PscganConfig:
         condition_injection=ConditionInjection.DECODER,
         discriminator_widths=(32, 64, 128, 256, 256),
     )
-    loss = LossConfig(adversarial_weight=0.1, pixel_l1_weight=10.0, segmentation_dice_weight=1.0,
-                      mask_to_discriminator=MaskEncoding.ONE_HOT)
+    loss = LossConfig(adversarial_weight=0.1, pixel_l1_weight=10.0, segmentation_dice_weight=1.0)
     train = TrainConfig(lr=2e-4, betas=(0.5, 0.999), batch_size=4, steps_per_phase=1500,
                         validation_interval=250, checkpoint_interval=250, log_interval=25, num_threads=2,
-                        register_lge=True, warm_start_segmentation=True)
+                        warm_start_segmentation=True)
     return PscganConfig(preset="cpu", model=model, loss=loss, train=train)
 
 
 def tiny() -> PscganConfig:
-    """A network of a few thousand parameters on 4 frames of 16x16, for tests."""
+    """A network of a few thousand parameters on 4 frames of 16x16, for tests.
+
+    Its mask discriminators see softmax probabilities, as the tests' expectations were set with.
+    """
     model = ModelConfig(
         frames=4,
         image_size=16,
@@ -102,8 +104,10 @@ def tiny() -> PscganConfig:
         discriminator_widths=(4, 8, 8, 16, 16),
     )
     train = TrainConfig(batch_size=2, steps_per_phase=2, validation_interval=1, checkpoint_interval=1,
-                        log_interval=1, num_threads=1, register_lge=True)
-    return PscganConfig(preset="tiny", model=model, loss=LossConfig(), train=train)
+                        log_interval=1, num_threads=1)
+    return PscganConfig(
+        preset="tiny", model=model, loss=LossConfig(mask_to_discriminator=MaskEncoding.SOFTMAX), train=train
+    )
 
 
 PRESETS: dict[str, Callable[[], PscganConfig]] = {"paper": paper, "cpu": cpu, "tiny": tiny}

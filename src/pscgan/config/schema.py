@@ -1,9 +1,13 @@
-"""Typed, validated configuration of a PSCGAN run: sections ``model``, ``loss`` and ``train``.
+"""Typed, validated configuration of a PSCGAN run: sections ``model``, ``loss``, ``train`` and
+``preprocessing``.
 
 A :class:`PscganConfig` is what a preset (:mod:`pscgan.config.presets`) produces and what every run
-saves as ``config.json`` beside its outputs, so that a result can always be traced to the exact
-network and loss that made it. Unknown keys are refused (a typo must not silently fall back to a
-default), and options are string enums.
+saves as ``config.json`` beside its outputs and in its weights, so that a result can always be traced to
+the exact network, loss and preprocessing that made it (the ``preprocessing`` section is the model's
+plan, as nnU-Net ships its plans with every model). Unknown keys are refused (a typo must not silently
+fall back to a default), and options are string enums. Defaults are the recommended values; a
+configuration stored by an older version is brought up to date by :mod:`pscgan.config.migrations`,
+which says what it filled in.
 
 Every size is bounded, generously above the ``paper`` preset (in brackets), so that a configuration
 from a user's hands (``--set``, ``config.json``, a weights file) is refused before anything is
@@ -33,7 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pscgan.errors import ConfigError
 
-SCHEMA_VERSION = 1
+#: Version 2 added the ``preprocessing`` section and made the presets' protocol the defaults
+#: (``train.register_lge``, ``loss.mask_to_discriminator``); see :mod:`pscgan.config.migrations`.
+SCHEMA_VERSION = 2
 
 
 class EncoderKind(str, Enum):
@@ -125,7 +131,9 @@ class ModelConfig(_Section):
     """Networks: input geometry, encoder, generator and discriminator widths."""
 
     frames: int = Field(25, ge=1, le=256, description="Cine frames T fed to the network.")
-    image_size: int = Field(64, ge=16, le=512, description="Square in-plane size; divisible by 16 (4 halvings).")
+    image_size: int = Field(
+        64, ge=16, le=512, description="Square in-plane size; divisible by 16 (4 halvings)."
+    )
     classes: int = Field(4, ge=2, le=16, description="Classes (0 other, 1 blood pool, 2 myocardium, 3 scar).")
     progressive: bool = Field(True, description="Three cascaded GANs; false: one generator, parallel heads.")
     encoder: EncoderKind = EncoderKind.SCLN
@@ -133,18 +141,30 @@ class ModelConfig(_Section):
     dilations: tuple[int, ...] = Field((1, 1, 2, 4, 6, 8), description="Dilations of each pathway's stack.")
     residual_dilations: tuple[int, ...] = Field((1, 2, 4), description="Dilations of the residual block.")
     spatial_kernel: int = Field(3, ge=1, le=15, description="In-plane kernel of the spatial pathway.")
-    temporal_kernel: int = Field(3, ge=2, le=15, description="Causal kernel (frames) of the temporal pathway.")
+    temporal_kernel: int = Field(
+        3, ge=2, le=15, description="Causal kernel (frames) of the temporal pathway."
+    )
     pathways: Pathways = Pathways.BOTH
     attention: AttentionMode = AttentionMode.FULL
     full_attention_max_positions: int = Field(
-        0, ge=0, le=2**31, description="Blocks with at most this many T*h*w tokens use full attention whatever "
-                             "`attention` says.")
-    attention_qk_reduction: int = Field(8, ge=1, le=MAX_WIDTH, description="Query/key channels are C / this (paper: 8).")
+        0,
+        ge=0,
+        le=2**31,
+        description="Blocks with at most this many T*h*w tokens use full attention whatever "
+        "`attention` says.",
+    )
+    attention_qk_reduction: int = Field(
+        8, ge=1, le=MAX_WIDTH, description="Query/key channels are C / this (paper: 8)."
+    )
     attention_value_reduction: int = Field(1, ge=1, le=MAX_WIDTH, description="Value channels are C / this.")
     leaky_slope: float = Field(0.2, ge=0.0, lt=1.0)
     bottleneck_input: BottleneckInput = BottleneckInput.FLATTEN
-    bottleneck_features: int = Field(4096, ge=1, le=65536, description="Width of the first fully connected layer.")
-    decoder_start_channels: int = Field(256, ge=1, le=MAX_WIDTH, description="Channels of the reshaped decoder input.")
+    bottleneck_features: int = Field(
+        4096, ge=1, le=65536, description="Width of the first fully connected layer."
+    )
+    decoder_start_channels: int = Field(
+        256, ge=1, le=MAX_WIDTH, description="Channels of the reshaped decoder input."
+    )
     decoder_widths: tuple[int, int, int, int] = Field((128, 64, 32, 16), description="Upsampling blocks.")
     condition_pool: int = Field(1, ge=1, le=512, description="Average-pool factor of the condition image.")
     condition_injection: ConditionInjection = ConditionInjection.BOTTLENECK
@@ -192,15 +212,17 @@ class LossConfig(_Section):
     adversarial: AdversarialLoss = AdversarialLoss.HINGE
     adversarial_weight: float = Field(1.0, ge=0.0)
     mask_to_discriminator: MaskEncoding = Field(
-        MaskEncoding.SOFTMAX, description="The generator's mask as the discriminator sees it: softmax "
-        "probabilities, or one-hot like the ground truth with the softmax's gradient (straight-through "
-        "estimator; section 5.1 encodes 'both the generator output and ground truth to one-hot vector "
-        "classes'). Absent in a stored config: softmax, what configs written before the field used.")
+        MaskEncoding.ONE_HOT, description="The generator's mask as the discriminator sees it: one-hot like "
+        "the ground truth with the softmax's gradient (straight-through estimator; section 5.1 encodes "
+        "'both the generator output and ground truth to one-hot vector classes'), or softmax probabilities.")
     gradient_penalty_weight: float = Field(10.0, ge=0.0, description="WGAN-GP lambda (Gulrajani et al.).")
     segmentation_weight: float = Field(1.0, ge=0.0, description="Multi-class cross-entropy, eq. (8)-(9).")
     segmentation_dice_weight: float = Field(
-        0.0, ge=0.0, description="Soft Dice loss on the foreground classes added to eq. (9) (MONAI DiceLoss); "
-                                 "counters the scar's small pixel share. Not in the paper (0 = off).")
+        0.0,
+        ge=0.0,
+        description="Soft Dice loss on the foreground classes added to eq. (9) (MONAI DiceLoss); "
+        "counters the scar's small pixel share. Not in the paper (0 = off).",
+    )
     regularisation: bool = Field(True, description="Synthetic regularisation of eq. (11)-(13), phase II.")
     regularisation_weight: float = Field(0.01, ge=0.0)
     ogs_nu: float = Field(1.0, gt=0.0, description="nu of eq. (11).")
@@ -217,30 +239,42 @@ class TrainConfig(_Section):
 
     ``register_lge`` is the paper's protocol (section 6.1: cine and LGE "registered at the end-diastole
     phase"): the LGE targets, and labels drawn on the LGE, are rigidly registered to the cine
-    end-diastolic frame before training, and evaluation registers its reference the same way. Every
-    preset sets it; its default is False because a stored configuration without the field (every run
-    and weights file written before it existed, the bundled model included) was trained on unregistered
-    LGE, and must keep saying so.
+    end-diastolic frame before training, and evaluation registers its reference the same way.
     """
 
     lr: float = Field(1e-3, gt=0.0, description="Adam learning rate of both networks (paper: 0.001).")
     betas: tuple[float, float] = Field((0.9, 0.999), description="Adam betas (not in the paper: defaults).")
     batch_size: int = Field(1, ge=1, le=1024, description="Paper: 1.")
-    d_steps_per_g_step: int = Field(2, ge=1, le=100, description="Discriminator steps per generator step (paper: 2).")
-    steps_per_phase: int = Field(20000, ge=1, le=10**9, description="Generator steps per phase (not in the paper).")
+    d_steps_per_g_step: int = Field(
+        2, ge=1, le=100, description="Discriminator steps per generator step (paper: 2)."
+    )
+    steps_per_phase: int = Field(
+        20000, ge=1, le=10**9, description="Generator steps per phase (not in the paper)."
+    )
     validation_interval: int = Field(1000, ge=1, description="Generator steps between validations.")
     checkpoint_interval: int = Field(1000, ge=1, description="Generator steps between checkpoints.")
     log_interval: int = Field(50, ge=1)
     seed: int = Field(0, ge=0, lt=2**32, description="Seed of every random generator of the run.")
     num_threads: int = Field(0, ge=0, le=1024, description="torch threads (0: torch's default).")
-    divergence_retries: int = Field(3, ge=0, le=100, description="Non-finite (NaN/inf) steps recovered from in a row, "
-                                                         "each by restoring the last checkpoint, before stopping.")
-    divergence_lr_factor: float = Field(0.5, gt=0.0, lt=1.0, description="Learning-rate multiplier applied at "
-                                                                          "each recovery from a non-finite step.")
-    register_lge: bool = Field(False, description="Register the LGE (and labels drawn on it) to the cine "
-                                                  "end-diastolic frame for training and evaluation (the paper, "
-                                                  "section 6.1; every preset). Absent in a stored config: False, "
-                                                  "what configs written before the field were trained with.")
+    divergence_retries: int = Field(
+        3,
+        ge=0,
+        le=100,
+        description="Non-finite (NaN/inf) steps recovered from in a row, "
+        "each by restoring the last checkpoint, before stopping.",
+    )
+    divergence_lr_factor: float = Field(
+        0.5,
+        gt=0.0,
+        lt=1.0,
+        description="Learning-rate multiplier applied at each recovery from a non-finite step.",
+    )
+    register_lge: bool = Field(
+        True,
+        description="Register the LGE (and labels drawn on it) to the cine "
+        "end-diastolic frame for training and evaluation (the paper, "
+        "section 6.1).",
+    )
     adversarial_warmup_steps: int = Field(
         0, ge=0, description="Generator steps at the start of each phase trained on the supervised "
         "terms only (cross-entropy and Dice for the masks; pixel L1 and regularisation for the LGE "
@@ -262,14 +296,63 @@ class TrainConfig(_Section):
         return v
 
 
+class TemporalResampling(str, Enum):
+    """How the cine's phases are resampled to ``model.frames`` (:mod:`pscgan.preprocessing.temporal`)."""
+
+    LINEAR = "linear"    # periodic linear interpolation
+    FOURIER = "fourier"  # band-limited (periodic) interpolation
+
+
+class PreprocessingConfig(_Section):
+    """How an image becomes the network's input: the model's plan, saved with its weights and used by
+    training, its cache and prediction alike (:func:`pscgan.data.protocol.planned_options`).
+
+    The number of phases is ``model.frames`` and the crop side ``model.image_size``. Where the LV is found
+    (``localisation``) is decided by each use (labels for training, the cine or the anatomy network at
+    prediction, which records its decision in the prediction folder), and whether the LGE is registered
+    is ``train.register_lge``.
+    """
+
+    intensity_percentiles: tuple[float, float] = Field(
+        (0.5, 99.5), description="Percentiles of each slice's cine mapped to -1 and +1.")
+    temporal_method: TemporalResampling = TemporalResampling.LINEAR
+    target_spacing_mm: float | None = Field(
+        None,
+        gt=0.0,
+        le=10.0,
+        description="In-plane spacing to resample to (None: the native spacing, the paper).",
+    )
+    fov_heart_ratio: float | None = Field(
+        None,
+        ge=1.0,
+        le=10.0,
+        description="Crop field of view / the subject's largest end-diastolic LV diameter "
+        "(one spacing per subject, replacing target_spacing_mm; None: off). A predictor with an anatomy "
+        "network sets its own.",
+    )
+    max_registration_shift_mm: float = Field(
+        10.0, ge=0.0, le=100.0, description="Bound on the LGE registration's translation."
+    )
+    max_registration_angle_deg: float = Field(10.0, ge=0.0, le=180.0, description="Bound on the LGE "
+                                                                                  "registration's rotation.")
+
+    @field_validator("intensity_percentiles")
+    @classmethod
+    def _ordered_percentiles(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not 0.0 <= v[0] < v[1] <= 100.0:
+            raise ValueError(f"intensity_percentiles must satisfy 0 <= low < high <= 100, got {v}")
+        return v
+
+
 class PscganConfig(_Section):
-    """A complete run configuration, saved as JSON beside every run."""
+    """A complete run configuration, saved as JSON beside every run and in its weights."""
 
     schema_version: int = SCHEMA_VERSION
     preset: str = Field("custom", description="Name of the preset this config started from.")
     model: ModelConfig = ModelConfig()
     loss: LossConfig = LossConfig()
     train: TrainConfig = TrainConfig()
+    preprocessing: PreprocessingConfig = PreprocessingConfig()
 
     @model_validator(mode="after")
     def _check(self) -> PscganConfig:
@@ -309,11 +392,22 @@ def load_config(path: str | Path) -> PscganConfig:
 
 
 def config_from_dict(data: Any, *, source: str | Path | None = None) -> PscganConfig:
-    """Validate a plain dict as a :class:`PscganConfig`, turning validation errors into ConfigError."""
+    """Validate a plain dict as a :class:`PscganConfig`, turning validation errors into ConfigError.
+
+    A configuration of an older schema version is first brought up to date by
+    :func:`pscgan.config.migrations.migrate_config`, which logs what it filled in.
+    """
+    from pscgan.config.migrations import migrate_config
+
+    data, _ = migrate_config(data, source=source)
     try:
         return PscganConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, _describe(exc)) from None
+
+
+#: The sections of a configuration, as ``--set section.field=value`` names them.
+SECTIONS = ("model", "loss", "train", "preprocessing")
 
 
 def apply_overrides(config: PscganConfig, overrides: list[str] | tuple[str, ...]) -> PscganConfig:
@@ -329,9 +423,9 @@ def apply_overrides(config: PscganConfig, overrides: list[str] | tuple[str, ...]
     for item in overrides:
         key, sep, raw = item.partition("=")
         parts = key.strip().split(".")
-        if not sep or len(parts) != 2 or parts[0] not in ("model", "loss", "train"):
+        if not sep or len(parts) != 2 or parts[0] not in SECTIONS:
             raise ConfigError(None, f"override {item!r} must look like section.field=value "
-                                    "with section one of model, loss, train")
+                                    f"with section one of {', '.join(SECTIONS)}")
         section, field = parts
         if field not in data[section]:
             raise ConfigError(None, f"override {item!r}: {section} has no field {field!r}")

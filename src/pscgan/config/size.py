@@ -7,7 +7,8 @@ combinations of plausible values that would still allocate tens of gigabytes:
 
 * :func:`estimated_sizes` (no torch, used by the schema's validation): the generators' dense bottleneck
   layers, the largest encoder activation and the largest attention matrix of one sample;
-* :func:`check_parameter_count`: the exact parameter count of the cascade, built on PyTorch's ``meta``
+* :func:`pscgan.models.factory.check_parameter_count`: the exact parameter count of the cascade, built on
+PyTorch's ``meta``
   device (shapes only, nothing allocated), before the real networks are built.
 
 Limits (the ``paper`` preset, the largest, in brackets): :data:`MAX_PARAMETERS` 2e9 parameters, 8 GB in
@@ -23,13 +24,10 @@ Example:
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pscgan.errors import ConfigError
-
 if TYPE_CHECKING:
-    from pscgan.config.schema import ModelConfig, PscganConfig
+    from pscgan.config.schema import ModelConfig
 
 MAX_PARAMETERS = 2_000_000_000
 MAX_TENSOR_ELEMENTS = 2**31
@@ -77,29 +75,14 @@ def size_problems(model: ModelConfig) -> list[str]:
                         f"parameters (at most {MAX_PARAMETERS:.3g}; lower bottleneck_features, image_size or "
                         "frames, or use bottleneck_input=time_weighted)")
     if sizes["activation_elements"] > MAX_TENSOR_ELEMENTS:
-        problems.append(f"one encoder activation would hold {sizes['activation_elements']:.3g} values per sample "
-                        f"(at most {MAX_TENSOR_ELEMENTS:.3g}; lower widths, image_size or frames)")
+        problems.append(
+            f"one encoder activation would hold {sizes['activation_elements']:.3g} values per sample "
+            f"(at most {MAX_TENSOR_ELEMENTS:.3g}; lower widths, image_size or frames)"
+        )
     if sizes["attention_elements"] > MAX_TENSOR_ELEMENTS:
-        problems.append(f"one attention matrix would hold {sizes['attention_elements']:.3g} values per sample "
-                        f"(at most {MAX_TENSOR_ELEMENTS:.3g}; use attention=factorised or none, or lower "
-                        "full_attention_max_positions, image_size or frames)")
+        problems.append(
+            f"one attention matrix would hold {sizes['attention_elements']:.3g} values per sample "
+            f"(at most {MAX_TENSOR_ELEMENTS:.3g}; use attention=factorised or none, or lower "
+            "full_attention_max_positions, image_size or frames)"
+        )
     return problems
-
-
-def check_parameter_count(config: PscganConfig, source: str | Path | None = None) -> int:
-    """The cascade's exact parameter count, from networks built on the ``meta`` device (nothing is
-    allocated); refused above :data:`MAX_PARAMETERS`.
-
-    Raises:
-        ConfigError: naming ``source`` and the count.
-    """
-    import torch
-
-    from pscgan.models.factory import build_cascade
-
-    with torch.device("meta"):
-        count = sum(p.numel() for p in build_cascade(config).parameters())
-    if count > MAX_PARAMETERS:
-        raise ConfigError(source, f"the configuration asks for networks of {count:.3g} parameters (at most "
-                                  f"{MAX_PARAMETERS:.3g}, {MAX_PARAMETERS * 4 / 1e9:.0f} GB in float32)")
-    return count

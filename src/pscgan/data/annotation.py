@@ -147,8 +147,8 @@ def annotation_of(classes: Sequence[Annotated] | None, folders: Sequence[Path]) 
     """
     no_lge = tuple(f.name for f in folders if not (f / LGE_FILE).is_file())
     no_labels = tuple(f.name for f in folders if not (f / LABELS_FILE).is_file())
-    common = {"n_subjects": len(folders), "subjects_without_lge": no_lge,
-              "subjects_without_labels": no_labels}
+    common: dict[str, Any] = {"n_subjects": len(folders), "subjects_without_lge": no_lge,
+                              "subjects_without_labels": no_labels}
     if classes is not None:
         return DatasetAnnotation(classes=tuple(sorted(classes, key=ALL_CLASSES.index)), source="manifest",
                                  **common)

@@ -42,7 +42,7 @@ from pscgan.io.atomic import atomic_path
 
 CACHE_FORMAT = "pscgan-training-cache"
 CACHE_VERSION = 1
-_DTYPES = {np.dtype(np.float32): "F32", np.dtype(np.uint8): "U8"}
+_DTYPES: dict[np.dtype[Any], str] = {np.dtype(np.float32): "F32", np.dtype(np.uint8): "U8"}
 _NP_DTYPES = {v: k for k, v in _DTYPES.items()}
 
 
@@ -91,7 +91,8 @@ def _to_jsonable(obj: Any) -> Any:
 class _ArraySpool:
     """Appends fixed-shape records of one array to a temporary raw file."""
 
-    def __init__(self, folder: Path, name: str, dtype: np.dtype, record_shape: tuple[int, ...]) -> None:
+    def __init__(self, folder: Path, name: str, dtype: np.typing.DTypeLike, record_shape: tuple[int, ...]
+                 ) -> None:
         self.path = folder / f"{name}.raw"
         self.dtype = np.dtype(dtype)
         self.record_shape = record_shape
@@ -171,7 +172,9 @@ def build_cache(dataset: str | Path, out: str | Path | None = None, *, options: 
 
     entries: list[CacheEntry] = []
     records: list[Any] = []
-    with tempfile.TemporaryDirectory(prefix=".pscgan-cache-", dir=out.parent if out.parent.exists() else None) as td:
+    with tempfile.TemporaryDirectory(
+        prefix=".pscgan-cache-", dir=out.parent if out.parent.exists() else None
+    ) as td:
         spool_dir = Path(td)
         spools: dict[str, _ArraySpool] = {}
         for folder in folders:
@@ -194,10 +197,14 @@ def build_cache(dataset: str | Path, out: str | Path | None = None, *, options: 
                 spools["has_lge"].append(np.uint8(sl.lge is not None))
                 spools["has_labels"].append(np.uint8(sl.labels is not None))
                 spools["spacing"].append(np.asarray(sl.spacing_mm, np.float32))
-                entries.append(CacheEntry(sl.subject_id, int(sl.slice_index),
-                                          None if sl.level is None else str(getattr(sl.level, "value", sl.level)),
-                                          None if sl.rv_insertion_angle_deg is None
-                                          else float(sl.rv_insertion_angle_deg)))
+                entries.append(
+                    CacheEntry(
+                        sl.subject_id,
+                        int(sl.slice_index),
+                        None if sl.level is None else str(getattr(sl.level, "value", sl.level)),
+                        None if sl.rv_insertion_angle_deg is None else float(sl.rv_insertion_angle_deg),
+                    )
+                )
                 records.append(_to_jsonable(sl.record))
             if on_subject is not None:
                 on_subject(folder.name)
@@ -233,7 +240,9 @@ class TrainingCache:
             raise InputError(self.path, "not a pscgan training cache (no format tag); rebuild it with "
                                         "`pscgan data cache`")
         if int(meta.get("version", -1)) != CACHE_VERSION:
-            raise InputError(self.path, f"cache version {meta.get('version')} is not {CACHE_VERSION}; rebuild it")
+            raise InputError(
+                self.path, f"cache version {meta.get('version')} is not {CACHE_VERSION}; rebuild it"
+            )
         size = self.path.stat().st_size
         self.arrays: dict[str, np.ndarray] = {}
         for name, spec in header.items():
@@ -242,7 +251,9 @@ class TrainingCache:
             shape = tuple(spec["shape"])
             if data_start + end > size or end - begin != int(np.prod(shape)) * dtype.itemsize:
                 raise InputError(self.path, f"truncated or corrupt cache (array {name!r}); rebuild it")
-            self.arrays[name] = np.memmap(self.path, dtype=dtype, mode="r", offset=data_start + begin, shape=shape)
+            self.arrays[name] = np.memmap(
+                self.path, dtype=dtype, mode="r", offset=data_start + begin, shape=shape
+            )
         self.metadata = meta
         self.entries = [CacheEntry(**e) for e in json.loads(meta["index"])]
         self.options = json.loads(meta["options"])
@@ -308,8 +319,15 @@ def default_cache_path(dataset: str | Path) -> Path:
     return Path(dataset) / "pscgan_cache.safetensors"
 
 
-__all__ = ["CacheEntry", "TrainingCache", "build_cache", "dataset_fingerprint", "default_cache_path", "ensure_cache",
-           "write_packed"]
+__all__ = [
+    "CacheEntry",
+    "TrainingCache",
+    "build_cache",
+    "dataset_fingerprint",
+    "default_cache_path",
+    "ensure_cache",
+    "write_packed",
+]
 
 
 #: Bumped whenever preprocessing changes what it produces for the same options, so that caches built

@@ -6,7 +6,8 @@
       dataset.json            labels, subjects, split (DatasetManifest)
       SUBJECT_ID/
         cine.nii.gz           float32 (x, y, slice, time)  contrast-free bSSFP cine
-        lge.nii.gz            float32 (x, y, slice)        LGE, same slices as the cine (see registration below)
+        lge.nii.gz            float32 (x, y, slice)        LGE, same slices as the cine (see registration
+        below)
         labels.nii.gz         uint8   (x, y, slice)        0 other, 1 LV blood pool, 2 healthy myo, 3 scar
         subject.json          SubjectInfo: spacing, thickness, slice levels, RV insertion angles, provenance
         cine_labels.nii.gz    optional uint8 (x, y, slice, time): per-phase labels (the phantom writes them)
@@ -128,7 +129,9 @@ class SubjectInfo(_Model):
     rr_interval_ms: float | None = Field(default=None, gt=0)
     ed_phase: int = Field(default=0, ge=0)
     field_strength_t: float | None = None
-    normal: bool | None = Field(default=None, description="True for a subject without ischaemic heart disease")
+    normal: bool | None = Field(
+        default=None, description="True for a subject without ischaemic heart disease"
+    )
     slices: list[SliceInfo]
     provenance: Provenance
     phantom: dict[str, Any] | None = Field(default=None, description="phantom parameters and ground truth")
@@ -145,6 +148,33 @@ class SubjectInfo(_Model):
     def _safe_id(cls, v: str) -> str:
         safe_child(Path("."), v)
         return v
+
+    @field_validator("slices")
+    @classmethod
+    def _slices_by_index(cls, v: list[SliceInfo]) -> list[SliceInfo]:
+        # readers look slices up by index; a file listing them out of order is sorted, never read by position
+        indices = [s.index for s in v]
+        duplicated = sorted({k for k in indices if indices.count(k) > 1})
+        if duplicated:
+            raise ValueError(f"slice indices must be unique, got {duplicated} more than once")
+        return sorted(v, key=lambda s: s.index)
+
+    def slice_metadata(self, n_slices: int) -> tuple[list[str | None], list[float | None]]:
+        """The level and the RV insertion angle of slices ``0 .. n_slices - 1`` of the volumes, by slice
+        index (None for a slice this file does not describe): the one way to read them.
+
+        Example:
+            >>> info = SubjectInfo(subject_id="s", pixel_spacing_mm=(1.5, 1.5), slice_thickness_mm=8.0,
+            ...                    n_phases=25, provenance=Provenance(source="nifti", created_by="test"),
+            ...                    slices=[SliceInfo(index=2, level="apical"),
+            ...                            SliceInfo(index=0, level="basal")])
+            >>> info.slice_metadata(3)
+            (['basal', None, 'apical'], [None, None, None])
+        """
+        by_index = {s.index: s for s in self.slices}
+        levels = [by_index[k].level.value if k in by_index else None for k in range(n_slices)]
+        angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n_slices)]
+        return levels, angles
 
 
 class DatasetManifest(_Model):
@@ -262,7 +292,9 @@ def read_manifest(root: str | Path) -> DatasetManifest:
 PHANTOM_SOURCE = "phantom"
 
 
-def labels_geometry_of(manifest: DatasetManifest | None, subjects: Sequence[SubjectInfo] = ()) -> LabelGeometry:
+def labels_geometry_of(
+    manifest: DatasetManifest | None, subjects: Sequence[SubjectInfo] = ()
+) -> LabelGeometry:
     """Where a dataset's labels were drawn: the manifest's ``labels_geometry``, or, when it has none
     (datasets written before the field existed), :attr:`LabelGeometry.CINE` for a dataset the pscgan
     phantom generator wrote (provenance source ``"phantom"`` in ``dataset.json``, or in every
@@ -277,7 +309,9 @@ def labels_geometry_of(manifest: DatasetManifest | None, subjects: Sequence[Subj
     if manifest is not None:
         if manifest.labels_geometry is not None:
             return manifest.labels_geometry
-        return LabelGeometry.CINE if manifest.provenance.get("source") == PHANTOM_SOURCE else LabelGeometry.LGE
+        return (
+            LabelGeometry.CINE if manifest.provenance.get("source") == PHANTOM_SOURCE else LabelGeometry.LGE
+        )
     phantom = bool(subjects) and all(s.provenance.source == PHANTOM_SOURCE for s in subjects)
     return LabelGeometry.CINE if phantom else LabelGeometry.LGE
 
@@ -308,7 +342,9 @@ def load_subject(folder: str | Path, *, require_lge: bool = False, require_label
     cine = read_nifti(folder / CINE_FILE, ndim=4)
     x, y, n_slices, n_phases = cine.array.shape
     if n_phases < 2:
-        raise InputError(folder / CINE_FILE, f"cine has {n_phases} phase; at least 2 are needed to see motion")
+        raise InputError(
+            folder / CINE_FILE, f"cine has {n_phases} phase; at least 2 are needed to see motion"
+        )
     if n_phases != info.n_phases:
         raise InputError(folder / CINE_FILE, f"has {n_phases} phases but {SUBJECT_FILE} says {info.n_phases}")
     if len(info.slices) != n_slices:
@@ -326,8 +362,11 @@ def load_subject(folder: str | Path, *, require_lge: bool = False, require_label
         if np.issubdtype(arr.dtype, np.floating) and not np.all(arr == np.round(arr)):
             raise InputError(folder / LABELS_FILE, "label map holds non-integer values")
         if arr.min() < 0 or arr.max() > 3:
-            raise InputError(folder / LABELS_FILE, f"label values must be 0..3, found {int(arr.min())}..{int(arr.max())}"
-                             " (EMIDEC maps: convert with pscgan.labels.from_emidec)")
+            raise InputError(
+                folder / LABELS_FILE,
+                f"label values must be 0..3, found {int(arr.min())}..{int(arr.max())}"
+                " (EMIDEC maps: convert with pscgan.labels.from_emidec)",
+            )
         labels.array = arr.astype(np.uint8)
     if cine_labels is not None:
         cine_labels.array = cine_labels.array.astype(np.uint8)
@@ -373,7 +412,9 @@ def write_subject(root: str | Path, info: SubjectInfo, *, cine: np.ndarray, lge:
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     try:
-        write_nifti(tmp / CINE_FILE, cine.astype(np.float32), spacing=spacing, affine=affine, time_step_ms=step)
+        write_nifti(
+            tmp / CINE_FILE, cine.astype(np.float32), spacing=spacing, affine=affine, time_step_ms=step
+        )
         if lge is not None:
             write_nifti(tmp / LGE_FILE, lge.astype(np.float32), spacing=spacing, affine=affine)
         if labels is not None:

@@ -1,4 +1,9 @@
-"""The LGE registration protocol: the preprocessing options a dataset is trained and scored with.
+"""The preprocessing options a model is trained, cached, scored and run with: its plan and the LGE
+registration protocol.
+
+A model's configuration plans its preprocessing (:func:`planned_options`: phases, crop, intensity,
+temporal resampling, spacing, field-of-view rule, registration bounds); the dataset adds where its labels
+were drawn.
 
 The paper registers the LGE to the cine end-diastolic frame before training and scoring (section 6.1).
 Training (the PSCGAN trainer and the baselines), the training cache, ``pscgan data cache`` and the
@@ -20,13 +25,16 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pscgan.data.layout import LabelGeometry, dataset_labels_geometry
 from pscgan.preprocessing.pipeline import PreprocessOptions
 
+if TYPE_CHECKING:
+    from pscgan.config.schema import PscganConfig
 
-def registration_options(labels_geometry: LabelGeometry, register_lge: bool) -> dict[str, bool]:
+
+def registration_options(labels_geometry: LabelGeometry, register_lge: bool) -> dict[str, Any]:
     """The registration fields of :class:`PreprocessOptions` for a dataset's label geometry.
 
     Without registration ``labels_follow_lge`` has no effect and keeps its default, so that the options
@@ -35,6 +43,25 @@ def registration_options(labels_geometry: LabelGeometry, register_lge: bool) -> 
     if not register_lge:
         return {"register_lge": False, "labels_follow_lge": PreprocessOptions.labels_follow_lge}
     return {"register_lge": True, "labels_follow_lge": LabelGeometry(labels_geometry) is LabelGeometry.LGE}
+
+
+def planned_options(config: PscganConfig) -> dict[str, Any]:
+    """The :class:`PreprocessOptions` fields a model's configuration plans: phases (``model.frames``), crop
+    (``model.image_size``) and its ``preprocessing`` section. Training, its cache and prediction all
+    start from these, so a model is always fed as it was trained.
+
+    Example:
+        >>> from pscgan.config.presets import get_preset
+        >>> o = PreprocessOptions(**planned_options(get_preset("tiny")))
+        >>> o.n_phases, o.crop_size, o.intensity_percentiles, o.temporal_method.value
+        (4, 16, (0.5, 99.5), 'linear')
+    """
+    p = config.preprocessing
+    return {"n_phases": config.model.frames, "crop_size": config.model.image_size,
+            "target_spacing_mm": p.target_spacing_mm, "intensity_percentiles": tuple(p.intensity_percentiles),
+            "temporal_method": p.temporal_method.value, "fov_heart_ratio": p.fov_heart_ratio,
+            "max_registration_shift_mm": p.max_registration_shift_mm,
+            "max_registration_angle_deg": p.max_registration_angle_deg}
 
 
 def preprocess_options(dataset: str | Path, *, register_lge: bool, **options: Any) -> PreprocessOptions:

@@ -166,7 +166,10 @@ def clinical_agreement(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
     sr = [s.clinical_ref["subject"] for s in with_ref]
     slice_pred = [sl["quantities"]["scar_area_cm2"] for s in with_ref for sl in s.clinical_pred["slices"]]
     slice_ref = [sl["quantities"]["scar_area_cm2"] for s in with_ref for sl in s.clinical_ref["slices"]]
-    out: dict[str, Any] = {"n_subjects": len(with_ref), "n_subjects_without_reference": len(subjects) - len(with_ref)}
+    out: dict[str, Any] = {
+        "n_subjects": len(with_ref),
+        "n_subjects_without_reference": len(subjects) - len(with_ref),
+    }
 
     def paired(pred: list[float | None], ref: list[float | None]) -> dict[str, Any]:
         defined_p = [v for v in pred if v is not None]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pscgan.data.annotation import DatasetAnnotation, dataset_annotation
+from pscgan.data.predictions import NETWORK_FILE
 from pscgan.evaluation.cohort import clinical_agreement, imaging_metrics, per_subject_rows
 from pscgan.evaluation.pairing import PairedSubject, pair_subject, subjects_to_pair
 from pscgan.evaluation.reference import (
@@ -53,8 +54,6 @@ def load_pairs(pred_dir: Path, ref_dir: Path, protocol: ReferenceProtocol | None
     """Every subject of ``pred_dir`` paired with its reference, prepared with ``protocol`` (default:
     :func:`~pscgan.evaluation.reference.reference_protocol` of the two folders) and read as ``annotation``
     says (default: :func:`~pscgan.data.annotation.dataset_annotation` of ``ref_dir``)."""
-    from pscgan.inference.outputs import NETWORK_FILE
-
     ids = subjects_to_pair(pred_dir, ref_dir)
     protocol = protocol or reference_protocol(pred_dir, ref_dir)
     annotation = annotation or dataset_annotation(ref_dir)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from pscgan.data.annotation import DatasetAnnotation, check_labels, dataset_annotation
+from pscgan.data.predictions import CLINICAL_FILE, NETWORK_FILE, RECORDS_FILE, subject_done
 from pscgan.errors import InputError
 from pscgan.evaluation.parts import DefinedParts, partial_prediction_done, read_parts
 from pscgan.evaluation.reference import ReferenceProtocol, reference_protocol
@@ -56,10 +57,9 @@ class PairedSubject:
         return sum(1 for s in slices if s.get("quality") is not None and not s["quality"]["assessed"])
 
 
-def _prediction_files(pred_dir: Path, sid: str
-                      ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, Any] | None, DefinedParts]:
-    from pscgan.inference.outputs import CLINICAL_FILE, NETWORK_FILE, RECORDS_FILE
-
+def _prediction_files(
+    pred_dir: Path, sid: str
+) -> tuple[dict[str, np.ndarray], list[dict[str, Any]], dict[str, Any] | None, DefinedParts]:
     folder = pred_dir / sid
     parts = read_parts(folder)
     needed = (NETWORK_FILE, RECORDS_FILE) + ((CLINICAL_FILE,) if parts.segmentation else ())
@@ -115,15 +115,12 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
     clinical_ref = None
     if subject.labels is not None:
         info = subject.info
-        by_index = {s.index: s for s in info.slices}
         n = subject.labels.array.shape[2]
+        levels, angles = info.slice_metadata(n)
         checked = {sl["index"]: sl.get("quality") for sl in (clinical_pred or {}).get("slices", [])}
         quality = [SliceQuality.from_dict(checked[k]) if checked.get(k) else None for k in range(n)]
         q = quantify_labels(subject.labels.array, subject.labels.spacing, quality=quality,
-                            scar_annotated=annotation.scar,
-                            levels=[by_index[k].level if k in by_index else None for k in range(n)],
-                            rv_angles_deg=[by_index[k].rv_insertion_angle_deg if k in by_index else None
-                                           for k in range(n)],
+                            scar_annotated=annotation.scar, levels=levels, rv_angles_deg=angles,
                             slice_thickness_mm=info.slice_thickness_mm)
         clinical_ref = q.as_dict()
     return PairedSubject(sid, labels_pred, labels_ref, lge_pred, lge_ref,
@@ -148,7 +145,6 @@ def _recorded_geometry(folder: Path, records: Any) -> list[SliceRecord]:
 def subjects_to_pair(pred_dir: Path, ref_dir: Path) -> list[str]:
     """Subjects present on both sides; refuses folders that share none, and reports the difference."""
     from pscgan.data.layout import list_subject_folders
-    from pscgan.inference.outputs import subject_done
 
     if not pred_dir.is_dir():
         raise InputError(pred_dir, "prediction folder not found")

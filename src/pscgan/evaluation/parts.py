@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from pscgan.data.predictions import NETWORK_FILE, RECORDS_FILE
 from pscgan.errors import InputError
 from pscgan.io.atomic import safe_child, write_json_atomic
 from pscgan.labels import NUM_CLASSES, Tissue
@@ -97,7 +98,5 @@ def write_parts(folder: Path, parts: DefinedParts) -> None:
 def partial_prediction_done(pred_dir: Path, name: str) -> bool:
     """Whether ``pred_dir/name`` is a complete prediction that declares its parts (written atomically,
     so the declaration and the network-grid arrays are there only once the subject is complete)."""
-    from pscgan.inference.outputs import NETWORK_FILE, RECORDS_FILE
-
     folder = safe_child(pred_dir, name)
     return all((folder / f).is_file() for f in (PARTS_FILE, NETWORK_FILE, RECORDS_FILE))

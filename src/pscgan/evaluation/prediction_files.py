@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from pscgan.data.predictions import CLINICAL_FILE, NETWORK_FILE, RECORDS_FILE
 from pscgan.errors import InputError
 
 #: network.npz: name -> (dimensions, allowed dtype kinds); the first dimension counts slices.
@@ -104,8 +105,6 @@ def check_prediction_folder(pred_dir: Path) -> None:
     Raises:
         InputError: the first file that is not what ``pscgan predict`` writes.
     """
-    from pscgan.inference.outputs import CLINICAL_FILE, NETWORK_FILE, RECORDS_FILE
-
     if not pred_dir.is_dir():
         return  # the command says so itself
     for folder in sorted(p for p in pred_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):

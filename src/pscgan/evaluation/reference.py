@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pscgan.data.layout import LabelGeometry, dataset_labels_geometry
+from pscgan.data.predictions import WEIGHTS_RECORD_FILES
 from pscgan.errors import InputError
 
 if TYPE_CHECKING:
@@ -84,8 +85,6 @@ class ReferenceProtocol:
 def recorded_register_lge(pred_dir: str | Path) -> bool | None:
     """The ``register_lge`` a prediction folder records for its weights, or None when it records none
     (folders written before pscgan recorded it)."""
-    from pscgan.inference.outputs import WEIGHTS_RECORD_FILES
-
     for name in WEIGHTS_RECORD_FILES:
         path = Path(pred_dir) / name
         if not path.is_file():

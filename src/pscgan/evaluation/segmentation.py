@@ -110,13 +110,17 @@ class SegmentationMetrics:
                 if self.hd95 and spacing is not None:
                     values["hd95_mm"] = hd95_mm(pred[i] == c, ref[i] == c, spacing[i])
                 sample[_NAMES[c]] = values
-            sample["overall"] = {m: _mean_defined([sample[_NAMES[c]][m] for c in TISSUE_CLASSES]) for m in METRICS}
+            sample["overall"] = {
+                m: _mean_defined([sample[_NAMES[c]][m] for c in TISSUE_CLASSES]) for m in METRICS
+            }
             self.samples.append(sample)
 
     def aggregate(self) -> dict[str, Any]:
         """Summaries per class and overall: ``{"per_class": {name: {metric: Summary}}, "overall": {...}}``."""
         samples = gather_across_ranks(self.samples)
-        per_class = {_NAMES[c]: {m: summarise(s[_NAMES[c]][m] for s in samples) for m in METRICS} for c in Tissue}
+        per_class = {
+            _NAMES[c]: {m: summarise(s[_NAMES[c]][m] for s in samples) for m in METRICS} for c in Tissue
+        }
         overall: dict[str, Summary] = {m: summarise(s["overall"][m] for s in samples) for m in METRICS}
         return {"per_class": per_class, "overall": overall, "n_samples": len(samples)}
 

@@ -47,7 +47,10 @@ def not_defined_notes(section: dict[str, Any]) -> str:
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(str(h) for h in header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines = [
+        "| " + " | ".join(str(h) for h in header) + " |",
+        "| " + " | ".join("---" for _ in header) + " |",
+    ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -91,7 +94,9 @@ def table1(imaging: dict[str, Any]) -> tuple[list[str], list[list[str]], list[st
                          m["dice"].format(3), m["hd95_mm"].format(1)])
     syn_header = ["SSIM", "NRMSE", "PSNR (dB)"]
     syn = imaging.get("synthesis")
-    syn_rows = [[syn["ssim"].format(2), syn["nrmse"].format(2), syn["psnr_db"].format(2)]] if syn else [["n/a"] * 3]
+    syn_rows = (
+        [[syn["ssim"].format(2), syn["nrmse"].format(2), syn["psnr_db"].format(2)]] if syn else [["n/a"] * 3]
+    )
     if "synthesis" in not_defined:
         syn_rows = [[NOT_DEFINED] * 3]
     return seg_header, seg_rows, syn_header, syn_rows
@@ -110,13 +115,21 @@ def table2(clinical: dict[str, Any]) -> tuple[list[str], list[list[str]], list[s
         elif d is None:
             diag_rows.append([title] + ["n/a"] * 5)
         else:
-            diag_rows.append([title] + [_num(None if d[k] is None else 100 * d[k], 2) + ("%" if d[k] is not None
-                                                                                         else "")
-                                        for k in ("sensitivity", "specificity", "ppv", "npv")] + [_num(d["auc"])])
+            diag_rows.append(
+                [title]
+                + [
+                    _num(None if d[k] is None else 100 * d[k], 2) + ("%" if d[k] is not None else "")
+                    for k in ("sensitivity", "specificity", "ppv", "npv")
+                ]
+                + [_num(d["auc"])]
+            )
     agree_header = ["", "Method", "Reference", "Pearson's r (p-value)", "Bias (limits of agreement)", "n"]
     agree_rows = []
-    for title, key, scale in (("Scar size per slice (cm²)", "scar_size_slice_cm2", 1.0),
-                              ("Scar volume (ml)", "scar_volume_ml", 1.0), ("Scar ratio (%)", "scar_ratio", 100.0)):
+    for title, key, scale in (
+        ("Scar size per slice (cm²)", "scar_size_slice_cm2", 1.0),
+        ("Scar volume (ml)", "scar_volume_ml", 1.0),
+        ("Scar ratio (%)", "scar_ratio", 100.0),
+    ):
         a = clinical[key]
         if key in not_defined:
             agree_rows.append([title] + [NOT_DEFINED] * 5)

@@ -147,7 +147,9 @@ def adopt_run(source: Path, dest: Path) -> dict[str, Any] | None:
     if training_run:
         sittings = training_sittings(source)
         shutil.copytree(source, staging / "train")
-        write_json_atomic(staging / TIMING_FILE, {"training_seconds": sum(sittings), "sessions": len(sittings)})
+        write_json_atomic(
+            staging / TIMING_FILE, {"training_seconds": sum(sittings), "sessions": len(sittings)}
+        )
         write_json_atomic(staging / ADOPTED_FILE, {"reused_from": origin})
     else:
         shutil.copytree(source, staging)

@@ -91,7 +91,11 @@ def execute_run(
         return done
     spec.folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    weights = _train_baseline(spec, device, stop_after) if spec.baseline else _train_pscgan(spec, device, stop_after)
+    weights = (
+        _train_baseline(spec, device, stop_after)
+        if spec.baseline
+        else _train_pscgan(spec, device, stop_after)
+    )
     _add_training_seconds(spec.folder, time.perf_counter() - start)
     if weights is None:
         return None

@@ -312,7 +312,11 @@ def collect_results(out: Path, plan: dict[str, Any], table: ExperimentTable, pre
         "seeds": req["seeds"],
         "budget": req["budget"],
         "calibration_note": busy_calibration(
-            [plan["calibration"][v.name] for v in variants if v.name in runs and v.name in plan["calibration"]]
+            [
+                plan["calibration"][v.name]
+                for v in variants
+                if v.name in runs and v.name in plan["calibration"]
+            ]
         ),
         "data": req["data"],
         "test": TEST_NAME,

@@ -166,9 +166,17 @@ def _paper_section(result: dict[str, Any], ref_label: str) -> list[str]:
         else:
             delta = e["median_paired_difference"] * c.scale
             p = f"p={e['p_value']:.3g}, Δ={delta:+.{c.digits + 1}f}{c.suffix}"
-        body.append([e["label"], PAPER_METRICS[e["metric"]], f"{_value(e['paper_full'], c)} → {paper_variant}",
-                     f"{_value(e['reference_mean'], c)} → {_value(e['variant_mean'], c)}", p, e["verdict"],
-                     e["paper_source"]])
+        body.append(
+            [
+                e["label"],
+                PAPER_METRICS[e["metric"]],
+                f"{_value(e['paper_full'], c)} → {paper_variant}",
+                f"{_value(e['reference_mean'], c)} → {_value(e['variant_mean'], c)}",
+                p,
+                e["verdict"],
+                e["paper_source"],
+            ]
+        )
     return [
         "",
         "### Against the paper's reported effects",

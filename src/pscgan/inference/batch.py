@@ -79,14 +79,12 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
                     overwrite: bool, resume: bool, keep_identifiers: bool, progress: bool,
                     split: str | None, anatomy_weights: Path | None) -> dict[str, Any]:
     import pscgan
-    from pscgan.cli._common import progress_columns
+    from pscgan.data.predictions import WEIGHTS_RECORD_FILES, output_failures, subject_done
     from pscgan.inference.inputs import discover_inputs, load_input
     from pscgan.inference.outputs import (
-        WEIGHTS_RECORD_FILES,
         check_resume_weights,
         input_notes,
-        output_failures,
-        subject_done,
+        preprocessing_record,
         weights_record,
         write_batch_record,
         write_subject_result,
@@ -95,6 +93,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     )
     from pscgan.inference.predictor import Predictor
     from pscgan.io.atomic import prepare_output_dir, resume_output_dir
+    from pscgan.ui import progress_columns
 
     if not weights.is_file():
         raise InputError(weights, "weights file not found (train one with `pscgan train`)")
@@ -117,7 +116,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
         check_resume_weights(out, record)
     else:
         prepare_output_dir(out, overwrite=overwrite)
-    write_batch_record(out, record)
+    write_batch_record(out, record, preprocessing_record(predictor.options))
     items, failures = [], []
     for path in inputs:
         try:
@@ -151,6 +150,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     finished = [n for n in names if subject_done(out, n)]
     write_tables(out, finished)
     summary = {"pscgan": pscgan.__version__, "python": platform.python_version(), "weights": record,
+               "preprocessing": preprocessing_record(predictor.options),
                "inputs": [str(p) for p in inputs], "split": split, "predicted": done, "kept_from_before": skipped,
                "subjects": finished, "failures": failures, "output_failures": missing_outputs, "notes": notes}
     write_summary(out, summary)

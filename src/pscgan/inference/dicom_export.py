@@ -318,8 +318,10 @@ def reference_header(source: Dataset, *, keep_identifiers: bool) -> Dataset:
         ref.PatientName, ref.PatientID = PSEUDONYM_NAME, PSEUDONYM_ID
         ref.PatientIdentityRemoved = "YES"
         ref.DeidentificationMethod = DEID_METHOD
-        ref.DeidentificationMethodCodeSequence = [_code_item(codes.DCM.BasicApplicationConfidentialityProfile),
-                                                  _code_item(codes.DCM.RetainUidsOption)]
+        ref.DeidentificationMethodCodeSequence = [
+            _code_item(codes.DCM.BasicApplicationConfidentialityProfile),
+            _code_item(codes.DCM.RetainUidsOption),
+        ]
     _empty_invalid_dates(ref)
     for keyword in ("PatientName", "PatientID", *_TYPE2_EMPTY):
         if keyword not in ref:
@@ -346,7 +348,11 @@ def _empty_invalid_dates(ref: Dataset) -> None:
 
 def _code_item(code: Any) -> Dataset:
     item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = code.value, code.scheme_designator, code.meaning
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = (
+        code.value,
+        code.scheme_designator,
+        code.meaning,
+    )
     return item
 
 

@@ -12,6 +12,7 @@ from enum import Enum
 from pathlib import Path
 
 from pscgan.data.layout import CINE_FILE, LABELS_FILE, MANIFEST_FILE, SUBJECT_FILE, SubjectInfo
+from pscgan.data.predictions import check_output_name
 from pscgan.errors import InputError
 from pscgan.io.image import ImageVolume
 
@@ -40,42 +41,6 @@ class LoadedInput:
     cine: ImageVolume
     info: SubjectInfo | None
     labels: ImageVolume | None
-
-
-#: Longest subject name (UTF-8 bytes) used for output names: file systems allow 255 bytes per name and
-#: the outputs add to it (``.NAME.partial`` while a subject is written, ``NAME.html`` in reports).
-MAX_NAME_BYTES = 200
-
-
-def check_output_name(name: str, source: str | Path | None = None) -> str:
-    """Return ``name`` if it can name an output folder or file, else raise :class:`InputError`.
-
-    Subject names come from input file and folder names (never from DICOM tags); they must stay inside
-    the output folder and must not collide with its hidden temporaries, hence no separators, ``.``/``..``,
-    leading dot or tilde, control characters, undecodable bytes, or more than :data:`MAX_NAME_BYTES`.
-
-    Example:
-        >>> check_output_name("subject_01")
-        'subject_01'
-    """
-    problem = None
-    if not name or name.startswith((".", "~")):
-        problem = "is empty or starts with '.' or '~'"
-    elif any(c in name for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        problem = "holds a path separator or a control character"
-    else:
-        try:
-            size = len(name.encode("utf-8"))
-        except UnicodeEncodeError:
-            problem = "holds bytes that are not UTF-8"
-        else:
-            if size > MAX_NAME_BYTES:
-                problem = f"is longer than {MAX_NAME_BYTES} bytes"
-    if problem is not None:
-        shown = name if len(name) <= 60 else f"{name[:57]}..."
-        raise InputError(source, f"subject name {shown!r} {problem}; it names the output folder, rename the "
-                                 "input")
-    return name
 
 
 def _stem(path: Path) -> str:
@@ -127,7 +92,9 @@ def discover_inputs(path: str | Path, *, split: str | None = None) -> list[Predi
                 raise InputError(path, f"--split {split} needs a {MANIFEST_FILE} with a split")
             parts = read_manifest(path).split
             if split not in parts:
-                raise InputError(path / MANIFEST_FILE, f"has no split part {split!r} (parts: {sorted(parts)})")
+                raise InputError(
+                    path / MANIFEST_FILE, f"has no split part {split!r} (parts: {sorted(parts)})"
+                )
             wanted = set(parts[split])
             folders = [f for f in folders if f.name in wanted]
         return [_item(f, InputKind.SUBJECT) for f in folders]

@@ -27,7 +27,7 @@ floats per slice at run time (PyTorch's fused kernel avoids that; ONNX runtimes 
 Example:
     >>> import tempfile, pathlib
     >>> from pscgan.config.presets import get_preset
-    >>> from pscgan.inference.weights import save_weights
+    >>> from pscgan.models.weights import save_weights
     >>> from pscgan.models.factory import build_cascade
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> cfg = get_preset("tiny")
@@ -158,7 +158,7 @@ def export_onnx(weights: Path, out: Path, *, batch_dynamic: bool = True, opset: 
     """Export the cascade of a weights file as one ONNX graph and (by default) check it with onnxruntime.
 
     Args:
-        weights: pscgan weights file (:func:`pscgan.inference.weights.save_weights`).
+        weights: pscgan weights file (:func:`pscgan.models.weights.save_weights`).
         out: ONNX file to write.
         batch_dynamic: make the batch axis dynamic (otherwise the graph takes batch 1 only).
         opset: ONNX opset, 14-20 (default 17).
@@ -174,7 +174,7 @@ def export_onnx(weights: Path, out: Path, *, batch_dynamic: bool = True, opset: 
         InputError: the weights file is missing, corrupted or does not fit its configuration.
         ExportError: missing packages, unsupported opset or model size, or a failed check.
     """
-    from pscgan.inference.weights import load_weights, read_weights_metadata
+    from pscgan.models.weights import load_weights, read_weights_metadata
 
     weights, out = Path(weights), Path(out)
     opset = DEFAULT_OPSET if opset is None else opset

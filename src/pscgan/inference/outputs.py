@@ -1,24 +1,6 @@
 """Writing prediction results: one folder per subject (atomically), plus cohort-level tables.
 
-::
-
-    OUT/
-      batch.json              the weights (file name, SHA-256, preset, LGE registration protocol), written
-                              before any subject
-      summary.json            inputs, failures, weights, configuration, versions; ``quality``: the slices the
-                              quality check did not assess, each with its input file and reasons
-      slices.csv              per slice: scar area, myocardium area, scar ratio, scarred segments, quality
-      subjects.csv            per subject: scar volume, myocardial volume, scar ratio, scarred segments,
-                              slices assessed
-      SUBJECT/
-        synthetic_lge.nii.gz  (x, y, slice) relative units [0, 1], original geometry
-        segmentation.nii.gz   (x, y, slice) uint8: 0 other, 1 LV blood pool, 2 healthy myocardium, 3 scar
-        clinical.json         clinical quantification of the predicted segmentation
-        network.npz           network-grid crops: cine, synthetic LGE, segmentation, coarse mask
-        records.json          preprocessing records (crop boxes, resampling) per slice
-        outputs.json          optional outputs that could not be written, and why; notes on the input
-        dicom/                DICOM derived MR + SEG, when the input was a DICOM series
-        identifiers.json      patient and study identifiers of a DICOM input, only with --keep-identifiers
+The folder's format (file names, what each holds) is :mod:`pscgan.data.predictions`'s.
 
 Every slice's predicted segmentation passes the quality check of :mod:`pscgan.clinical.quality`
 (a closed myocardial ring around a blood pool, plausible sizes, the LV inside the crop, the LV
@@ -37,7 +19,7 @@ names the output and the reason (``{"failed": [{"output", "description", "error"
 ``notes`` are plain-language remarks about the input, such as a DICOM series whose UIDs break the rules).
 
 Subject folders are named after the input file or folder (checked by
-:func:`~pscgan.inference.inputs.check_output_name`), never after DICOM tags. Without
+:func:`~pscgan.data.predictions.check_output_name`), never after DICOM tags. Without
 ``keep_identifiers`` no patient or study identifier of a DICOM input reaches any file written here.
 """
 
@@ -45,78 +27,45 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pscgan.data.predictions import (
+    BATCH_FILE,
+    CLINICAL_FILE,
+    DICOM_FOLDER,
+    IDENTIFIERS_FILE,
+    LGE_FILE,
+    NETWORK_FILE,
+    OUTPUTS_FILE,
+    RECORDS_FILE,
+    SEG_FILE,
+    SLICES_TABLE,
+    SUBJECTS_TABLE,
+    SUMMARY_FILE,
+    WEIGHTS_RECORD_FILES,
+    staged_subject,
+    subject_folder,
+)
 from pscgan.errors import ConfigError, InputError
 from pscgan.evaluation.tables import csv_table
-from pscgan.inference.inputs import InputKind, LoadedInput, check_output_name
+from pscgan.inference.inputs import InputKind, LoadedInput
 from pscgan.inference.predictor import Prediction
-from pscgan.io.atomic import safe_child, write_json_atomic, write_text_atomic
+from pscgan.io.atomic import write_json_atomic, write_text_atomic
 from pscgan.io.nifti import write_nifti
 
-LGE_FILE = "synthetic_lge.nii.gz"
-SEG_FILE = "segmentation.nii.gz"
-CLINICAL_FILE = "clinical.json"
-NETWORK_FILE = "network.npz"
-RECORDS_FILE = "records.json"
-BATCH_FILE = "batch.json"
-SUMMARY_FILE = "summary.json"
-#: Files of a prediction folder that record its weights (``{"weights": weights_record(...)}``), most
-#: specific first: ``summary.json`` is all a batch that finished before ``batch.json`` existed has.
-WEIGHTS_RECORD_FILES = (BATCH_FILE, SUMMARY_FILE)
-IDENTIFIERS_FILE = "identifiers.json"
-OUTPUTS_FILE = "outputs.json"
-DICOM_FOLDER = "dicom"
 #: The optional outputs of a DICOM input: (path in the subject folder, what it is).
 _DICOM_OUTPUTS = {"synthetic_lge": (f"{DICOM_FOLDER}/synthetic_lge", "synthetic LGE DICOM series"),
                   "segmentation": (f"{DICOM_FOLDER}/segmentation.dcm", "DICOM SEG")}
 
 
-def subject_folder(out: Path, name: str) -> Path:
-    """``OUT/name``, refused (:class:`InputError`) when ``name`` could write outside ``OUT``."""
-    check_output_name(name)
-    try:
-        return safe_child(out, name)
-    except ValueError as exc:  # e.g. OUT/name is a symbolic link leading elsewhere
-        raise InputError(out / name, str(exc)) from None
 
 
-@contextmanager
-def staged_subject(out: Path, name: str) -> Iterator[Path]:
-    """Write a subject's results into a hidden ``OUT/.name.partial`` folder that becomes ``OUT/name``
-    only when the block completes; on any error (or a kill) no ``OUT/name`` is half-written.
-
-    Yields the staging folder. The name is checked with :func:`subject_folder` first.
-    """
-    final = subject_folder(out, name)
-    tmp = out / f".{name}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
-        yield tmp
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
-def subject_done(out: Path, name: str) -> bool:
-    """Whether ``OUT/name`` holds a complete subject result (never for a name no subject may have)."""
-    try:
-        folder = subject_folder(out, name)
-    except InputError:
-        return False
-    return (folder / CLINICAL_FILE).is_file() and (folder / SEG_FILE).is_file()
 
 
 def source_file(item: LoadedInput) -> str:
@@ -150,10 +99,7 @@ def quantify_prediction(item: LoadedInput, pred: Prediction, quality: list[Any] 
     levels = angles = None
     thickness = None
     if info is not None:
-        by_index = {s.index: s for s in info.slices}
-        n = pred.labels_original.shape[2]
-        levels = [by_index[k].level if k in by_index else None for k in range(n)]
-        angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n)]
+        levels, angles = info.slice_metadata(pred.labels_original.shape[2])
         thickness = info.slice_thickness_mm
     return quantify_labels(pred.labels_original, item.cine.spacing, levels=levels, rv_angles_deg=angles,
                            slice_thickness_mm=thickness, quality=quality)
@@ -225,14 +171,6 @@ def _write_dicom_outputs(tmp: Path, item: LoadedInput, pred: Prediction, keep_id
     return failed
 
 
-def output_failures(out: Path, name: str) -> list[dict[str, str]]:
-    """The optional outputs of ``OUT/name`` that could not be written (from its ``outputs.json``; empty
-    when the subject is not finished or predates the file)."""
-    try:
-        record = json.loads((subject_folder(out, name) / OUTPUTS_FILE).read_text(encoding="utf-8"))
-        return [dict(f) for f in record.get("failed", [])]
-    except (InputError, OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
-        return []
 
 
 def failure_message(failure: dict[str, str]) -> str:
@@ -279,9 +217,9 @@ def write_tables(out: Path, names: list[str]) -> None:
                                _assessed(check), " ".join(check["flags"]) if check else "",
                                "; ".join(check["reasons"]) if check else "",
                                _fmt(check.get("localisation_confidence")) if check else ""])
-    _write_csv(out / "subjects.csv", ["subject", "scar_volume_ml", "myocardium_volume_ml", "scar_ratio",
+    _write_csv(out / SUBJECTS_TABLE, ["subject", "scar_volume_ml", "myocardium_volume_ml", "scar_ratio",
                                       "scarred_segments", "n_slices", "n_slices_assessed"], subject_rows)
-    _write_csv(out / "slices.csv", ["subject", "slice", "level", "scar_area_cm2", "myocardium_area_cm2",
+    _write_csv(out / SLICES_TABLE, ["subject", "slice", "level", "scar_area_cm2", "myocardium_area_cm2",
                                     "scar_ratio", "scarred_segments", "assessed", "quality_flags",
                                     "quality_reasons", "localisation_confidence"], slice_rows)
 
@@ -337,7 +275,7 @@ def weights_record(weights: Path) -> dict[str, Any]:
     import hashlib
 
     from pscgan.config.schema import config_from_dict
-    from pscgan.inference.weights import read_weights_metadata
+    from pscgan.models.weights import read_weights_metadata
 
     meta = read_weights_metadata(weights)
     sha = meta.get("sha256") or hashlib.sha256(weights.read_bytes()).hexdigest()
@@ -350,8 +288,21 @@ def weights_record(weights: Path) -> dict[str, Any]:
     return {"file": weights.name, "sha256": sha, "preset": preset, "register_lge": register}
 
 
-def write_batch_record(out: Path, record: dict[str, Any]) -> None:
-    write_json_atomic(out / BATCH_FILE, {"weights": record})
+def preprocessing_record(options: Any) -> dict[str, Any]:
+    """The preprocessing a predictor applies (its ``PreprocessOptions``) as JSON: the weights' plan plus
+    the predictor's own decisions (``localisation``, ``fov_heart_ratio`` with an anatomy network)."""
+    from dataclasses import asdict
+
+    return json.loads(json.dumps(asdict(options), default=lambda v: getattr(v, "value", str(v))))
+
+
+def write_batch_record(
+    out: Path, record: dict[str, Any], preprocessing: dict[str, Any] | None = None
+) -> None:
+    """Write ``batch.json``: the weights (``record``, :func:`weights_record`) and the preprocessing
+    applied."""
+    write_json_atomic(out / BATCH_FILE, {"weights": record}
+                      | ({} if preprocessing is None else {"preprocessing": preprocessing}))
 
 
 def check_resume_weights(out: Path, record: dict[str, Any]) -> None:
@@ -375,7 +326,10 @@ def check_resume_weights(out: Path, record: dict[str, Any]) -> None:
             raise InputError(path, "unreadable: cannot tell which weights predicted this folder; "
                                    "start over with --overwrite or predict into a new folder") from None
         if sha != record["sha256"]:
-            raise ConfigError(out, f"--resume: the finished subjects were predicted with {file} (SHA-256 "
-                                   f"{str(sha)[:12]}...), not {record['file']} ({record['sha256'][:12]}...); resume "
-                                   "with the same weights, or start over with --overwrite or a new folder")
+            raise ConfigError(
+                out,
+                f"--resume: the finished subjects were predicted with {file} (SHA-256 "
+                f"{str(sha)[:12]}...), not {record['file']} ({record['sha256'][:12]}...); resume "
+                "with the same weights, or start over with --overwrite or a new folder",
+            )
         return

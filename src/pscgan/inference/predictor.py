@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from pscgan.config.schema import PscganConfig
+from pscgan.data.protocol import planned_options
 from pscgan.inference.inputs import LoadedInput
 from pscgan.labels import Tissue
 from pscgan.preprocessing.pipeline import PreparedSlice, PreprocessOptions, prepare_arrays
@@ -78,15 +79,17 @@ class Predictor:
             localisation = "detector" if anatomy is not None else "cine"
         if fov_heart_ratio is None and anatomy is not None:
             fov_heart_ratio = FOV_HEART_RATIO
-        self.options = PreprocessOptions(n_phases=config.model.frames, crop_size=config.model.image_size,
-                                         localisation=localisation, fov_heart_ratio=fov_heart_ratio)
+        planned = planned_options(config)  # the model's plan; localisation and the FOV rule are ours to choose
+        if fov_heart_ratio is not None:
+            planned["fov_heart_ratio"] = fov_heart_ratio
+        self.options = PreprocessOptions(**planned, localisation=localisation)
         self._anatomy_probs: np.ndarray | None = None
 
     @classmethod
     def from_weights(cls, weights: str | Path, *, anatomy_weights: str | Path | None = None,
                      **kwargs: object) -> Predictor:
         """Load the cascade (and, with ``anatomy_weights``, the anatomy network)."""
-        from pscgan.inference.weights import load_weights
+        from pscgan.models.weights import load_weights
 
         device = kwargs.get("device", "cpu")
         cascade, config = load_weights(weights, map_location=device)  # type: ignore[arg-type]
@@ -102,10 +105,7 @@ class Predictor:
         levels = angles = None
         kwargs: dict[str, object] = {}
         if info is not None:
-            by_index = {s.index: s for s in info.slices}
-            n = item.cine.array.shape[2]
-            levels = [by_index[k].level.value if k in by_index else None for k in range(n)]
-            angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n)]
+            levels, angles = info.slice_metadata(item.cine.array.shape[2])
             kwargs = {"rr_interval_ms": info.rr_interval_ms, "ed_phase": info.ed_phase}
         self._anatomy_probs = None
         if self.anatomy is not None:

@@ -140,8 +140,11 @@ def prepare_output_dir(path: str | Path, *, overwrite: bool = False) -> Path:
         if not overwrite:
             raise OutputExistsError(path, "already holds data; choose an empty folder or pass --overwrite")
         if not written_by_pscgan(path):
-            raise OutputExistsError(path, f"holds data pscgan did not write (no {OUTPUT_MARKER} marker), which "
-                                          "--overwrite never deletes; choose another folder or empty it yourself")
+            raise OutputExistsError(
+                path,
+                f"holds data pscgan did not write (no {OUTPUT_MARKER} marker), which "
+                "--overwrite never deletes; choose another folder or empty it yourself",
+            )
         for child in path.iterdir():
             if child.name in _BOOKKEEPING:
                 continue
@@ -167,8 +170,11 @@ def resume_output_dir(path: str | Path, *, records: tuple[str, ...] = ()) -> Pat
     if path.exists() and not path.is_dir():
         raise OutputExistsError(path, "exists and is not a folder; choose another output location")
     if holds_data(path) and not written_by_pscgan(path) and not any((path / r).is_file() for r in records):
-        raise OutputExistsError(path, "holds data pscgan did not write; --resume continues only a folder pscgan "
-                                      "wrote: choose another folder")
+        raise OutputExistsError(
+            path,
+            "holds data pscgan did not write; --resume continues only a folder pscgan "
+            "wrote: choose another folder",
+        )
     make_folder(path)
     mark_output_dir(path)
     return path
@@ -183,7 +189,14 @@ def safe_child(root: str | Path, name: str) -> Path:
     Raises:
         ValueError: if ``name`` is empty, absolute, or contains a path separator or ``..``.
     """
-    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\x00" in name or name.startswith("~"):
+    if (
+        not name
+        or name in {".", ".."}
+        or "/" in name
+        or "\\" in name
+        or "\x00" in name
+        or name.startswith("~")
+    ):
         raise ValueError(f"unsafe file or folder name from input metadata: {name!r}")
     root = Path(root).resolve()
     child = (root / name).resolve()

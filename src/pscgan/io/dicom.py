@@ -250,8 +250,10 @@ def _select_series(where: Path, headers: list[_Item], series_uid: str | None) ->
     if len(by_series) > 1:
         # Series numbers, not descriptions: free-text descriptions can carry identifying text and this
         # message reaches logs and summary.json (PS3.15 removes SeriesDescription).
-        summary = "; ".join(f"{uid} ({len(items)} files, series number {getattr(items[0][1], 'SeriesNumber', '?')!s})"
-                            for uid, items in by_series.items())
+        summary = "; ".join(
+            f"{uid} ({len(items)} files, series number {getattr(items[0][1], 'SeriesNumber', '?')!s})"
+            for uid, items in by_series.items()
+        )
         raise InputError(where, f"holds {len(by_series)} DICOM series, expected one: {summary}. "
                                 "Put each series in its own folder or choose one by its SeriesInstanceUID")
     return headers

@@ -56,8 +56,8 @@ def _uids(ds: Any) -> Iterator[str]:
                 continue
             try:
                 elem = dataset[tag]
-                values = elem.value if elem.VR in ("UI", "SQ") else None
-                values = list(values) if elem.VR == "SQ" or elem.VM > 1 else [values]
+                value: Any = elem.value if elem.VR in ("UI", "SQ") else None
+                values = list(value) if elem.VR == "SQ" or elem.VM > 1 else [value]
             except Exception:  # pydicom raises many kinds on damaged data; the reader checks what it uses
                 continue
             if elem.VR == "UI":

@@ -53,7 +53,8 @@ class ImageVolume:
 
     @property
     def spatial_shape(self) -> tuple[int, int, int]:
-        return tuple(self.array.shape[:3])  # type: ignore[return-value]
+        x, y, z = self.array.shape[:3]
+        return x, y, z
 
     @property
     def n_phases(self) -> int | None:

@@ -24,7 +24,7 @@ from pscgan.errors import InputError
 
 #: Larger JSON files than this are refused unread (pscgan's own are a few MB at most).
 MAX_JSON_BYTES = 256 * 2**20
-_TYPE_NAMES = {dict: "an object", list: "an array"}
+_TYPE_NAMES: dict[type, str] = {dict: "an object", list: "an array"}
 
 
 def read_json(path: str | Path, *, expect: type | None = None, what: str = "JSON file") -> Any:

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def read_nifti(path: str | Path, *, ndim: int | tuple[int, ...] | None = None,
     if not path.is_file():
         raise InputError(path, "file not found")
     try:
-        img = nib.load(str(path))
+        img: Any = nib.load(str(path))  # a NIfTI or Analyze image: shape, dataobj, affine, header zooms
     except Exception as exc:  # nibabel raises many types for corrupt files
         raise InputError(path, f"not a readable NIfTI file ({type(exc).__name__}: {exc})") from None
     shape = tuple(int(s) for s in img.shape)
@@ -78,8 +79,9 @@ def read_nifti(path: str | Path, *, ndim: int | tuple[int, ...] | None = None,
             data = data.astype(dtype, copy=False)
     if np.issubdtype(data.dtype, np.floating) and not np.all(np.isfinite(data)):
         raise InputError(path, f"contains {int(np.sum(~np.isfinite(data)))} NaN or infinite values")
-    zooms = tuple(float(z) for z in img.header.get_zooms()[:3])
-    zooms = zooms + (1.0,) * (3 - len(zooms))
+    given = [float(z) for z in img.header.get_zooms()[:3]]
+    zooms = (*given, *(1.0,) * (3 - len(given)))
+    zooms = (zooms[0], zooms[1], zooms[2])
     if any(not np.isfinite(z) or z <= 0 for z in zooms):
         raise InputError(path, f"invalid voxel size in header: {zooms}")
     affine = np.asarray(img.affine, dtype=np.float64)

@@ -37,7 +37,9 @@ def resolve(path: str | Path) -> Path:
     try:
         return path.resolve()
     except (RuntimeError, OSError) as exc:  # Python < 3.13 raises RuntimeError for a loop
-        raise OutputError(path, f"cannot be resolved: symbolic-link loop or unreadable link ({exc})") from None
+        raise OutputError(
+            path, f"cannot be resolved: symbolic-link loop or unreadable link ({exc})"
+        ) from None
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -54,7 +56,9 @@ def _existing_ancestor(path: Path) -> Path:
 
 def _writable(folder: Path, path: Path) -> None:
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(path, f"{folder} is not writable (permission denied); choose another output location")
+        raise OutputError(
+            path, f"{folder} is not writable (permission denied); choose another output location"
+        )
 
 
 def make_folder(path: str | Path) -> Path:
@@ -76,7 +80,9 @@ def make_folder(path: str | Path) -> Path:
     except FileExistsError:
         raise OutputError(path, "exists and is not a folder; choose another output location") from None
     except PermissionError:
-        raise OutputError(path, "cannot be created (permission denied); choose another output location") from None
+        raise OutputError(
+            path, "cannot be created (permission denied); choose another output location"
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise OutputError(path, "cannot be created: symbolic-link loop") from None
@@ -131,5 +137,7 @@ def check_not_input(out: str | Path, inputs: Iterable[str | Path], *, may_hold_o
             raise OutputError(out, f"lies inside the input {given} (only a folder directly in it may receive "
                                    "outputs); choose an output location outside the inputs")
         if source not in allowed and _contains(source, target):
-            raise OutputError(out, f"lies inside the input {given}; choose an output location outside the inputs")
+            raise OutputError(
+                out, f"lies inside the input {given}; choose an output location outside the inputs"
+            )
     return target

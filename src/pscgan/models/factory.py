@@ -15,11 +15,14 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from pscgan.config.schema import ModelConfig, PscganConfig
+from pscgan.config.size import MAX_PARAMETERS
+from pscgan.errors import ConfigError
 from pscgan.models.cascade import Cascade
 from pscgan.models.discriminator import Discriminator
 from pscgan.models.generator import Generator
@@ -97,3 +100,18 @@ def format_parameter_table(config: PscganConfig) -> str:
         parts = ", ".join(f"{k} {v:,}" for k, v in r.parts.items())
         lines.append(f"| {r.network} | {r.phase} | {r.total:,} | {parts} |")
     return "\n".join(lines) + "\n"
+
+
+def check_parameter_count(config: PscganConfig, source: str | Path | None = None) -> int:
+    """The cascade's exact parameter count, from networks built on the ``meta`` device (nothing is
+    allocated); refused above :data:`~pscgan.config.size.MAX_PARAMETERS`.
+
+    Raises:
+        ConfigError: naming ``source`` and the count.
+    """
+    with torch.device("meta"):
+        count = sum(p.numel() for p in build_cascade(config).parameters())
+    if count > MAX_PARAMETERS:
+        raise ConfigError(source, f"the configuration asks for networks of {count:.3g} parameters (at most "
+                                  f"{MAX_PARAMETERS:.3g}, {MAX_PARAMETERS * 4 / 1e9:.0f} GB in float32)")
+    return count

@@ -82,7 +82,9 @@ class Generator(nn.Module):
                              config.decoder_start_channels * s4 * s4)
         self.act = nn.LeakyReLU(config.leaky_slope)
         skip_channels = (widths[2], widths[1], widths[0], 0)
-        self.decoder_condition = config.condition_injection is ConditionInjection.DECODER and self.condition_channels > 0
+        self.decoder_condition = (
+            config.condition_injection is ConditionInjection.DECODER and self.condition_channels > 0
+        )
         cond_ch = self.condition_channels if self.decoder_condition else 0
         blocks, prev = [], config.decoder_start_channels
         for skip_ch, out_ch in zip(skip_channels, config.decoder_widths, strict=True):

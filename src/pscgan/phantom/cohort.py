@@ -117,7 +117,7 @@ def generate_cohort(out: str | Path, options: CohortOptions, *, workers: int = 0
     """
     from rich.progress import Progress
 
-    from pscgan.cli._common import progress_columns, progress_enabled
+    from pscgan.ui import progress_columns, progress_enabled
 
     out = prepare_output_dir(out, overwrite=overwrite)
     workers = workers or os.cpu_count() or 1

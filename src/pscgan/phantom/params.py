@@ -83,7 +83,9 @@ class SliceParams(_Model):
     depth_fraction: float = Field(gt=0, lt=1,
                                   description="slice centre below the mitral plane / LV cavity length")
     crop_jitter_mm: tuple[float, float] = Field(
-        description="LV centre offset in the written image (col, up); reduced where the LV would leave the crop")
+        description="LV centre offset in the written image (col, up); reduced where the LV would leave "
+        "the crop"
+    )
     scar_scale: list[float] = Field(default_factory=list,
                                     description="per infarct: transmurality scale here (0: not involved)")
     scar_shift_deg: list[float] = Field(default_factory=list,

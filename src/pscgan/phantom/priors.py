@@ -266,6 +266,19 @@ def draw_subject(seed: int, *, normal: bool, n_slices: int, cine_scar_contrast: 
     if large_anterior:  # [E] rotation reduced 30-50% in large anterior infarcts
         factor = _u(rng, 0.5, 0.7)
         motion = motion.model_copy(update={"rotation_deg": tuple(r * factor for r in motion.rotation_deg)})
-    return SubjectParams(model_version=MODEL_VERSION, subject_id=subject_id, seed=int(seed), normal=normal, field_strength_t=field,
-                         heart_rate_bpm=heart_rate, ef=ef, gls=gls, slices=slices, anatomy=anatomy,
-                         motion=motion, infarcts=infarcts, contrast=contrast, acquisition=acquisition)
+    return SubjectParams(
+        model_version=MODEL_VERSION,
+        subject_id=subject_id,
+        seed=int(seed),
+        normal=normal,
+        field_strength_t=field,
+        heart_rate_bpm=heart_rate,
+        ef=ef,
+        gls=gls,
+        slices=slices,
+        anatomy=anatomy,
+        motion=motion,
+        infarcts=infarcts,
+        contrast=contrast,
+        acquisition=acquisition,
+    )

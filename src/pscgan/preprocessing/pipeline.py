@@ -139,10 +139,7 @@ def prepare_subject(subject: Subject, options: PreprocessOptions | None = None, 
     """Prepare every slice of a subject loaded with :func:`pscgan.data.layout.load_subject` (``locator``
     and ``geometry`` as in :func:`prepare_arrays`)."""
     info = subject.info
-    by_index = {s.index: s for s in info.slices}
-    n_slices = subject.cine.array.shape[2]
-    levels = [by_index[k].level.value if k in by_index else None for k in range(n_slices)]
-    angles = [by_index[k].rv_insertion_angle_deg if k in by_index else None for k in range(n_slices)]
+    levels, angles = info.slice_metadata(subject.cine.array.shape[2])
     return prepare_arrays(subject.cine, subject.lge, subject.labels, options, subject_id=info.subject_id,
                           levels=levels, angles=angles, rr_interval_ms=info.rr_interval_ms,
                           ed_phase=info.ed_phase, locator=locator, geometry=geometry)

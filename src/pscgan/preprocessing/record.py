@@ -76,8 +76,10 @@ class GridMappingRecord(_Model):
 class LocalisationRecord(_Model):
     """Where the LV centre was found, in (row, col) pixels of the (resampled) slice grid."""
 
-    method: str = Field(description="'detector' (the learned LV detector), 'detector-stack' (its subject-level "
-                                    "fallback), 'labels', 'labels-stack', 'cine', 'cine-stack' or 'centre'")
+    method: str = Field(
+        description="'detector' (the learned LV detector), 'detector-stack' (its subject-level "
+        "fallback), 'labels', 'labels-stack', 'cine', 'cine-stack' or 'centre'"
+    )
     centre_rc: tuple[float, float]
     score: float | None = None
     confidence: float | None = Field(

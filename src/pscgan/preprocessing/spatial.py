@@ -109,7 +109,7 @@ def on_reference_grid(volume: ImageVolume, reference: ImageVolume, *,
                                         "slice k of the LGE and labels must match slice k of the cine")
     same_grid = (arr.shape[:2] == ref.shape[:2]
                  and np.allclose(volume.spacing[:2], reference.spacing[:2], rtol=1e-3)
-                 and np.allclose(volume.affine, reference.affine, atol=1e-3))
+                 and np.allclose(np.asarray(volume.affine), np.asarray(reference.affine), atol=1e-3))
     if same_grid:
         return arr, None
     for vol in (volume, reference):

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from pscgan.clinical.quantify import Quantification
+from pscgan.data.predictions import CLINICAL_FILE, IDENTIFIERS_FILE, NETWORK_FILE, subject_done
 from pscgan.io.atomic import prepare_output_dir, safe_child
 from pscgan.report.data import SliceView, SubjectReportData
 
@@ -29,10 +30,19 @@ def _views(sid: str, cine: np.ndarray, lge_pred: np.ndarray, labels_pred: np.nda
            clinical: dict[str, Any], lge_ref: np.ndarray | None = None,
            labels_ref: np.ndarray | None = None) -> list[SliceView]:
     levels = {s["index"]: s["level"] for s in clinical["slices"]}
-    return [SliceView(index=k, level=levels.get(k), spacing_mm=tuple(spacing[k]), cine=cine[k],
-                      lge_synthetic=lge_pred[k], lge_reference=None if lge_ref is None else lge_ref[k],
-                      labels_predicted=labels_pred[k], labels_reference=None if labels_ref is None else labels_ref[k])
-            for k in range(len(labels_pred))]
+    return [
+        SliceView(
+            index=k,
+            level=levels.get(k),
+            spacing_mm=tuple(spacing[k]),
+            cine=cine[k],
+            lge_synthetic=lge_pred[k],
+            lge_reference=None if lge_ref is None else lge_ref[k],
+            labels_predicted=labels_pred[k],
+            labels_reference=None if labels_ref is None else labels_ref[k],
+        )
+        for k in range(len(labels_pred))
+    ]
 
 
 def _metrics(row: dict[str, Any]) -> dict[str, float | None]:
@@ -54,15 +64,21 @@ def reference_notes(annotation: Any) -> list[str]:
 
 
 #: Identifiers shown in a subject page with ``keep_identifiers`` (DICOM keyword -> label).
-_IDENTIFIER_LABELS = {"PatientName": "Patient name", "PatientID": "Patient ID", "PatientBirthDate": "Birth date",
-                      "PatientSex": "Sex", "StudyDate": "Study date", "AccessionNumber": "Accession number",
-                      "StudyDescription": "Study", "InstitutionName": "Institution",
-                      "SeriesDescription": "Series"}
+_IDENTIFIER_LABELS = {
+    "PatientName": "Patient name",
+    "PatientID": "Patient ID",
+    "PatientBirthDate": "Birth date",
+    "PatientSex": "Sex",
+    "StudyDate": "Study date",
+    "AccessionNumber": "Accession number",
+    "StudyDescription": "Study",
+    "InstitutionName": "Institution",
+    "SeriesDescription": "Series",
+}
 
 
 def _identifiers(folder: Path) -> dict[str, str]:
     from pscgan.errors import InputError
-    from pscgan.inference.outputs import IDENTIFIERS_FILE
 
     path = folder / IDENTIFIERS_FILE
     if not path.is_file():
@@ -84,8 +100,6 @@ def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
         keep_identifiers: add the patient identifiers kept by ``pscgan predict --keep-identifiers`` to
             each subject's details (default: never read them).
     """
-    from pscgan.inference.outputs import CLINICAL_FILE, NETWORK_FILE, subject_done
-
     def details(sid: str, clinical: dict[str, Any]) -> dict[str, str]:
         shown = {"input": str(clinical.get("input", ""))}
         return {**shown, **_identifiers(pred_dir / sid)} if keep_identifiers else shown
@@ -113,8 +127,14 @@ def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
         clinical = json.loads((folder / CLINICAL_FILE).read_text())
         try:
             with np.load(folder / NETWORK_FILE, allow_pickle=False) as z:
-                views = _views(folder.name, z["cine"].astype(np.float32), z["lge_synthetic"], z["segmentation"],
-                               z["spacing_mm"], clinical)
+                views = _views(
+                    folder.name,
+                    z["cine"].astype(np.float32),
+                    z["lge_synthetic"],
+                    z["segmentation"],
+                    z["spacing_mm"],
+                    clinical,
+                )
         except ValueError as exc:  # pickled objects (never loaded) or arrays of the wrong shape
             from pscgan.errors import InputError
 

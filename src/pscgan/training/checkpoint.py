@@ -88,7 +88,9 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _save_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+def _save_tensors(
+    path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None
+) -> None:
     from safetensors.torch import save_file
 
     save_file(tensors, str(path), metadata=metadata)
@@ -177,7 +179,9 @@ def _fault_hook(stage: str) -> None:
 
 
 def _prune(ckdir: Path, keep_last: int, protect: set[str]) -> None:
-    steps = sorted(p for p in ckdir.iterdir() if p.is_dir() and p.name.startswith("step_") and "." not in p.name)
+    steps = sorted(
+        p for p in ckdir.iterdir() if p.is_dir() and p.name.startswith("step_") and "." not in p.name
+    )
     for old in steps[:-keep_last] if keep_last > 0 else steps:
         if old.name not in protect:
             shutil.rmtree(old, ignore_errors=True)
@@ -192,9 +196,13 @@ def latest_checkpoint(root: str | Path) -> Path | None:
     try:
         name = json.loads(pointer.read_text())["name"]
     except (ValueError, KeyError, TypeError, RecursionError, UnicodeDecodeError):
-        raise InputError(pointer, "corrupt checkpoint pointer; point it at an existing checkpoint folder") from None
+        raise InputError(
+            pointer, "corrupt checkpoint pointer; point it at an existing checkpoint folder"
+        ) from None
     if not isinstance(name, str) or name in {"", ".", ".."} or any(c in name for c in "/\\\x00"):
-        raise InputError(pointer, f"corrupt checkpoint pointer: {name!r} is not a folder name in {CHECKPOINT_DIR}")
+        raise InputError(
+            pointer, f"corrupt checkpoint pointer: {name!r} is not a folder name in {CHECKPOINT_DIR}"
+        )
     _recover(ckdir / name)
     return ckdir / name
 
@@ -238,7 +246,9 @@ def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.dev
         if not f.is_file():
             raise InputError(f, "checkpoint file missing")
         if sha256_file(f) != digest:
-            raise InputError(f, "checksum mismatch: the checkpoint file is corrupted; resume from an earlier one")
+            raise InputError(
+                f, "checksum mismatch: the checkpoint file is corrupted; resume from an earlier one"
+            )
         try:
             files[fname] = load_file(str(f), device=str(map_location))
         except SafetensorError as exc:
@@ -246,5 +256,7 @@ def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.dev
     try:
         state = decode(files["state.safetensors"], meta["state"])
     except (KeyError, TypeError, ValueError, RecursionError) as exc:
-        raise InputError(meta_path, f"checkpoint state skeleton does not fit its tensors ({exc!s:.200})") from None
+        raise InputError(
+            meta_path, f"checkpoint state skeleton does not fit its tensors ({exc!s:.200})"
+        ) from None
     return Checkpoint(path=path, weights=files["weights.safetensors"], state=state)

@@ -18,8 +18,15 @@ from pscgan.models.phase import Phase, condition_from
 
 
 @torch.no_grad()
-def upstream_conditions(phase: Phase, upstream: Mapping[Phase, nn.Module], dataset: Any,
-                        indices: Sequence[int], *, device: torch.device, batch_size: int = 16) -> dict[int, Tensor]:
+def upstream_conditions(
+    phase: Phase,
+    upstream: Mapping[Phase, nn.Module],
+    dataset: Any,
+    indices: Sequence[int],
+    *,
+    device: torch.device,
+    batch_size: int = 16,
+) -> dict[int, Tensor]:
     """Condition tensor (C, H, W) of ``phase`` for each cache index in ``indices`` (empty for
     unconditioned phases).
 

@@ -89,8 +89,11 @@ def select_device(device: str | None, local_rank: int = 0, *, launched: bool = F
     asked = torch.device(device or "cuda")
     index = local_rank if launched or asked.index is None else asked.index
     if index >= torch.cuda.device_count():
-        raise ConfigError(None, f"this process needs GPU {index} but the node has {torch.cuda.device_count()}; "
-                                "start at most one process per GPU (torchrun --nproc_per_node)")
+        raise ConfigError(
+            None,
+            f"this process needs GPU {index} but the node has {torch.cuda.device_count()}; "
+            "start at most one process per GPU (torchrun --nproc_per_node)",
+        )
     return torch.device("cuda", index)
 
 

@@ -111,10 +111,13 @@ class DivergenceGuard:
             DivergenceError: this is failure number ``max_retries + 1`` in a row.
         """
         if state.retries >= self.max_retries:
-            raise DivergenceError(self.run, f"training diverged at step {failed_step} (phase {phase}: {reason}) "
-                                            f"{state.retries + 1} times in a row although the learning rate was "
-                                            f"lowered to {self.base_lr * state.lr_scale:.3g}; check the data "
-                                            "(pscgan data check), lower train.lr or raise train.divergence_retries")
+            raise DivergenceError(
+                self.run,
+                f"training diverged at step {failed_step} (phase {phase}: {reason}) "
+                f"{state.retries + 1} times in a row although the learning rate was "
+                f"lowered to {self.base_lr * state.lr_scale:.3g}; check the data "
+                "(pscgan data check), lower train.lr or raise train.divergence_retries",
+            )
         state.retries += 1
         state.lr_scale *= self.lr_factor
         event = {"event": "divergence", "step": restored_step, "phase": phase, "failed_step": failed_step,

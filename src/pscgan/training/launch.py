@@ -62,7 +62,11 @@ def subject_split(data: Path, validation_fraction: float, seed: int) -> dict[str
         train, test = [f.name for f in list_subject_folders(data)], []
     if not train:
         raise InputError(data / MANIFEST_FILE, "the split has no training subjects")
-    val = make_split(train, test_fraction=validation_fraction, seed=seed)["test"] if validation_fraction > 0 else []
+    val = (
+        make_split(train, test_fraction=validation_fraction, seed=seed)["test"]
+        if validation_fraction > 0
+        else []
+    )
     if len(val) == len(train):
         raise InputError(data, f"only {len(train)} training subjects: too few to hold out a validation set")
     return {"train": sorted(set(train) - set(val)), "validation": sorted(val), "test": sorted(test)}
@@ -108,13 +112,14 @@ def run_training(opts: TrainOptions) -> Path:
     """Train (or resume) a run; returns the path of the final weights file."""
     import torch
 
-    from pscgan.cli._common import progress_enabled
     from pscgan.data.annotation import require_training_annotation
     from pscgan.data.cache import TrainingCache, ensure_cache
-    from pscgan.data.protocol import preprocess_options
-    from pscgan.inference.weights import save_weights
+    from pscgan.data.layout import check_subject_ids
+    from pscgan.data.protocol import planned_options, preprocess_options
     from pscgan.io.atomic import prepare_output_dir
     from pscgan.models.cascade import Cascade
+    from pscgan.models.factory import check_parameter_count
+    from pscgan.models.weights import save_weights
     from pscgan.training.distributed import barrier, init_distributed, shutdown
     from pscgan.training.run_folder import (
         CONFIG_FILE,
@@ -127,10 +132,7 @@ def run_training(opts: TrainOptions) -> Path:
         write_run_json,
     )
     from pscgan.training.trainer import WEIGHTS_FILE, ProgressiveTrainer
-
-    from pscgan.config.size import check_parameter_count
-
-    from pscgan.data.layout import check_subject_ids
+    from pscgan.ui import progress_enabled
 
     config, data, split = _resolve(opts)
     # partial labels (no scar class, no LGE) need masked losses, which training does not have yet
@@ -149,8 +151,7 @@ def run_training(opts: TrainOptions) -> Path:
             torch.use_deterministic_algorithms(True)
         # the paper's protocol when train.register_lge: targets registered to the cine ED frame, labels
         # moving with them only when the dataset's labels were drawn on the LGE
-        pre = preprocess_options(data, register_lge=config.train.register_lge, n_phases=config.model.frames,
-                                 crop_size=config.model.image_size)
+        pre = preprocess_options(data, register_lge=config.train.register_lge, **planned_options(config))
         if ctx.is_main:
             ensure_cache(data, pre, fallback_dir=opts.run / CACHE_SUBDIR)
         barrier(ctx)
@@ -163,13 +164,29 @@ def run_training(opts: TrainOptions) -> Path:
                 config.save(opts.run / CONFIG_FILE)
         previous = _check_world_size(opts.run / ENV_FILE, ctx.world_size) if opts.resume else None
         if ctx.is_main:
-            write_run_json(opts.run, ENV_FILE, resumed_environment(previous, environment_info(
-                seed=t.seed, device=str(ctx.device), world_size=ctx.world_size, deterministic=opts.deterministic)))
+            write_run_json(
+                opts.run,
+                ENV_FILE,
+                resumed_environment(
+                    previous,
+                    environment_info(
+                        seed=t.seed,
+                        device=str(ctx.device),
+                        world_size=ctx.world_size,
+                        deterministic=opts.deterministic,
+                    ),
+                ),
+            )
         train_idx, val_idx = cache.indices_of(split["train"]), cache.indices_of(split["validation"])
         logger = file_logger(opts.run, enabled=ctx.is_main)
         check_targets(cache, train_idx, data, logger)
-        log_sitting_start(logger, opts.run, f"{len(train_idx)} training and {len(val_idx)} validation slices, "
-                          f"world size {ctx.world_size}, device {ctx.device}", resumed=opts.resume)
+        log_sitting_start(
+            logger,
+            opts.run,
+            f"{len(train_idx)} training and {len(val_idx)} validation slices, "
+            f"world size {ctx.world_size}, device {ctx.device}",
+            resumed=opts.resume,
+        )
         tb = _tensorboard(opts.run) if ctx.is_main else None
         show = ctx.is_main and (progress_enabled() if opts.progress is None else opts.progress)
         with _ProgressReporter(show, phases_of(config), t.steps_per_phase) as reporter:
@@ -178,7 +195,9 @@ def run_training(opts: TrainOptions) -> Path:
             generators = trainer.train()
         weights = opts.run / WEIGHTS_FILE
         if generators is None:
-            logger.info("stopped after %d steps; continue with `pscgan train --resume %s`", opts.stop_after, opts.run)
+            logger.info(
+                "stopped after %d steps; continue with `pscgan train --resume %s`", opts.stop_after, opts.run
+            )
             if tb is not None:
                 tb.close()
             return weights
@@ -223,10 +242,15 @@ def _check_world_size(env_file: Path, world_size: int) -> dict[str, Any] | None:
         previous = json.loads(env_file.read_text())
         saved = previous.get("world_size", 1)
     except (OSError, ValueError, AttributeError):
-        raise InputError(env_file, "unreadable run environment; cannot check the number of processes") from None
+        raise InputError(
+            env_file, "unreadable run environment; cannot check the number of processes"
+        ) from None
     if saved != world_size:
-        raise ConfigError(env_file, f"the run was trained with {saved} process(es), this resume has {world_size}; "
-                                    f"resume with --nproc_per_node matching the original run")
+        raise ConfigError(
+            env_file,
+            f"the run was trained with {saved} process(es), this resume has {world_size}; "
+            f"resume with --nproc_per_node matching the original run",
+        )
     return previous
 
 
@@ -256,7 +280,7 @@ class _ProgressReporter:
         if self.enabled:
             from rich.progress import Progress, TextColumn
 
-            from pscgan.cli._common import progress_columns
+            from pscgan.ui import progress_columns
 
             self.progress = Progress(*progress_columns(), TextColumn("{task.fields[losses]}"))
             self.progress.start()

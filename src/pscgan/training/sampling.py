@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,8 +59,3 @@ class EpochOrder:
             order = np.concatenate([order, order[: total - self.n]])
         mine = order[self.rank::self.world_size]
         yield from (int(i) for i in mine[position:])
-
-
-def map_indices(order: Iterator[int], pool: Sequence[int]) -> Iterator[int]:
-    """Translate positions in a subset into indices of the full dataset."""
-    return (pool[i] for i in order)

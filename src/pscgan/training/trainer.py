@@ -9,9 +9,8 @@ state is checkpointed, so a run resumes exactly where it stopped, also in the mi
 step that produces a NaN/inf loss or gradient is not applied: the phase goes back to its last
 checkpoint with a lower learning rate (:mod:`pscgan.training.divergence`).
 
-Example:
-    >>> # from pscgan.config.presets import get_preset
-    >>> # train(TrainOptions(config=get_preset("cpu"), data=Path("phantom"), run=Path("runs/cpu")))
+Training is started by :func:`pscgan.training.launch.run_training` (``pscgan train``), which builds the
+cache and the run folder and hands them to :class:`ProgressiveTrainer`.
 """
 
 from __future__ import annotations
@@ -87,8 +86,10 @@ def checkpoint_errors(path: Path) -> Iterator[None]:
         yield
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(Path(path) / "state.json", f"checkpoint state does not fit this run ({first[:200]}); "
-                                                    "resume from an earlier checkpoint") from None
+        raise InputError(
+            Path(path) / "state.json",
+            f"checkpoint state does not fit this run ({first[:200]}); resume from an earlier checkpoint",
+        ) from None
 
 
 def build_phase(config: PscganConfig, phase: Phase, device: torch.device) -> PhaseNets:
@@ -159,7 +160,9 @@ class ProgressiveTrainer:
     def _save_best(self, nets: PhaseNets) -> None:
         # Every rank holds identical weights (gradients are averaged), so each keeps its own copy in
         # memory; rank 0 also writes it, for resumed runs and for inspection.
-        self.best_weights[nets.phase] = {k: v.detach().clone() for k, v in nets.generator.state_dict().items()}
+        self.best_weights[nets.phase] = {
+            k: v.detach().clone() for k, v in nets.generator.state_dict().items()
+        }
         if self.ctx.is_main:
             save_checkpoint(self.run, f"best_{nets.phase.value}",
                             modules={f"{nets.phase.value}.generator": nets.generator}, state={},
@@ -300,12 +303,22 @@ class ProgressiveTrainer:
         event = self.guard.record(restored.divergence, phase=phase.value, failed_step=failed,
                                   restored_step=restored.global_step(self.steps), reason=exc.reason)
         if self.logger is not None:
-            self.logger.warning("non-finite step %d (phase %s: %s): restored step %d, learning rate lowered to "
-                                "%.3g (retry %d of %d)", failed, phase.value, exc.reason, event["step"], event["lr"],
-                                event["retry"], self.guard.max_retries)
+            self.logger.warning(
+                "non-finite step %d (phase %s: %s): restored step %d, learning rate lowered to "
+                "%.3g (retry %d of %d)",
+                failed,
+                phase.value,
+                exc.reason,
+                event["step"],
+                event["lr"],
+                event["retry"],
+                self.guard.max_retries,
+            )
         return restored, ({"checkpoint": ck} if ck is not None else None)
 
-    def _run_steps(self, phase: Phase, state: TrainState, nets: PhaseNets, stream: BatchStream, val: Any) -> None:
+    def _run_steps(
+        self, phase: Phase, state: TrainState, nets: PhaseNets, stream: BatchStream, val: Any
+    ) -> None:
         from pscgan.training.steps import discriminator_step, generator_step, has_supervised_target
         from pscgan.training.validation import save_sample_png, validate
 
@@ -321,8 +334,16 @@ class ProgressiveTrainer:
             supervised_only = state.phase_step < warmup
             if nets.discriminator is not None and not supervised_only:
                 for _ in range(t.d_steps_per_g_step):
-                    d_logs = discriminator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_d,
-                                                stream.next(), ctx, classes)
+                    d_logs = discriminator_step(
+                        phase,
+                        cfg.loss,
+                        nets.generator,
+                        nets.discriminator,
+                        nets.opt_d,
+                        stream.next(),
+                        ctx,
+                        classes,
+                    )
                     window.add_discriminator(d_logs, hinge=hinge)
             window.add(generator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_g,
                                       stream.next(), ctx, classes, supervised_only=supervised_only))
@@ -334,8 +355,13 @@ class ProgressiveTrainer:
                 now = time.perf_counter()
                 logs = reduce_mean(window.means(), ctx)  # every step since the last record
                 window.clear()
-                record = {"step": state.global_step(self.steps), "phase": phase.value, "phase_step": step, **logs,
-                          "seconds_per_step": (now - last_log) / min(t.log_interval, step)}
+                record = {
+                    "step": state.global_step(self.steps),
+                    "phase": phase.value,
+                    "phase_step": step,
+                    **logs,
+                    "seconds_per_step": (now - last_log) / min(t.log_interval, step),
+                }
                 last_log = now
             if val is not None and (step % t.validation_interval == 0 or step == self.steps):
                 metrics = validate(phase, nets.generator, val, ctx.device)
@@ -346,8 +372,13 @@ class ProgressiveTrainer:
                     state.best[phase.value] = {"score": metrics["score"], "step": step}
                     self._save_best(nets)
                 if ctx.is_main:
-                    save_sample_png(self.run / "samples" / f"{phase.value}_{step:06d}.png", phase, nets.generator,
-                                    val, ctx.device)
+                    save_sample_png(
+                        self.run / "samples" / f"{phase.value}_{step:06d}.png",
+                        phase,
+                        nets.generator,
+                        val,
+                        ctx.device,
+                    )
             if record is not None and ctx.is_main:
                 self.metrics.write(record)
                 if self.tb is not None:
@@ -367,10 +398,3 @@ class ProgressiveTrainer:
             if self.stopped:
                 barrier(ctx)
                 return
-
-
-def config_mismatch(saved: PscganConfig, asked: PscganConfig) -> None:
-    """Refuse to resume a run with a different configuration."""
-    if saved.model_dump() != asked.model_dump():
-        raise ConfigError(None, "the run was started with another configuration; resume without --preset/--set "
-                                "or start a new run folder")

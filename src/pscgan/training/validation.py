@@ -33,7 +33,9 @@ def predict_subset(generator: nn.Module, data: Subset, device: torch.device, bat
     masks, lges = [], []
     for start in range(0, len(data), batch_size):
         batch = collate([data[i] for i in range(start, min(start + batch_size, len(data)))])
-        out = generator(batch["cine"].to(device), batch["condition"].to(device) if "condition" in batch else None)
+        out = generator(
+            batch["cine"].to(device), batch["condition"].to(device) if "condition" in batch else None
+        )
         if MASK_LOGITS in out:
             masks.append(out[MASK_LOGITS].argmax(1).cpu().numpy().astype(np.uint8))
         if LGE in out:

@@ -46,7 +46,8 @@ class WarmStart:
     kept: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"{len(self.copied)} tensors copied, {len(self.widened)} widened with zeros, {len(self.kept)} kept"
+        return (f"{len(self.copied)} tensors copied, {len(self.widened)} widened with zeros, "
+                f"{len(self.kept)} kept")
 
 
 def _widens(target: torch.Size, source: torch.Size) -> bool:

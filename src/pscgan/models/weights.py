@@ -111,7 +111,7 @@ def load_weights(path: str | Path, *, expect: PscganConfig | None = None,
     if expect is not None and expect.model.model_dump() != config.model.model_dump():
         raise InputError(path, f"weights are for preset {config.preset!r}, whose networks differ from the "
                                f"requested {expect.preset!r}")
-    from pscgan.config.size import check_parameter_count
+    from pscgan.models.factory import check_parameter_count
 
     try:  # before the networks are built: a configuration with valid checksums may still ask for 100 GB
         check_parameter_count(config, path)
