@@ -44,7 +44,8 @@ def slice_scores(pred: np.ndarray, ref: np.ndarray, spacing_mm: float) -> dict[s
     err = (float(np.hypot(*((np.argwhere(lv_p).mean(0) - np.argwhere(lv_r).mean(0)) * spacing_mm)))
            if lv_p.any() else float("inf"))
     return {"centre_error_mm": err, "found": bool(err <= 10.0),
-            "dice_myocardium": dice(np.isin(pred, (2, 3)), ref == 2), "dice_blood_pool": dice(pred == 1, ref == 1)}
+            "dice_myocardium": dice(np.isin(pred, (2, 3)), ref == 2),
+            "dice_blood_pool": dice(pred == 1, ref == 1)}
 
 
 def summarise(rows: list[dict]) -> dict[str, float]:
@@ -99,7 +100,8 @@ def acdc(root: Path, model) -> list[dict]:  # noqa: ANN001
             ref = np.asarray(nib.load(root / patient / f"{frame}_labels.nii.gz").dataobj)
             ref = np.select([ref == 3, ref == 2], [1, 2], 0)
             zooms = imgs[frame].header.get_zooms()
-            cine = ImageVolume(np.stack([data[frame], data[other]], axis=-1), spacing=tuple(map(float, zooms)),
+            cine = ImageVolume(np.stack([data[frame], data[other]], axis=-1),
+                               spacing=tuple(map(float, zooms)),
                                affine=imgs[frame].affine, source=root / patient / f"{frame}.nii.gz")
             item = LoadedInput(PredictInput(f"{patient}_{frame}", InputKind.NIFTI, root / patient), cine,
                                None, None)

@@ -30,7 +30,8 @@ def predicted(sunnybrook_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     arr = np.asarray(cine.dataobj).astype(np.float32)
     rng = np.random.default_rng(0)
     corner = arr[:48, :48, 4, :]  # a patch of chest wall and air, tiled over the slice: no heart
-    arr[:, :, 4, :] = np.tile(corner, (4, 4, 1))[:arr.shape[0], :arr.shape[1]] + rng.normal(0, 1, arr[:, :, 4].shape)
+    tiled = np.tile(corner, (4, 4, 1))[:arr.shape[0], :arr.shape[1]]
+    arr[:, :, 4, :] = tiled + rng.normal(0, 1, arr[:, :, 4].shape)
     nib.save(nib.Nifti1Image(arr, cine.affine, cine.header), data / SUBJECT / "cine.nii.gz")
     res = CliRunner().invoke(app, ["predict", str(data / SUBJECT), "--out", str(root / "pred")])
     assert res.exit_code == 0, res.output
@@ -51,8 +52,8 @@ def test_the_lv_is_found_and_segmented_on_real_slices(predicted: tuple[Path, Pat
         if k == 4 or not (ref[:, :, k] > 0).any():
             continue
         p, r = seg[:, :, k], ref[:, :, k]
-        err = np.hypot(*((np.argwhere(p > 0).mean(0) - np.argwhere(r > 0).mean(0)) * spacing)) if (p > 0).any() \
-            else np.inf
+        err = (np.hypot(*((np.argwhere(p > 0).mean(0) - np.argwhere(r > 0).mean(0)) * spacing))
+               if (p > 0).any() else np.inf)
         found.append(err <= 10.0)
         a, b = np.isin(p, (2, 3)), r == 2
         dice_myo.append(2 * (a & b).sum() / (a.sum() + b.sum()))

@@ -84,8 +84,9 @@ def apply(inputs: torch.Tensor, labels: torch.Tensor, params: AugmentParams, *, 
     else:
         h, w = (frame_shapes[:, i].to(dev, torch.float32) for i in (0, 1))
     cos, sin = torch.cos(p["angle"]), torch.sin(p["angle"])
-    # Output pixel (normalised to the window) -> frame coordinates normalised to the frame (align_corners=False),
-    # then to the canvas the frame sits in (centred: a frame coordinate scales by frame / canvas size).
+    # Output pixel (normalised to the window) -> frame coordinates normalised to the frame
+    # (align_corners=False), then to the canvas the frame sits in (centred: a frame coordinate scales by
+    # frame / canvas size).
     sx, sy = size / w / p["scale"], size / h / p["scale"]
     ex, ey = w / canvas_w, h / canvas_h
     theta = torch.zeros(b, 2, 3, device=dev)
@@ -103,7 +104,8 @@ def apply(inputs: torch.Tensor, labels: torch.Tensor, params: AugmentParams, *, 
     return x, y
 
 
-def _intensity(x: torch.Tensor, p: dict[str, torch.Tensor], generator: torch.Generator | None) -> torch.Tensor:
+def _intensity(x: torch.Tensor, p: dict[str, torch.Tensor],
+               generator: torch.Generator | None) -> torch.Tensor:
     b, _, s, _ = x.shape
     dev = x.device
     yy, xx = torch.meshgrid(torch.linspace(-1, 1, s, device=dev), torch.linspace(-1, 1, s, device=dev),
@@ -115,7 +117,8 @@ def _intensity(x: torch.Tensor, p: dict[str, torch.Tensor], generator: torch.Gen
     motion = ((x[:, 1:] + 1.0) / 2.0).clamp(0, 1) ** p["gamma"][:, None, None, None] * 2.0 - 1.0
     out = torch.cat([frame, motion], 1)
     out = _blur(out, p["blur"])
-    noise = torch.randn(out.shape, generator=generator, device="cpu" if generator is None else generator.device)
+    noise_device = "cpu" if generator is None else generator.device
+    noise = torch.randn(out.shape, generator=generator, device=noise_device)
     out = out + noise.to(dev) * p["noise"][:, None, None, None]
     return out.clamp(-1.0, 2.0)
 

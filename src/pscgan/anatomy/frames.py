@@ -72,7 +72,8 @@ def scale_frame(frame: np.ndarray) -> np.ndarray:
 
 
 def partner_phase(frames: np.ndarray, ed_phase: int = 0) -> int:
-    """The phase of ``(time, rows, cols)`` frames that differs most from ``ed_phase`` (end-systole, as a rule).
+    """The phase of ``(time, rows, cols)`` frames that differs most from ``ed_phase`` (end-systole, as a
+    rule).
 
     Over a whole short-axis field of view in a breath-hold cine, the heart is what changes most, so the
     phase with the largest mean absolute difference from end-diastole is the end-systolic one or close to
@@ -158,7 +159,8 @@ def acdc_slices(root: str | Path, patients: list[str], *, spacing_mm: float) -> 
     for patient in patients:
         folder = root / patient
         try:
-            vols = {name: nib.load(folder / f"{name}.nii.gz") for name in ("ed", "es", "ed_labels", "es_labels")}
+            vols = {name: nib.load(folder / f"{name}.nii.gz")
+                    for name in ("ed", "es", "ed_labels", "es_labels")}
             ed, es = (vols[n].get_fdata(dtype=np.float32) for n in ("ed", "es"))
             lab = {n: np.asarray(vols[f"{n}_labels"].dataobj) for n in ("ed", "es")}
         except (OSError, ValueError) as exc:

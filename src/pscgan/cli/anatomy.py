@@ -118,6 +118,7 @@ def train(
         config = AnatomyConfig(**json.loads((out / "config.json").read_text())["config"])
     summary = train_anatomy(out, config, train_sets, training_frames(load_slices(validation)),
                             mix=shares or None, device=dev, training_record=record, licence=licence,
-                            log=console().print, max_seconds=None if max_minutes is None else max_minutes * 60,
+                            log=console().print,
+                            max_seconds=None if max_minutes is None else max_minutes * 60,
                             init=init)
     console().print(json.dumps(summary))

@@ -12,11 +12,13 @@ from pscgan.ui import console, progress_enabled
 
 @handle_errors
 def predict(
-    inputs: list[Path] = typer.Argument(..., help="Dataset folder(s), subject folder(s), NIfTI/NPZ cine file(s) "
+    inputs: list[Path] = typer.Argument(..., help="Dataset folder(s), subject folder(s), NIfTI/NPZ cine "
+                                                  "file(s) "
                                                   "or DICOM cine series folder(s)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
     weights: Path | None = typer.Option(None, "--weights", "-w",
-                                        help="Trained weights (default: the bundled phantom-trained CPU model)."),
+                                        help="Trained weights (default: the bundled phantom-trained CPU "
+                                             "model)."),
     anatomy_weights: Path | None = typer.Option(
         None, "--anatomy-weights", help="Anatomy network that finds the LV and segments blood pool and "
                                         "myocardium (default: the bundled ACDC-trained one)."),
@@ -27,9 +29,11 @@ def predict(
     batch_size: int = typer.Option(16, "--batch-size", min=1, help="Slices per forward pass."),
     split: str | None = typer.Option(None, "--split", help="For datasets: only this split part (e.g. test)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output folder that holds data."),
-    resume: bool = typer.Option(False, "--resume", help="Keep finished subjects in OUT and complete the rest."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Keep finished subjects in OUT and complete the rest."),
     keep_identifiers: bool = typer.Option(False, "--keep-identifiers",
-                                          help="Keep the patient and study identifiers of DICOM inputs: in the DICOM "
+                                          help="Keep the patient and study identifiers of DICOM inputs: in "
+                                               "the DICOM "
                                                "outputs and SUBJECT/identifiers.json (default: removed)."),
 ) -> None:
     """Predict every input; failures are reported per input while the rest of the batch completes."""

@@ -50,7 +50,8 @@ def remove_leftovers(out: Path, names: Sequence[str] = ()) -> list[str]:
     return removed
 
 
-def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: str = "cpu", batch_size: int = 16,
+def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: str = "cpu",
+                  batch_size: int = 16,
                   overwrite: bool = False, resume: bool = False, keep_identifiers: bool = False,
                   progress: bool = False, split: str | None = None,
                   anatomy_weights: Path | None = None) -> dict[str, Any]:
@@ -140,7 +141,8 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
                 try:
                     loaded = load_input(item)
                     notes += [{"subject": item.name, "note": note} for note in input_notes(loaded)]
-                    write_subject_result(out, loaded, predictor.predict(loaded), keep_identifiers=keep_identifiers)
+                    write_subject_result(out, loaded, predictor.predict(loaded),
+                                         keep_identifiers=keep_identifiers)
                     done.append(item.name)
                     missing_outputs += [{"input": str(item.path), "subject": item.name, **failure}
                                         for failure in output_failures(out, item.name)]
@@ -151,7 +153,8 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     write_tables(out, finished)
     summary = {"pscgan": pscgan.__version__, "python": platform.python_version(), "weights": record,
                "preprocessing": preprocessing_record(predictor.options),
-               "inputs": [str(p) for p in inputs], "split": split, "predicted": done, "kept_from_before": skipped,
+               "inputs": [str(p) for p in inputs], "split": split, "predicted": done,
+               "kept_from_before": skipped,
                "subjects": finished, "failures": failures, "output_failures": missing_outputs, "notes": notes}
     write_summary(out, summary)
     return summary

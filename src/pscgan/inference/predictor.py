@@ -79,7 +79,8 @@ class Predictor:
             localisation = "detector" if anatomy is not None else "cine"
         if fov_heart_ratio is None and anatomy is not None:
             fov_heart_ratio = FOV_HEART_RATIO
-        planned = planned_options(config)  # the model's plan; localisation and the FOV rule are ours to choose
+        # the model's plan; localisation and the FOV rule are the predictor's to choose
+        planned = planned_options(config)
         if fov_heart_ratio is not None:
             planned["fov_heart_ratio"] = fov_heart_ratio
         self.options = PreprocessOptions(**planned, localisation=localisation)

@@ -181,10 +181,10 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
             raise ValueError(f"{name} has {len(values)} entries for {n_slices} slices")
     lge_arr, lge_grid = _on_cine_grid(lge, cine, order=1)
     labels_arr, labels_grid = _on_cine_grid(labels, cine, order=0)
-    if labels_arr is not None:
+    if labels is not None and labels_arr is not None:
         labels_arr = _check_labels(labels, labels_arr)
-    timing = dict(trigger_times_ms=cine.meta.get("trigger_times_ms"),
-                  rr_interval_ms=rr_interval_ms or cine.meta.get("rr_interval_ms"), ed_phase=ed_phase)
+    trigger_times = cine.meta.get("trigger_times_ms")
+    rr = rr_interval_ms or cine.meta.get("rr_interval_ms")
     method = LocalisationMethod(options.localisation)
     spacing_rc = (float(cine.spacing[1]), float(cine.spacing[0]))
     if geometry is not None and len(geometry) != n_slices:
@@ -203,7 +203,8 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
         try:
             resampled.append(resample_slice(
                 cine.array[:, :, k, :].T, None if lge_arr is None else lge_arr[:, :, k].T,
-                None if labels_arr is None else labels_arr[:, :, k].T, spacing_rc, slice_options[k], **timing))
+                None if labels_arr is None else labels_arr[:, :, k].T, spacing_rc, slice_options[k],
+                trigger_times_ms=trigger_times, rr_interval_ms=rr, ed_phase=ed_phase))
         except ValueError as exc:  # inconsistent trigger times or ED phase
             raise InputError(cine.source, f"slice {k}: {exc}") from None
     if geometry is not None:
@@ -222,7 +223,8 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
         centres = locate_centres(resampled, method, source=None if labels is None else labels.source)
     out = []
     for k, (item, centre) in enumerate(zip(resampled, centres)):
-        angle = None if angles is None or angles[k] is None else float(angles[k])
+        given = None if angles is None else angles[k]
+        angle = None if given is None else float(given)
         if angle is not None and item.registration is not None and item.labels_moved:
             angle = float(np.mod(angle + item.registration.rotation_deg, 360.0))
         record = SliceRecord(subject_id=subject_id, slice_index=k, n_slices=n_slices,
@@ -321,7 +323,8 @@ def _native_localisation(cine: ImageVolume, labels: np.ndarray | None, method: L
 
 
 def _fov_spacing(records: list[LocalisationRecord], options: PreprocessOptions) -> float | None:
-    """The FOV rule's in-plane spacing from the slices' LV sizes (confident ones), or ``target_spacing_mm``."""
+    """The FOV rule's in-plane spacing from the slices' LV sizes (confident ones), or
+    ``target_spacing_mm``."""
     sizes = [r.size_mm for r in records
              if r.size_mm is not None and (r.confidence is None or r.confidence >= 0.5)]
     if not sizes or options.fov_heart_ratio is None:
