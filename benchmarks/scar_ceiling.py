@@ -20,10 +20,10 @@ geometry, through the phantom's rasteriser); only the scar differs. Rows:
   table), so no reading of the wall motion can find more scar than the painting of what that motion
   implies; what it misses is what the motion does not encode: where the border-zone smoothing has
   spread a narrow or tapering scar's motion deficit, and scar shallower than the motion deficit shows.
-* ``motion_prior``: the same amplitude read through the table at the prior's mean: the per-subject table
-  is the phantom's randomness in the TEI-to-motion mapping (the spec's bands for ``a`` per TEI band),
-  which nothing in the cine reveals, so a reader of the motion must average over it. **The ceiling
-  quoted in the docs.**
+* ``motion_prior``: the same amplitude read through a table the priors give (offset 0, the prior's mean;
+  remote amplitude 1.0, the prior's lowest, so that a normally moving wall never reads as scar): the
+  per-subject table is the phantom's randomness in the TEI-to-motion mapping (the spec's bands for
+  ``a`` per TEI band), which nothing in the cine reveals. **The ceiling quoted in the docs.**
 * ``motion_measured``: the amplitude measured, not known: the cavity's area per 10-degree sector at ED
   and ES from the cine's written-grid blood-pool area fractions (a perfect, noise-free endocardial
   tracker on the cine's own pixels), turned into ``a`` with the subject's true global motion, read
@@ -77,8 +77,8 @@ from pscgan.phantom.scar_oracle import OracleScar
 ROWS = {
     "truth": "the recorded transmurality painted again (check: Dice 1)",
     "motion": "exact smoothed motion amplitude per ray, read through the subject's own TEI-to-motion table",
-    "motion_prior": "exact smoothed motion amplitude per ray, read through the table at the prior's mean "
-                    "(the ceiling)",
+    "motion_prior": "exact smoothed motion amplitude per ray, read through the priors' table "
+                    "(offset 0, remote 1.0; the ceiling)",
     "motion_measured": "motion amplitude measured per 10-degree sector from the cine's written-grid "
                        "blood-pool fractions at ED and ES, read through the subject's own table",
     "model": "the prediction folder (pscgan evaluate as is)",

@@ -80,3 +80,13 @@ def test_measured_motion_follows_the_true_amplitude(ihd: SubjectParams) -> None:
 def test_profiles_per_slice_are_required(ihd: SubjectParams) -> None:
     with pytest.raises(ValueError, match="1 slices"):
         scar_labels(ihd, [np.zeros(ANGLE_BINS)] * 2)
+
+
+def test_the_module_example_runs() -> None:
+    # tests/test_docstrings.py does not reach pscgan.phantom (a namespace package without __init__.py)
+    import doctest
+
+    import pscgan.phantom.scar_oracle as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

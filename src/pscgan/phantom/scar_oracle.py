@@ -14,9 +14,11 @@ thickening on each ray; it never shows ``TEI`` directly, only through that table
 * ``truth``: the recorded transmurality (the label map itself; a check of the scoring, Dice 1);
 * ``motion``: the smoothed motion amplitude of every ray, exactly as the phantom moves the wall, read
   through the subject's own table (its ``motion_offset`` and ``remote_hyperkinesis``);
-* ``motion_prior``: the same amplitude read through the table at the prior's mean (offset 0, remote
-  1.075): the subject's own table is the phantom's randomness in the TEI-to-motion mapping, which the
-  cine cannot reveal without the LGE.
+* ``motion_prior``: the same amplitude read through a table the priors give, not the subject's: offset
+  0 (the prior's mean) and remote amplitude 1.0 (the prior's lowest, a normal subject's, so that no wall
+  moving at least normally reads as scar; the prior's mean 1.075 reads a normal wall as a thin
+  subendocardial scar). The subject's own table is the phantom's randomness in the TEI-to-motion
+  mapping, which the cine cannot reveal without the LGE.
 * ``motion_measured``: the amplitude *measured* at the cine's pixel size (:func:`measured_motion`): in
   each of ``SECTORS`` angular sectors, the LV cavity's area at ED and at ES from the written-grid area
   fractions of the cine's label maps (what a perfect, noise-free endocardial tracker on the cine's
@@ -58,8 +60,9 @@ from pscgan.phantom.raster import make_grid, rasterise
 from pscgan.phantom.render import MARGIN, _labels, crop_jitter, lv_reach_mm, written_spacing
 from pscgan.phantom.scar import A_KNOTS, TEI_KNOTS, regional_motion
 
-#: Prior means of the per-subject TEI-to-motion table of an IHD subject (:mod:`pscgan.phantom.priors`).
-PRIOR_HYPERKINESIS = 1.075
+#: The TEI-to-motion table read without the subject's own (:mod:`pscgan.phantom.priors`): remote amplitude
+#: at the prior's lowest value (normal subjects'; IHD U(1.0, 1.15)), offset at its mean (U(-0.05, 0.05)).
+PRIOR_HYPERKINESIS = 1.0
 PRIOR_MOTION_OFFSET = 0.0
 
 
