@@ -1,0 +1,1 @@
+"""The numerical cine + LGE phantom: anatomy, motion, scar, contrast, acquisition, cohorts, validation."""
