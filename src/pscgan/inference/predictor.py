@@ -77,10 +77,11 @@ class Predictor:
         self.anatomy = anatomy  # a pscgan.anatomy.model.AnatomyModel, or None
         if localisation is None:
             localisation = "detector" if anatomy is not None else "cine"
-        if fov_heart_ratio is None and anatomy is not None:
-            fov_heart_ratio = FOV_HEART_RATIO
-        # the model's plan; localisation and the FOV rule are the predictor's to choose
+        # The model's plan; a model trained with the field-of-view rule is fed with its own ratio, others
+        # get the phantom's proportion when the anatomy network can measure the heart.
         planned = planned_options(config)
+        if fov_heart_ratio is None and anatomy is not None:
+            fov_heart_ratio = planned["fov_heart_ratio"] or FOV_HEART_RATIO
         if fov_heart_ratio is not None:
             planned["fov_heart_ratio"] = fov_heart_ratio
         self.options = PreprocessOptions(**planned, localisation=localisation)
