@@ -17,7 +17,8 @@ def _subject(diameter_mm: float, spacing: float = 1.2, n: int = 120, centre=(70,
     d_mm = np.hypot(rr - centre[0], cc - centre[1]) * spacing
     t = np.arange(8)[:, None, None]
     frames = (d_mm[None] < diameter_mm / 2 * (0.8 - 0.1 * np.sin(np.pi * t / 8))).astype(np.float32) + 0.1
-    labels = np.where(d_mm < diameter_mm / 2 * 0.7, 1, np.where(d_mm < diameter_mm / 2, 2, 0)).astype(np.uint8)
+    labels = np.where(d_mm < diameter_mm / 2 * 0.7, 1, np.where(d_mm < diameter_mm / 2, 2, 0))
+    labels = labels.astype(np.uint8)
     cine = ImageVolume(np.stack([frames.T] * 2, axis=2).astype(np.float32), spacing=(spacing, spacing, 8.0))
     lab = ImageVolume(np.stack([labels.T] * 2, axis=2), spacing=(spacing, spacing, 8.0))
     return cine, lab
@@ -44,7 +45,8 @@ def test_the_detector_hook_gives_centres_on_the_native_grid_and_needs_a_detector
 
     def locator(frames, spacing_rc, ed_phase):  # noqa: ANN001, ANN202
         assert frames.shape == (8, 2, 120, 120) and ed_phase == 0
-        return [LocalisationRecord(method="detector", centre_rc=(70.0, 50.0), confidence=0.9, size_mm=60.0)] * 2
+        found = LocalisationRecord(method="detector", centre_rc=(70.0, 50.0), confidence=0.9, size_mm=60.0)
+        return [found] * 2
 
     opts = PreprocessOptions(n_phases=8, crop_size=32, fov_heart_ratio=1.3, localisation="detector")
     out = prepare_arrays(cine, options=opts, locator=locator)
