@@ -192,5 +192,7 @@ def require_training_annotation(root: str | Path) -> DatasetAnnotation:
     if not annotation.complete:
         raise ConfigError(Path(root), "cannot train on this dataset yet: it has no "
                           + "; no ".join(annotation.missing_for_training())
-                          + " (training on partial labels is not supported; see docs/training.md)")
+                          + " (the cascade needs LGE and scar labels; anatomy-only labels train the "
+                          "anatomy network: `pscgan anatomy pack --dataset DIR` then `pscgan anatomy train`, "
+                          "see docs/training.md)")
     return annotation

@@ -1,0 +1,60 @@
+"""`pscgan anatomy pack/train` on an anatomy-only dataset, then `pscgan predict` with the weights made."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pscgan.cli.main import app
+
+runner = CliRunner()
+
+
+def test_anatomy_only_contours_train_the_anatomy_network_that_predict_then_uses(tmp_path: Path,
+                                                                                  ring_dataset: Path) -> None:
+    from tests.conftest import anatomy_only  # noqa: PLC0415 - the fixture module's helper
+
+    data = tmp_path / "contours"
+    shutil.copytree(ring_dataset, data)
+    anatomy_only(data, annotated=["lv_blood_pool", "myocardium"])
+    refused = runner.invoke(app, ["train", "--data", str(data), "--out", str(tmp_path / "cascade"),
+                                  "--preset", "tiny"])
+    assert refused.exit_code == 2 and "pscgan anatomy train" in refused.output
+    pack = tmp_path / "mine.npz"
+    res = runner.invoke(app, ["anatomy", "pack", "--dataset", str(data), "--out", str(pack)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["anatomy", "train", "--pack", f"mine={pack}", "--validation", str(pack),
+                              "--out", str(tmp_path / "run"), "--licence", "test data", "--device", "cpu",
+                              "--set", "channels=[4,8,16]", "--set", "num_res_units=0", "--set", "window=32",
+                              "--set", "batch_size=2", "--set", "steps=2", "--set", "validation_interval=1"])
+    assert res.exit_code == 0, res.output
+    weights = tmp_path / "run" / "model.safetensors"
+    assert weights.is_file()
+    # a second call on the finished folder trains nothing more and keeps the weights
+    before = weights.read_bytes()
+    again = runner.invoke(app, ["anatomy", "train", "--pack", f"mine={pack}", "--validation", str(pack),
+                                "--out", str(tmp_path / "run"), "--licence", "test data", "--device", "cpu",
+                                "--set", "channels=[4,8,16]", "--set", "num_res_units=0", "--set", "window=32",
+                                "--set", "batch_size=2", "--set", "steps=2", "--set", "validation_interval=1"])
+    assert again.exit_code == 0 and weights.read_bytes() == before
+    subject = sorted(p for p in data.iterdir() if p.is_dir())[0]
+    pred = runner.invoke(app, ["predict", str(subject), "--anatomy-weights", str(weights),
+                               "--out", str(tmp_path / "pred")])
+    assert pred.exit_code == 0, pred.output
+    batch = json.loads((tmp_path / "pred" / "batch.json").read_text())
+    assert batch["weights"]["anatomy"]["licence"] == "test data"
+
+
+def test_bad_anatomy_arguments_end_in_one_line(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["anatomy", "pack", "--out", str(tmp_path / "p.npz")])
+    assert res.exit_code == 2 and "exactly one of --acdc and --dataset" in res.output
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    res = runner.invoke(app, ["anatomy", "train", "--pack", f"a={tmp_path / 'junk.npz'}", "--validation",
+                              str(tmp_path / "junk.npz"), "--out", str(tmp_path / "run")])
+    assert res.exit_code == 2 and "junk.npz" in res.output
+    res = runner.invoke(app, ["anatomy", "train", "--pack", "nonsense", "--validation", "x", "--out",
+                              str(tmp_path / "run")])
+    assert res.exit_code == 2 and "NAME=VALUE" in res.output
