@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 from pscgan.cli.main import app
 
 runner = CliRunner()
+TINY = ["--licence", "test data", "--device", "cpu", "--set", "channels=[4,8,16]", "--set", "num_res_units=0",
+        "--set", "window=32", "--set", "batch_size=2", "--set", "steps=2", "--set", "validation_interval=1"]
 
 
 def test_anatomy_only_contours_train_the_anatomy_network_that_predict_then_uses(tmp_path: Path,
@@ -27,18 +29,14 @@ def test_anatomy_only_contours_train_the_anatomy_network_that_predict_then_uses(
     res = runner.invoke(app, ["anatomy", "pack", "--dataset", str(data), "--out", str(pack)])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["anatomy", "train", "--pack", f"mine={pack}", "--validation", str(pack),
-                              "--out", str(tmp_path / "run"), "--licence", "test data", "--device", "cpu",
-                              "--set", "channels=[4,8,16]", "--set", "num_res_units=0", "--set", "window=32",
-                              "--set", "batch_size=2", "--set", "steps=2", "--set", "validation_interval=1"])
+                              "--out", str(tmp_path / "run"), *TINY])
     assert res.exit_code == 0, res.output
     weights = tmp_path / "run" / "model.safetensors"
     assert weights.is_file()
     # a second call on the finished folder trains nothing more and keeps the weights
     before = weights.read_bytes()
     again = runner.invoke(app, ["anatomy", "train", "--pack", f"mine={pack}", "--validation", str(pack),
-                                "--out", str(tmp_path / "run"), "--licence", "test data", "--device", "cpu",
-                                "--set", "channels=[4,8,16]", "--set", "num_res_units=0", "--set", "window=32",
-                                "--set", "batch_size=2", "--set", "steps=2", "--set", "validation_interval=1"])
+                                "--out", str(tmp_path / "run"), *TINY])
     assert again.exit_code == 0 and weights.read_bytes() == before
     subject = sorted(p for p in data.iterdir() if p.is_dir())[0]
     pred = runner.invoke(app, ["predict", str(subject), "--anatomy-weights", str(weights),
