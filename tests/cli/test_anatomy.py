@@ -56,3 +56,24 @@ def test_bad_anatomy_arguments_end_in_one_line(tmp_path: Path) -> None:
     res = runner.invoke(app, ["anatomy", "train", "--pack", "nonsense", "--validation", "x", "--out",
                               str(tmp_path / "run")])
     assert res.exit_code == 2 and "NAME=VALUE" in res.output
+
+
+def test_a_users_folder_or_file_is_never_trained_or_packed_over(tmp_path: Path, ring_dataset: Path) -> None:
+    pack = tmp_path / "p.npz"
+    made = runner.invoke(app, ["anatomy", "pack", "--dataset", str(ring_dataset), "--out", str(pack)])
+    assert made.exit_code == 0, made.output
+    thesis = tmp_path / "thesis"
+    thesis.mkdir()
+    (thesis / "chapter1.tex").write_text("keep me")
+    res = runner.invoke(app, ["anatomy", "train", "--pack", f"a={pack}", "--validation", str(pack),
+                              "--out", str(thesis), *TINY])
+    assert res.exit_code == 2 and "not an anatomy training run" in res.output
+    assert sorted(p.name for p in thesis.iterdir()) == ["chapter1.tex"]
+    notes = tmp_path / "notes.npz"
+    notes.write_bytes(b"my own file")
+    res = runner.invoke(app, ["anatomy", "pack", "--dataset", str(ring_dataset), "--out", str(notes),
+                              "--overwrite"])
+    assert res.exit_code == 2 and notes.read_bytes() == b"my own file"
+    res = runner.invoke(app, ["anatomy", "pack", "--dataset", str(ring_dataset), "--out",
+                              str(ring_dataset / "inside.npz")])
+    assert res.exit_code == 2 and not (ring_dataset / "inside.npz").exists()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import handle_errors
+from pscgan.cli._common import handle_errors, output_file, writing
 from pscgan.ui import console
 
 app = typer.Typer(no_args_is_help=True,
@@ -36,6 +36,7 @@ def pack(
         raise ConfigError(None, "give exactly one of --acdc and --dataset")
     if out.exists() and not overwrite:
         raise ConfigError(out, "exists; give --overwrite to replace it")
+    output_file(out, [acdc, dataset], ours=_is_slice_pack)
     if acdc is not None:
         parts = split_patients(acdc)
         if patients not in ("train", "validation", "all"):
@@ -99,6 +100,10 @@ def train(
         config = AnatomyConfig(**fields)
     except (ValueError, TypeError) as exc:
         raise ConfigError(None, f"invalid anatomy configuration: {exc}") from None
+    if out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file():
+        from pscgan.errors import OutputExistsError
+
+        raise OutputExistsError(out, "holds files that are not an anatomy training run; choose a new folder")
     train_sets = {name: training_frames(load_slices(path)) for name, path in pairs(packs, "--pack").items()}
     try:
         shares = {k: float(v) for k, v in pairs(mix, "--mix").items()}
@@ -116,9 +121,22 @@ def train(
         console().print(f"budget {budget_minutes} min: {per_step * 1000:.1f} ms per step -> {steps} steps")
     elif budget_minutes is not None:  # a resumed run keeps the steps it was given
         config = AnatomyConfig(**json.loads((out / "config.json").read_text())["config"])
-    summary = train_anatomy(out, config, train_sets, training_frames(load_slices(validation)),
-                            mix=shares or None, device=dev, training_record=record, licence=licence,
-                            log=console().print,
-                            max_seconds=None if max_minutes is None else max_minutes * 60,
-                            init=init)
+    inputs = [Path(v) for v in pairs(packs, "--pack").values()] + [validation, init]
+    with writing(out, inputs):
+        summary = train_anatomy(out, config, train_sets, training_frames(load_slices(validation)),
+                                mix=shares or None, device=dev, training_record=record, licence=licence,
+                                log=console().print,
+                                max_seconds=None if max_minutes is None else max_minutes * 60, init=init)
     console().print(json.dumps(summary))
+
+
+def _is_slice_pack(path: Path) -> bool:
+    """Whether ``path`` is a slice pack (what ``pscgan anatomy pack`` writes, and so may replace)."""
+    from pscgan.anatomy.frames import load_slices
+    from pscgan.errors import InputError
+
+    try:
+        load_slices(path)
+    except InputError:
+        return False
+    return True
