@@ -1,6 +1,6 @@
 """How much of the crop the phantom's heart fills: crop field of view / the largest ED LV diameter.
 
-The field-of-view rule at prediction (``pscgan.inference.predictor.FOV_HEART_RATIO``) sizes the crop to
+The field-of-view rule at prediction (``pscgan.inference.predictor.FOV_HEART_RANGE``) sizes the crop to
 the heart with the phantom's own proportion, so that the cascade, trained on the phantom at its native
 spacing, sees real hearts at the scale it learned. This measures that proportion over a phantom cohort
 from its labels (the diameter as the pipeline computes it: equivalent diameter of blood pool +

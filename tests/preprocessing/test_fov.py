@@ -70,3 +70,14 @@ def test_a_recorded_geometry_is_replayed_exactly() -> None:
         assert a.record.crop == b.record.crop and a.record.inplane == b.record.inplane
         np.testing.assert_array_equal(a.labels, b.labels)
         np.testing.assert_allclose(a.cine, b.cine)
+
+
+def test_a_range_keeps_a_heart_that_fits_and_brings_a_dilated_one_to_the_nearer_bound() -> None:
+    opts = PreprocessOptions(n_phases=8, crop_size=32, fov_heart_ratio=(1.1, 1.5), localisation="labels")
+    cine, lab = _subject(30.0)  # 32 px x 1.2 mm / 30 mm = 1.28: within the range
+    assert prepare_arrays(cine, None, lab, opts)[0].record.inplane is None
+    cine, lab = _subject(80.0)  # 0.48: brought to 1.1
+    spacing = prepare_arrays(cine, None, lab, opts)[0].record.inplane.spacing_mm[0]
+    assert spacing == pytest.approx(1.1 * 80.0 / 32, rel=0.03)
+    with pytest.raises(ConfigError, match="fov_heart_ratio"):
+        PreprocessOptions(fov_heart_ratio=(1.5, 1.1))

@@ -5,7 +5,7 @@ units, the network's [-1, 1] mapped to [0, 1], with 0 outside the LV crop.
 
 With an anatomy network (:mod:`pscgan.anatomy`, the default when the package ships one) the LV is found
 by it (``localisation="detector"``), the crop's field of view follows the heart's size
-(:data:`FOV_HEART_RATIO`), and the segmentation's blood pool and myocardium are the anatomy network's:
+(:data:`FOV_HEART_RANGE`), and the segmentation's blood pool and myocardium are the anatomy network's:
 the cascade, which learned anatomy from the phantom only, marks scar inside that myocardium
 (:func:`fuse_anatomy`). Without one, the cascade does everything, as the paper describes.
 
@@ -29,10 +29,12 @@ from pscgan.labels import Tissue
 from pscgan.preprocessing.pipeline import PreparedSlice, PreprocessOptions, prepare_arrays
 from pscgan.preprocessing.record import SliceRecord, to_original_volume
 
-FOV_HEART_RATIO = 1.3
-"""Crop field of view / the subject's largest end-diastolic LV diameter with the anatomy network: the
-median of the phantom cohort the bundled cascade was trained on (1.29; 5th-95th percentile 1.14-1.51,
-``benchmarks/results/phantom_fov_ratio.json``), so the cascade sees real hearts at the scale it learned."""
+FOV_HEART_RANGE = (1.14, 1.51)
+"""Crop field of view / the subject's largest end-diastolic LV diameter that a model trained without the
+field-of-view rule is given with the anatomy network: the 5th-95th percentile of the phantom cohort the
+bundled cascade was trained on (``benchmarks/results/phantom_fov_ratio.json``). A heart in that range keeps
+its native spacing (the phantom, as trained); a larger or smaller one is resampled to the nearer bound, so
+the cascade sees real hearts at a scale it learned."""
 
 
 @dataclass
@@ -69,7 +71,7 @@ class Predictor:
 
     def __init__(self, cascade: torch.nn.Module, config: PscganConfig, *, device: str | torch.device = "cpu",
                  batch_size: int = 16, localisation: str | None = None, anatomy: object | None = None,
-                 fov_heart_ratio: float | None = None) -> None:
+                 fov_heart_ratio: float | tuple[float, float] | None = None) -> None:
         self.device = torch.device(device)
         self.cascade = cascade.to(self.device).eval()
         self.config = config
@@ -81,7 +83,7 @@ class Predictor:
         # get the phantom's proportion when the anatomy network can measure the heart.
         planned = planned_options(config)
         if fov_heart_ratio is None and anatomy is not None:
-            fov_heart_ratio = planned["fov_heart_ratio"] or FOV_HEART_RATIO
+            fov_heart_ratio = planned["fov_heart_ratio"] or FOV_HEART_RANGE
         if fov_heart_ratio is not None:
             planned["fov_heart_ratio"] = fov_heart_ratio
         self.options = PreprocessOptions(**planned, localisation=localisation)
@@ -141,14 +143,22 @@ class Predictor:
         slices = self.prepare(item)
         out = self.run(slices)
         records = [s.record for s in slices]
+        labels_original = None
         if self._anatomy_probs is not None:
+            cascade = out["labels"]
             out["labels"] = np.stack([fuse_anatomy(labels, probs_on_crop(p, r))
-                                      for labels, p, r in zip(out["labels"], self._anatomy_probs, records)])
+                                      for labels, p, r in zip(cascade, self._anatomy_probs, records)])
+            # In the original geometry the anatomy is taken at its own resolution, not through the crop's
+            # coarser grid (a dilated heart's crop has pixels of 2 mm or more): a thin wall keeps its edges.
+            labels_original = np.stack([fuse_native(c, p, r).T for c, p, r
+                                        in zip(cascade, self._anatomy_probs, records)], axis=2)
         lge01 = np.clip((out["lge"] + 1.0) / 2.0, 0.0, 1.0).astype(np.float32)
+        if labels_original is None:
+            labels_original = to_original_volume(list(out["labels"]), records, "labels", fill=0)
         return Prediction(
             slices=slices, lge=out["lge"], labels=out["labels"], coarse_labels=out.get("coarse"),
             lge_original=to_original_volume(list(lge01), records, "image", fill=0.0),
-            labels_original=to_original_volume(list(out["labels"]), records, "labels", fill=0))
+            labels_original=labels_original)
 
 
 def probs_on_crop(probs: np.ndarray, record: SliceRecord) -> np.ndarray:
@@ -184,6 +194,18 @@ def fuse_anatomy(cascade_labels: np.ndarray, anatomy_probs: np.ndarray) -> np.nd
     out[myo] = Tissue.MYOCARDIUM
     out[myo & (cascade_labels == Tissue.SCAR)] = Tissue.SCAR
     return out
+
+
+def fuse_native(cascade_labels: np.ndarray, anatomy_probs: np.ndarray, record: SliceRecord) -> np.ndarray:
+    """:func:`fuse_anatomy` on the slice's original grid ``(rows, cols)``: the anatomy network's classes
+    there, the cascade's scar mapped back from the crop, nothing outside the crop."""
+    from pscgan.preprocessing.record import to_original_geometry
+
+    inside = to_original_geometry(np.ones(cascade_labels.shape, np.uint8), record, kind="labels") > 0
+    scar = to_original_geometry(cascade_labels, record, kind="labels")
+    fused = fuse_anatomy(scar, anatomy_probs)
+    fused[~inside] = 0
+    return fused
 
 
 def default_weights_path() -> Path:

@@ -62,8 +62,11 @@ class PreprocessOptions:
             LV (epicardial) diameter at end-diastole, so that a small heart and a dilated one fill the
             crop alike: the in-plane spacing becomes ``fov_heart_ratio * diameter / crop_size`` (one
             spacing per subject, bounded by :data:`FOV_SPACING_BOUNDS_MM`), replacing
-            ``target_spacing_mm``. The diameter comes from the labels (``labels``/``auto`` with labels)
-            or the LV detector (``detector``); without either the spacing stays ``target_spacing_mm``.
+            ``target_spacing_mm``. A pair ``(low, high)`` keeps the subject's own field of view when its
+            ratio lies between the two and brings it to the nearer one otherwise (for a model trained
+            without the rule: it is fed as it was trained wherever it can be). The diameter comes from the
+            labels (``labels``/``auto`` with labels) or the LV detector (``detector``); without either the
+            spacing stays ``target_spacing_mm``.
     """
 
     n_phases: int = 25
@@ -76,7 +79,7 @@ class PreprocessOptions:
     temporal_method: TemporalMethod | str = TemporalMethod.LINEAR
     max_registration_shift_mm: float = 10.0
     max_registration_angle_deg: float = 10.0
-    fov_heart_ratio: float | None = None
+    fov_heart_ratio: float | tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -94,11 +97,19 @@ class PreprocessOptions:
              f"intensity_percentiles must satisfy 0 <= low < high <= 100, got {(lo, hi)}"),
             (self.max_registration_shift_mm < 0 or self.max_registration_angle_deg < 0,
              "registration bounds must be non-negative"),
-            (self.fov_heart_ratio is not None and not 1.0 <= self.fov_heart_ratio <= 10.0,
-             f"fov_heart_ratio must lie in [1, 10], got {self.fov_heart_ratio}"),
+            (self.fov_heart_ratio is not None and not _valid_ratio(self.fov_heart_ratio),
+             f"fov_heart_ratio must be a number in [1, 10] or a pair low <= high in it, got "
+             f"{self.fov_heart_ratio}"),
         ) if bad]
         if problems:
             raise ConfigError(None, "; ".join(problems))
+
+
+def _valid_ratio(value: object) -> bool:
+    if isinstance(value, (tuple, list)):
+        return len(value) == 2 and all(isinstance(v, (int, float)) for v in value) and \
+            1.0 <= value[0] <= value[1] <= 10.0
+    return isinstance(value, (int, float)) and 1.0 <= value <= 10.0
 
 
 FOV_SPACING_BOUNDS_MM = (0.5, 4.0)
@@ -197,7 +208,8 @@ def prepare_arrays(cine: ImageVolume, lge: ImageVolume | None = None, labels: Im
     elif method is LocalisationMethod.DETECTOR or options.fov_heart_ratio is not None:
         native = _native_localisation(cine, labels_arr, method, locator, spacing_rc, ed_phase)
         if options.fov_heart_ratio is not None:
-            slice_options = [replace(options, target_spacing_mm=_fov_spacing(native, options))] * n_slices
+            spacing = _fov_spacing(native, options, spacing_rc[0])
+            slice_options = [replace(options, target_spacing_mm=spacing)] * n_slices
     resampled = []
     for k in range(n_slices):
         try:
@@ -322,15 +334,24 @@ def _native_localisation(cine: ImageVolume, labels: np.ndarray | None, method: L
     return [centre_from_labels(labels[:, :, k].T, spacing_rc) or none for k in range(n_slices)]
 
 
-def _fov_spacing(records: list[LocalisationRecord], options: PreprocessOptions) -> float | None:
+def _fov_spacing(records: list[LocalisationRecord], options: PreprocessOptions,
+                 native_spacing_mm: float) -> float | None:
     """The FOV rule's in-plane spacing from the slices' LV sizes (confident ones), or
-    ``target_spacing_mm``."""
+    ``target_spacing_mm`` (no sizes, or a native field of view within a ``(low, high)`` rule)."""
     sizes = [r.size_mm for r in records
              if r.size_mm is not None and (r.confidence is None or r.confidence >= 0.5)]
     if not sizes or options.fov_heart_ratio is None:
         return options.target_spacing_mm
-    spacing = options.fov_heart_ratio * max(sizes) / options.crop_size
-    return float(np.clip(spacing, *FOV_SPACING_BOUNDS_MM))
+    diameter = max(sizes)
+    if isinstance(options.fov_heart_ratio, (tuple, list)):
+        low, high = options.fov_heart_ratio
+        current = options.crop_size * (options.target_spacing_mm or native_spacing_mm) / diameter
+        if low <= current <= high:
+            return options.target_spacing_mm
+        ratio = float(np.clip(current, low, high))
+    else:
+        ratio = float(options.fov_heart_ratio)
+    return float(np.clip(ratio * diameter / options.crop_size, *FOV_SPACING_BOUNDS_MM))
 
 
 def _on_resampled_grid(record: LocalisationRecord, item: ResampledSlice) -> LocalisationRecord:
