@@ -47,7 +47,7 @@ Commands (the results in ``benchmarks/results/synthesis_ceiling.json`` and
 ``synthesis_ceiling_registered.json`` came from them)::
 
     pscgan phantom generate --subjects 280 --seed 0 --out phantom
-    pscgan predict phantom --split test --out pred-test
+    pscgan predict phantom --split test --no-anatomy --out pred-test   # the cascade alone, as published
     python benchmarks/synthesis_ceiling.py --data phantom --predictions pred-test \\
         --out benchmarks/results/synthesis_ceiling.json
     python benchmarks/synthesis_ceiling.py --data phantom --predictions pred-test --register-lge \\
