@@ -58,12 +58,14 @@ def summarise(rows: list[dict]) -> dict[str, float]:
             "dice_blood_pool_mean": float(np.mean([r["dice_blood_pool"] for r in rows]))}
 
 
-def predictor(anatomy: bool, fov_heart_ratio: float | None = None):  # noqa: ANN201
+def predictor(anatomy: bool, fov_heart_ratio: float | None = None,  # noqa: ANN201
+              anatomy_weights: Path | None = None):
     from pscgan.anatomy.model import default_anatomy_weights_path
     from pscgan.inference.predictor import Predictor, default_weights_path
 
-    return Predictor.from_weights(default_weights_path(), anatomy_weights=default_anatomy_weights_path()
-                                  if anatomy else None, fov_heart_ratio=fov_heart_ratio if anatomy else None)
+    weights = (anatomy_weights or default_anatomy_weights_path()) if anatomy else None
+    return Predictor.from_weights(default_weights_path(), anatomy_weights=weights,
+                                  fov_heart_ratio=fov_heart_ratio if anatomy else None)
 
 
 def sunnybrook(root: Path, model) -> list[dict]:  # noqa: ANN001
@@ -131,6 +133,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--fov-heart-ratio", type=float, help="Override the predictor's field-of-view rule.")
     ap.add_argument("--anatomy-only", action="store_true", help="Skip the cascade-only comparison.")
+    ap.add_argument("--anatomy-weights", type=Path, help="Other anatomy weights than the bundled ones.")
     args = ap.parse_args()
     import torch
 
@@ -142,9 +145,11 @@ def main() -> None:
     methods = (("anatomy_network", True),) + (() if args.anatomy_only else (("cascade_only", False),))
     for name, anatomy in methods:
         t0 = time.time()
-        model = predictor(anatomy, args.fov_heart_ratio)
+        model = predictor(anatomy, args.fov_heart_ratio, args.anatomy_weights)
         if anatomy:
             result["fov_heart_ratio"] = model.options.fov_heart_ratio
+            result["anatomy_weights"] = {"file": args.anatomy_weights.name if args.anatomy_weights
+                                         else "bundled", "sha256": model.anatomy.metadata.get("sha256")}
         sb = sunnybrook(args.sunnybrook, model) if args.sunnybrook else []
         ac = acdc(args.acdc, model) if args.acdc else []
         groups = sorted({r["group"] for r in ac})
