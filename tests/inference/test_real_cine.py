@@ -64,7 +64,8 @@ def test_the_lv_is_found_and_segmented_on_real_slices(predicted: tuple[Path, Pat
     assert np.median(dice_myo) >= 0.65 and np.median(dice_bp) >= 0.85
     records = json.loads((pred / SUBJECT / "records.json").read_text())
     assert all(r["localisation"]["method"].startswith("detector") for r in records)
-    assert len({tuple(r["inplane"]["spacing_mm"]) for r in records}) == 1  # one field of view per subject
+    # one field of view per subject (its native one here: the heart's proportion is within the range)
+    assert len({None if r["inplane"] is None else tuple(r["inplane"]["spacing_mm"]) for r in records}) == 1
 
 
 def test_a_slice_without_a_heart_is_flagged_and_not_reported_as_scar(predicted: tuple[Path, Path]) -> None:
