@@ -37,3 +37,17 @@ def test_bench_models_bad_options():
     assert result.exit_code == 2 and "attention" in result.output
     result = runner.invoke(app, ["bench", "models", "--preset", "tiny", "--network", "gan"])
     assert result.exit_code == 2 and "gan" in result.output
+
+
+def test_bench_json_never_replaces_a_users_file_or_writes_into_a_folder(tmp_path) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from pscgan.cli.main import app
+
+    mine = tmp_path / "results.json"
+    mine.write_text('{"my": "numbers"}')
+    res = CliRunner().invoke(app, ["bench", "models", "--preset", "tiny", "--json", str(mine), "--overwrite"])
+    assert res.exit_code == 2 and mine.read_text() == '{"my": "numbers"}'
+    res = CliRunner().invoke(app, ["bench", "models", "--preset", "tiny", "--json", str(tmp_path),
+                                    "--overwrite"])
+    assert res.exit_code == 2 and "folder" in res.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from pscgan.cli._common import handle_errors
+from pscgan.cli._common import handle_errors, output_file
 from pscgan.ui import console
 
 app = typer.Typer(no_args_is_help=True, help="Speed and memory benchmarks.")
@@ -51,6 +51,8 @@ def models(
         return
     if json_file is not None and json_file.exists() and not overwrite:
         raise OutputExistsError(json_file, "already exists; choose another file or pass --overwrite")
+    if json_file is not None:  # checked before minutes of measuring, and never a user's other file
+        output_file(json_file, ours=_bench_json)
     from pscgan.bench.models import format_table, phase_names, run_benchmark
     from pscgan.bench.workloads import NETWORKS
 
@@ -75,6 +77,17 @@ def models(
 
         write_json_atomic(json_file, result)
         out.print(f"wrote {json_file}", highlight=False)
+
+
+def _bench_json(path: Path) -> bool:
+    """Whether ``path`` is a result file of ``pscgan bench models`` (which ``--overwrite`` may replace)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and "entries" in data
 
 
 def _print_table(out, result: dict) -> None:  # noqa: ANN001 - rich console
