@@ -4,7 +4,14 @@ import pytest
 import torch
 
 from pscgan.config.presets import get_preset
-from pscgan.config.schema import AttentionMode, BottleneckInput, ConditionInjection, EncoderKind, Pathways
+from pscgan.config.schema import (
+    AttentionMode,
+    BottleneckInput,
+    ConditionInjection,
+    EncoderKind,
+    Pathways,
+    SkipCollapse,
+)
 from pscgan.models.factory import build_cascade, build_generator
 from pscgan.models.generator import Generator
 from pscgan.models.interfaces import COARSE_MASK_LOGITS, LGE, MASK_LOGITS
@@ -42,7 +49,8 @@ VARIANTS = ([{"encoder": k} for k in EncoderKind]
             + [{"bottleneck_input": BottleneckInput.TIME_WEIGHTED, "condition_pool": 2},
                {"condition_injection": ConditionInjection.DECODER, "condition_pool": 2},
                {"attention": AttentionMode.FACTORISED, "full_attention_max_positions": 64},
-               {"attention": AttentionMode.NONE, "full_attention_max_positions": 64}])
+               {"attention": AttentionMode.NONE, "full_attention_max_positions": 64},
+               {"skip_collapse": SkipCollapse.TEMPORAL_PROJECTION}])
 
 
 def _variant_id(update: dict) -> str:
@@ -63,6 +71,21 @@ def test_every_variant_runs_and_every_parameter_gets_a_gradient(tiny, update, ph
     sum((o * torch.randn_like(o)).sum() for o in out.values()).backward()
     missing = [n for n, p in g.named_parameters() if p.grad is None or not torch.any(p.grad != 0)]
     assert not missing
+
+
+def test_temporal_projection_skips_start_as_the_dot_layer_and_can_read_motion(tiny):
+    from pscgan.models.layers import TemporalProjection, TimeWeighting
+
+    x = torch.randn(2, 5, tiny.model.frames, 6, 6)
+    projection = TemporalProjection(5, tiny.model.frames)
+    torch.testing.assert_close(projection(x), TimeWeighting(tiny.model.frames)(x))
+    # unlike one weight per frame, it can tell a pixel's change over time from its level
+    with torch.no_grad():
+        projection.conv.weight.zero_()
+        projection.conv.weight[0, 0, 0], projection.conv.weight[0, 0, -1] = -1.0, 1.0
+    ramp = torch.linspace(0, 1, tiny.model.frames).view(1, 1, -1, 1, 1).expand(1, 5, -1, 6, 6)
+    assert torch.allclose(projection(ramp)[0, 0], torch.ones(6, 6))
+    assert torch.allclose(projection(torch.ones_like(ramp))[0, 0], torch.zeros(6, 6))
 
 
 @pytest.mark.parametrize("mode", [AttentionMode.FACTORISED, AttentionMode.NONE])

@@ -88,6 +88,20 @@ class BottleneckInput(str, Enum):
     TIME_WEIGHTED = "time_weighted"
 
 
+class SkipCollapse(str, Enum):
+    """How a skip's time axis (C x T x h x w) is collapsed before the decoder reads it.
+
+    ``dot`` is the paper's "dot layer": one learned weight per frame, shared by every channel, so the
+    decoder sees a weighted average of the frames. ``temporal_projection`` learns, per output channel,
+    a weighting of every input channel at every frame (a convolution over the whole time axis,
+    initialised to the temporal mean), so how a pixel moves over the cycle, which is what marks scar,
+    reaches the decoder at full resolution as a U-Net on stacked frames sees it. Not in the paper.
+    """
+
+    DOT = "dot"
+    TEMPORAL_PROJECTION = "temporal_projection"
+
+
 class ConditionInjection(str, Enum):
     """Where phases II and III read their condition image (the previous phase's mask or LGE).
 
@@ -166,6 +180,7 @@ class ModelConfig(_Section):
         256, ge=1, le=MAX_WIDTH, description="Channels of the reshaped decoder input."
     )
     decoder_widths: tuple[int, int, int, int] = Field((128, 64, 32, 16), description="Upsampling blocks.")
+    skip_collapse: SkipCollapse = SkipCollapse.DOT
     condition_pool: int = Field(1, ge=1, le=512, description="Average-pool factor of the condition image.")
     condition_injection: ConditionInjection = ConditionInjection.BOTTLENECK
     discriminator_widths: tuple[int, int, int, int, int] = (64, 128, 256, 512, 512)

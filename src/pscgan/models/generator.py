@@ -14,8 +14,9 @@ layer"), concatenated U-Net style in the upsampling block of matching size (8, 1
 variant (progressive framework off) has both.
 
 Named departures: ``bottleneck_input=time_weighted`` and ``condition_pool`` > 1 shrink the two dense
-layers; ``condition_injection=decoder`` also feeds the condition image to every upsampling block (not in
-the paper; see :class:`pscgan.config.schema.ModelConfig`).
+layers; ``condition_injection=decoder`` also feeds the condition image to every upsampling block;
+``skip_collapse=temporal_projection`` replaces the skips' dot layer by a learned channel-by-frame
+projection (none in the paper; see :class:`pscgan.config.schema.ModelConfig`).
 
 Example:
     >>> import torch
@@ -35,10 +36,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from pscgan.config.schema import BottleneckInput, ConditionInjection, ModelConfig
+from pscgan.config.schema import BottleneckInput, ConditionInjection, ModelConfig, SkipCollapse
 from pscgan.models.encoders import build_encoder
 from pscgan.models.interfaces import LGE, MASK_LOGITS
-from pscgan.models.layers import ImageLayerNorm, TimeWeighting
+from pscgan.models.layers import ImageLayerNorm, TemporalProjection, TimeWeighting
 from pscgan.models.phase import Phase
 
 
@@ -72,7 +73,10 @@ class Generator(nn.Module):
         self.phase = phase
         t, s4, widths = config.frames, config.bottleneck_size, config.widths
         self.encoder = build_encoder(config)
-        self.skip_weights = nn.ModuleList(TimeWeighting(t) for _ in range(3))
+        if config.skip_collapse is SkipCollapse.TEMPORAL_PROJECTION:
+            self.skip_weights = nn.ModuleList(TemporalProjection(c, t) for c in widths[:3])
+        else:
+            self.skip_weights = nn.ModuleList(TimeWeighting(t) for _ in range(3))
         flatten = config.bottleneck_input is BottleneckInput.FLATTEN
         self.bottleneck_weights = None if flatten else TimeWeighting(t)
         self.fc1 = nn.Linear(widths[3] * s4 * s4 * (t if flatten else 1), config.bottleneck_features)

@@ -118,3 +118,23 @@ class TimeWeighting(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.einsum("bcthw,t->bchw", x, self.weight)
+
+
+class TemporalProjection(nn.Module):
+    """Collapse time with a learned channel-by-frame projection, (B, C, T, H, W) -> (B, C, H, W).
+
+    A convolution whose kernel spans the whole time axis: each output channel weighs every input channel
+    at every frame. Initialised to the temporal mean of each channel (the dot layer's start), so it
+    departs from it only as far as training asks.
+    """
+
+    def __init__(self, channels: int, frames: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv3d(channels, channels, (frames, 1, 1))
+        with torch.no_grad():
+            self.conv.weight.zero_()
+            self.conv.weight[torch.arange(channels), torch.arange(channels)] = 1.0 / frames
+            self.conv.bias.zero_()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(x)[:, :, 0]
