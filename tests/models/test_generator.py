@@ -50,7 +50,8 @@ VARIANTS = ([{"encoder": k} for k in EncoderKind]
                {"condition_injection": ConditionInjection.DECODER, "condition_pool": 2},
                {"attention": AttentionMode.FACTORISED, "full_attention_max_positions": 64},
                {"attention": AttentionMode.NONE, "full_attention_max_positions": 64},
-               {"skip_collapse": SkipCollapse.TEMPORAL_PROJECTION}])
+               {"skip_collapse": SkipCollapse.TEMPORAL_PROJECTION},
+               {"frame_stack_skip": True}])
 
 
 def _variant_id(update: dict) -> str:

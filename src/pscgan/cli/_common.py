@@ -32,7 +32,9 @@ def handle_errors(fn: F) -> F:
 
             # messages may hold brackets (paths, `pip install "pscgan[export]"`) that are not markup
             message = escape(str(exc))
-            Console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+            # soft wrap: a wrapped path cannot be copied back into a shell
+            console = Console(stderr=True, soft_wrap=True)
+            console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -181,6 +181,13 @@ class ModelConfig(_Section):
     )
     decoder_widths: tuple[int, int, int, int] = Field((128, 64, 32, 16), description="Upsampling blocks.")
     skip_collapse: SkipCollapse = SkipCollapse.DOT
+    frame_stack_skip: bool = Field(
+        False,
+        description="Also give the last upsampling block (full resolution, which the paper's decoder feeds "
+        "no skip) a 3x3 convolution of the cine's frames stacked as channels, as a U-Net on stacked frames "
+        "sees them: thin scar is a few pixels wide and the encoder's first block already halves the "
+        "resolution. Not in the paper.",
+    )
     condition_pool: int = Field(1, ge=1, le=512, description="Average-pool factor of the condition image.")
     condition_injection: ConditionInjection = ConditionInjection.BOTTLENECK
     discriminator_widths: tuple[int, int, int, int, int] = (64, 128, 256, 512, 512)

@@ -72,6 +72,8 @@ def _generator_parts(g: Generator) -> dict[str, int]:
     if g.bottleneck_weights is not None:
         bottleneck += count_parameters(g.bottleneck_weights)
     decoder = count_parameters(g.up) + count_parameters(g.heads) + count_parameters(g.skip_weights)
+    if g.frame_stack is not None:
+        decoder += count_parameters(g.frame_stack)
     return {"encoder (excl. attention)": count_parameters(g.encoder) - attention, "attention": attention,
             "bottleneck FC": bottleneck, "decoder + heads": decoder}
 

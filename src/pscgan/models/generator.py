@@ -16,7 +16,8 @@ variant (progressive framework off) has both.
 Named departures: ``bottleneck_input=time_weighted`` and ``condition_pool`` > 1 shrink the two dense
 layers; ``condition_injection=decoder`` also feeds the condition image to every upsampling block;
 ``skip_collapse=temporal_projection`` replaces the skips' dot layer by a learned channel-by-frame
-projection (none in the paper; see :class:`pscgan.config.schema.ModelConfig`).
+projection; ``frame_stack_skip`` feeds the last upsampling block a convolution of the frames stacked as
+channels (none in the paper; see :class:`pscgan.config.schema.ModelConfig`).
 
 Example:
     >>> import torch
@@ -85,7 +86,12 @@ class Generator(nn.Module):
         self.fc2 = nn.Linear(config.bottleneck_features + self.condition_channels * cond_size * cond_size,
                              config.decoder_start_channels * s4 * s4)
         self.act = nn.LeakyReLU(config.leaky_slope)
-        skip_channels = (widths[2], widths[1], widths[0], 0)
+        # the paper's decoder has no skip at full resolution; frame_stack_skip gives it the frames
+        self.frame_stack = None
+        if config.frame_stack_skip:
+            self.frame_stack = nn.Sequential(nn.Conv2d(t, widths[0], 3, padding=1), ImageLayerNorm(widths[0]),
+                                             nn.LeakyReLU(config.leaky_slope))
+        skip_channels = (widths[2], widths[1], widths[0], widths[0] if config.frame_stack_skip else 0)
         self.decoder_condition = (
             config.condition_injection is ConditionInjection.DECODER and self.condition_channels > 0
         )
@@ -124,7 +130,8 @@ class Generator(nn.Module):
             z = torch.cat([z, flat.reshape(b, -1)], dim=1)
         s4 = self.config.bottleneck_size
         x = self.act(self.fc2(z)).view(b, self.config.decoder_start_channels, s4, s4)
-        skips = [weigh(s) for weigh, s in zip(self.skip_weights, enc.skips, strict=True)][::-1] + [None]
+        full = None if self.frame_stack is None else self.frame_stack(cine[:, 0])
+        skips = [weigh(s) for weigh, s in zip(self.skip_weights, enc.skips, strict=True)][::-1] + [full]
         for i, (block, skip) in enumerate(zip(self.up, skips, strict=True)):
             if self.decoder_condition:
                 factor = 2 ** (len(self.up) - 1 - i)  # blocks output 8, 16, 32, 64 for a 64x64 input
