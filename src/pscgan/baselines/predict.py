@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pscgan.baselines.config import BaselineKind
+from pscgan.baselines.config import BaselineKind, baseline_plan
 from pscgan.baselines.networks import decode_outputs
 from pscgan.errors import PscganError
 from pscgan.inference.inputs import LoadedInput
@@ -89,7 +89,7 @@ def predict_baseline(
     from pscgan.baselines.outputs import write_baseline_subject
     from pscgan.baselines.weights import load_baseline_weights, read_baseline_metadata
     from pscgan.inference.inputs import discover_inputs, load_input
-    from pscgan.inference.outputs import write_summary, write_tables
+    from pscgan.inference.outputs import preprocessing_record, write_summary, write_tables
     from pscgan.io.atomic import prepare_output_dir
 
     weights, data, out = Path(weights), Path(data), Path(out)
@@ -98,7 +98,7 @@ def predict_baseline(
     items = discover_inputs(data, split=split)
     prepare_output_dir(out, overwrite=overwrite)
     parts = config.defined_parts()
-    options = PreprocessOptions(n_phases=config.frames, crop_size=config.image_size, localisation="cine")
+    options = PreprocessOptions(**baseline_plan(config), localisation="cine")
     done, failures = [], []
     for item in items:
         try:
@@ -116,6 +116,7 @@ def predict_baseline(
                "weights": {"file": weights.name, "sha256": read_baseline_metadata(weights).get("sha256"),
                            "baseline": config.kind.value, "preset": config.preset,
                            "register_lge": config.register_lge},
+               "preprocessing": preprocessing_record(options),
                "inputs": [str(data)], "split": split, "predicted": done, "kept_from_before": [],
                "subjects": done, "failures": failures, "defined_parts": parts.model_dump(mode="json")}
     write_summary(out, summary)

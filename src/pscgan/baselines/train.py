@@ -32,10 +32,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from pscgan.baselines.config import BaselineConfig, BaselineKind, baseline_config
+from pscgan.baselines.config import BaselineConfig, BaselineKind, baseline_config, baseline_plan
 from pscgan.baselines.predict import predict_arrays
 from pscgan.baselines.tasks import BaselineTask, build_task
+from pscgan.config.schema import PreprocessingConfig
 from pscgan.errors import ConfigError, InputError
+from pscgan.migrations import BASELINE_CONFIGURATION, migrate
 
 WEIGHTS_FILE = "model.safetensors"
 BEST = "best"
@@ -44,7 +46,7 @@ BEST = "best"
 def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, device: str | None,
                    split: dict[str, list[str]], preset: str = "cpu", deterministic: bool = False,
                    stop_after: int | None = None, overwrite: bool = False, register_lge: bool | None = None,
-                   num_threads: int | None = None) -> Path:
+                   preprocessing: PreprocessingConfig | None = None, num_threads: int | None = None) -> Path:
     """Train (or resume, or return the finished) baseline ``kind`` in ``run``.
 
     Args:
@@ -63,6 +65,7 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         overwrite: start afresh in a folder that holds something else.
         register_lge: train on LGE registered to the cine end-diastolic frame (default: the preset's
             ``train.register_lge``); part of the run's plan.
+        preprocessing: the input's plan (default: the preset's ``preprocessing``); part of the run's plan.
         num_threads: CPU threads for this training (default: torch's); speed only, not the plan.
 
     Returns:
@@ -72,7 +75,7 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         ConfigError: ``run`` holds another plan; bad arguments.
         InputError: the split has no training subject, or they lack LGE or labels.
     """
-    config = baseline_config(kind, preset, register_lge=register_lge)
+    config = baseline_config(kind, preset, register_lge=register_lge, preprocessing=preprocessing)
     if steps < 1:
         raise ConfigError(None, f"steps must be >= 1, got {steps}")
     if not split.get("train"):
@@ -105,6 +108,8 @@ def _start_or_resume(run: Path, plan: dict[str, Any], parts: dict[str, list[str]
     saved_plan = run / CONFIG_FILE
     if saved_plan.is_file() and not overwrite:
         saved = json.loads(saved_plan.read_text())
+        if isinstance(saved, dict):  # a run started by an older pscgan continues with its plan as it meant
+            saved["config"] = migrate(BASELINE_CONFIGURATION, saved.get("config"), source=saved_plan)[0]
         saved_split = json.loads((run / SPLIT_FILE).read_text())
         if saved != plan or {k: saved_split.get(k) for k in parts} != parts:
             raise ConfigError(saved_plan, "the run was started with another baseline, budget, seed or split; "
@@ -130,8 +135,7 @@ def _datasets(config: BaselineConfig, data: Path, run: Path, parts: dict[str, li
     from pscgan.training.dataset import CineLgeDataset
 
     # PSCGAN training's options, registration protocol included: one cache serves both
-    pre = preprocess_options(data, register_lge=config.register_lge, n_phases=config.frames,
-                             crop_size=config.image_size)
+    pre = preprocess_options(data, register_lge=config.register_lge, **baseline_plan(config))
     cache = TrainingCache(ensure_cache(data, pre, fallback_dir=run / "cache"))
     train_idx, val_idx = cache.indices_of(parts["train"]), cache.indices_of(parts["validation"])
     if not train_idx:

@@ -129,8 +129,8 @@ def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
         return out
     for folder in sorted(p for p in pred_dir.iterdir() if p.is_dir() and prediction_done(pred_dir, p.name)):
         parts = read_parts(folder)
-        clinical = read_clinical(folder / CLINICAL_FILE) if parts.segmentation else None
         arrays = read_network_arrays(folder / NETWORK_FILE)
+        clinical = read_clinical(folder / CLINICAL_FILE) if parts.segmentation else None
         try:
             views = _views(arrays["cine"].astype(np.float32),
                            arrays["lge_synthetic"] if parts.synthetic_lge else None,

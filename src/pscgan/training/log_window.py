@@ -53,8 +53,6 @@ class LogWindow:
         self.counts.clear()
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> LogWindow:
-        """From :func:`dataclasses.asdict` output (``None``: an empty window, as in checkpoints written
-        before the window existed)."""
-        data = data or {}
+    def from_dict(cls, data: Mapping[str, Any]) -> LogWindow:
+        """From :func:`dataclasses.asdict` output."""
         return cls(sums=dict(data.get("sums", {})), counts=dict(data.get("counts", {})))

@@ -26,6 +26,7 @@ import torch
 
 from pscgan.config.schema import AdversarialLoss, PscganConfig
 from pscgan.errors import ConfigError, InputError
+from pscgan.migrations import TRAINING_STATE, migrate
 from pscgan.models.phase import Phase, phases_for
 from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from pscgan.training.distributed import DistContext, barrier, rank_seed, reduce_mean
@@ -65,13 +66,16 @@ class TrainState:
         return self.phase_index * steps_per_phase + self.phase_step
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), TRAINING_STATE.key: TRAINING_STATE.current}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainState:
-        data = dict(data)  # checkpoints written before divergence recovery existed have no "divergence"
-        divergence = DivergenceState(**(data.pop("divergence", None) or {}))
-        window = LogWindow.from_dict(data.pop("log_window", None))  # absent in older checkpoints
+        """From :meth:`to_dict` output, of today's version or an older one (:mod:`pscgan.migrations`)."""
+        data, _ = migrate(TRAINING_STATE, data)
+        data = dict(data)
+        data.pop(TRAINING_STATE.key)
+        divergence = DivergenceState(**data.pop("divergence"))
+        window = LogWindow.from_dict(data.pop("log_window"))
         return cls(**data, divergence=divergence, log_window=window)
 
 
