@@ -233,7 +233,8 @@ def evaluate_frames(net: torch.nn.Module, frames: list[TrainingFrame], config: A
     """Mean Dice of blood pool and myocardium over frames with an LV, and the fraction of them whose LV
     centre (blood pool + myocardium centroid) is found within 10 mm."""
     net.eval()
-    dice = {c: [] for c in (AnatomyClass.BLOOD_POOL, AnatomyClass.MYOCARDIUM)}
+    dice: dict[AnatomyClass, list[float]] = {c: [] for c in (AnatomyClass.BLOOD_POOL,
+                                                             AnatomyClass.MYOCARDIUM)}
     found = []
     for frame in frames:
         if not (frame.labels > 0).any():

@@ -175,4 +175,4 @@ def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *, register_l
         preprocessing=ref.preprocessing if preprocessing is None else preprocessing,
         **intervals,
         **_sizes(kind, tiny, ref.model.image_size),
-    )  # type: ignore[arg-type]
+    )

@@ -110,8 +110,10 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
         if out is not None and out.shape != (len(prepared), crop, crop):
             raise InputError(pred_dir / sid, f"network outputs of shape {out.shape} do not match "
                                              f"{len(prepared)} slices of {crop}x{crop}")
-    labels_ref = np.stack([p.labels for p in prepared]) if subject.labels is not None else None
-    lge_ref = np.stack([p.lge for p in prepared]) if subject.lge is not None else None
+    # every prepared slice has labels (an LGE) when the subject has them
+    labels_ref = (np.stack([p.labels for p in prepared if p.labels is not None])
+                  if subject.labels is not None else None)
+    lge_ref = np.stack([p.lge for p in prepared if p.lge is not None]) if subject.lge is not None else None
     clinical_ref = None
     if subject.labels is not None:
         info = subject.info

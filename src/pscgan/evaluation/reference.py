@@ -78,7 +78,8 @@ class ReferenceProtocol:
         from pscgan.data.protocol import registration_options
         from pscgan.preprocessing.pipeline import PreprocessOptions
 
-        plan = {k: tuple(v) if isinstance(v, list) else v for k, v in self.plan.items() if k in PLANNED}
+        plan: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in self.plan.items()
+                                if k in PLANNED}
         return PreprocessOptions(n_phases=frames, crop_size=crop, localisation="cine", **plan,
                                  **registration_options(self.labels_geometry, self.register_lge))
 

@@ -91,18 +91,19 @@ def slice_quality(pred: Prediction) -> list[Any]:
     return by_index
 
 
-def quantify_prediction(item: LoadedInput, pred: Prediction, quality: list[Any] | None = None) -> Any:
-    """Quantify ``pred.labels_original`` (all it reads of ``pred``); ``quality``: per slice of the stack,
-    its :func:`slice_quality` (None: not checked)."""
+def quantify_prediction(item: LoadedInput, labels: np.ndarray, quality: list[Any] | None = None) -> Any:
+    """Quantify a predicted segmentation ``labels`` in the original geometry of ``item`` (a prediction's
+    ``labels_original``, or a baseline's); ``quality``: per slice of the stack, its :func:`slice_quality`
+    (None: not checked)."""
     from pscgan.clinical.quantify import quantify_labels
 
     info = item.info
     levels = angles = None
     thickness = None
     if info is not None:
-        levels, angles = info.slice_metadata(pred.labels_original.shape[2])
+        levels, angles = info.slice_metadata(labels.shape[2])
         thickness = info.slice_thickness_mm
-    return quantify_labels(pred.labels_original, item.cine.spacing, levels=levels, rv_angles_deg=angles,
+    return quantify_labels(labels, item.cine.spacing, levels=levels, rv_angles_deg=angles,
                            slice_thickness_mm=thickness, quality=quality)
 
 
@@ -119,7 +120,7 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
         affine = np.asarray(item.cine.affine)
         write_nifti(tmp / LGE_FILE, pred.lge_original, spacing=item.cine.spacing, affine=affine)
         write_nifti(tmp / SEG_FILE, pred.labels_original, spacing=item.cine.spacing, affine=affine)
-        quant = quantify_prediction(item, pred, slice_quality(pred))
+        quant = quantify_prediction(item, pred.labels_original, slice_quality(pred))
         write_json_atomic(tmp / CLINICAL_FILE, {"subject_id": name, "input": item.source.kind.value,
                                                  "source": source_file(item), **quant.as_dict()})
         arrays: dict[str, np.ndarray] = {
@@ -129,7 +130,8 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
         if pred.coarse_labels is not None:
             arrays["coarse_mask"] = pred.coarse_labels
         buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
+        # numpy's stub reads **arrays as its allow_pickle argument
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
         (tmp / NETWORK_FILE).write_bytes(buf.getvalue())
         write_json_atomic(tmp / RECORDS_FILE, [s.record.model_dump(mode="json") for s in pred.slices])
         failed = (_write_dicom_outputs(tmp, item, pred, keep_identifiers)

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from pscgan.config.schema import AdversarialLoss, LossConfig
 from pscgan.losses.objective import discriminator_objective, generator_objective
-from pscgan.models.discriminator import fake_input, real_input
+from pscgan.models.discriminator import Discriminator, fake_input, real_input
 from pscgan.models.interfaces import LGE
 from pscgan.models.phase import Phase
 from pscgan.training.distributed import DistContext
@@ -38,7 +38,7 @@ def has_supervised_target(phase: Phase, loss_cfg: LossConfig) -> bool:
     return phase is not Phase.SYNTHESIS or loss_cfg.pixel_l1_weight > 0
 
 
-def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: nn.Module,
+def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: Discriminator,
                        opt: torch.optim.Optimizer, batch: dict[str, Any], ctx: DistContext, classes: int
                        ) -> dict[str, float]:
     """Update the discriminator once on a batch; returns the loss terms (prefixed ``d_``)."""
@@ -50,9 +50,9 @@ def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module,
     return _update(opt, discriminator, terms, ctx, "d")
 
 
-def generator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: nn.Module | None,
-                   opt: torch.optim.Optimizer, batch: dict[str, Any], ctx: DistContext, classes: int,
-                   *, supervised_only: bool = False) -> dict[str, float]:
+def generator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module,
+                   discriminator: Discriminator | None, opt: torch.optim.Optimizer, batch: dict[str, Any],
+                   ctx: DistContext, classes: int, *, supervised_only: bool = False) -> dict[str, float]:
     """Update the generator once on a batch; returns the loss terms (prefixed ``g_``).
 
     ``supervised_only`` leaves out every term that reads the discriminator (adversarial warm-up).

@@ -27,6 +27,8 @@ import torch
 from pscgan.config.schema import AdversarialLoss, PscganConfig
 from pscgan.errors import ConfigError, InputError
 from pscgan.migrations import TRAINING_STATE, migrate
+from pscgan.models.discriminator import Discriminator
+from pscgan.models.generator import Generator
 from pscgan.models.phase import Phase, phases_for
 from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from pscgan.training.distributed import DistContext, barrier, rank_seed, reduce_mean
@@ -45,8 +47,8 @@ class PhaseNets:
     """The networks and optimizers of the phase being trained."""
 
     phase: Phase
-    generator: torch.nn.Module
-    discriminator: torch.nn.Module | None
+    generator: Generator
+    discriminator: Discriminator | None
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer | None
 
@@ -109,7 +111,7 @@ def build_phase(config: PscganConfig, phase: Phase, device: torch.device) -> Pha
 
 
 def _phase_modules(nets: PhaseNets) -> dict[str, torch.nn.Module]:
-    mods = {f"{nets.phase.value}.generator": nets.generator}
+    mods: dict[str, torch.nn.Module] = {f"{nets.phase.value}.generator": nets.generator}
     if nets.discriminator is not None:
         mods[f"{nets.phase.value}.discriminator"] = nets.discriminator
     return mods
@@ -140,7 +142,7 @@ class ProgressiveTrainer:
         self.steps = config.train.steps_per_phase
         self.metrics = MetricsLog(self.run / "metrics.jsonl")
         self.reporter, self.logger, self.tb = reporter, logger, tensorboard
-        self.frozen: dict[Phase, torch.nn.Module] = {}
+        self.frozen: dict[Phase, Generator] = {}
         t = config.train
         self.guard = DivergenceGuard(t.divergence_retries, t.divergence_lr_factor, base_lr=t.lr, run=self.run)
         self.best_weights: dict[Phase, dict[str, torch.Tensor]] = {}
@@ -200,7 +202,7 @@ class ProgressiveTrainer:
         return state, {"checkpoint": ck}
 
     # -- the loop ------------------------------------------------------------------------------------
-    def train(self) -> dict[Phase, torch.nn.Module] | None:
+    def train(self) -> dict[Phase, Generator] | None:
         """Run (or resume) every phase; returns the trained generators in cascade order, or ``None``
         when ``stop_after`` ended this session early (the run is then resumable)."""
         state, restored = self._restore()
@@ -270,7 +272,7 @@ class ProgressiveTrainer:
             ck = resume["checkpoint"]
             with checkpoint_errors(ck.path):
                 nets.generator.load_state_dict(ck.module_state(f"{phase.value}.generator"))
-                if nets.discriminator is not None:
+                if nets.discriminator is not None and nets.opt_d is not None:  # built together
                     nets.discriminator.load_state_dict(ck.module_state(f"{phase.value}.discriminator"))
                     nets.opt_d.load_state_dict(ck.state["opt_d"])
                 nets.opt_g.load_state_dict(ck.state["opt_g"])
@@ -336,7 +338,7 @@ class ProgressiveTrainer:
             # adversarial warm-up: the first steps of the phase train the generator on its supervised
             # terms alone, and the discriminator only joins after them
             supervised_only = state.phase_step < warmup
-            if nets.discriminator is not None and not supervised_only:
+            if nets.discriminator is not None and nets.opt_d is not None and not supervised_only:
                 for _ in range(t.d_steps_per_g_step):
                     d_logs = discriminator_step(
                         phase,
