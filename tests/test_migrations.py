@@ -14,6 +14,7 @@ from pscgan.config.schema import SCHEMA_VERSION, PscganConfig, config_from_dict,
 from pscgan.errors import InputError, OutputExistsError
 from pscgan.migrations import (
     BASELINE_CONFIGURATION,
+    BASELINE_TRAINING_STATE,
     CONFIGURATION,
     EXPERIMENT_PLAN,
     PREDICTION_RECORD,
@@ -151,6 +152,19 @@ def test_a_checkpoint_before_divergence_recovery_resumes_with_none_recorded(note
     assert TrainState.from_dict(today) == state
 
 
+def test_a_baseline_checkpoint_before_the_shared_loop_resumes_with_no_recovery_recorded(notes):
+    from pscgan.training.loop_state import TaskLayout
+
+    old = {"train": {"step": 5, "best": None}, "rng": {}, "stream": {"epoch": 0, "position": 2},
+           "optimizers": {"net": {}}}
+    state, optimizers = TaskLayout().unpack(old)
+    assert (state.step, state.divergence.lr_scale, state.log_window.sums) == (5, 1.0, {})
+    assert "baseline training state 1 -> 2: divergence: absent" in notes.text
+    today = TaskLayout().pack(state, optimizers, rng={})
+    assert today["train"]["version"] == BASELINE_TRAINING_STATE.current
+    assert TaskLayout().unpack(today)[0] == state
+
+
 # prediction record --------------------------------------------------------------------------------------
 
 def test_a_prediction_record_of_version_1_gets_the_preprocessing_of_that_time(tmp_path, notes):
@@ -225,8 +239,9 @@ def test_a_prediction_folder_from_before_the_output_marker_resumes(tmp_path, not
 
 # every format -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt", [CONFIGURATION, BASELINE_CONFIGURATION, TRAINING_STATE, PREDICTION_RECORD,
-                                 EXPERIMENT_PLAN, migrations.CASCADE_WEIGHTS])
+@pytest.mark.parametrize("fmt", [CONFIGURATION, BASELINE_CONFIGURATION, TRAINING_STATE,
+                                 BASELINE_TRAINING_STATE, PREDICTION_RECORD, EXPERIMENT_PLAN,
+                                 migrations.CASCADE_WEIGHTS])
 def test_today_and_newer_records_are_returned_as_they_are(fmt):
     for version in (fmt.current, fmt.current + 1):
         data = {fmt.key: version, "x": 1}

@@ -16,7 +16,7 @@ configuration          ``config.json``,    2        1: no ``preprocessing`` sect
 baseline configuration baseline weights,   2        1 (no ``schema_version``): no ``preprocessing``,
                        run ``config.json``          no ``register_lge`` before it existed
 training state         checkpoint          2        1 (no ``version``): no divergence recovery, no
-                       ``state.json``               log window
+(cascade, baseline)    ``state.json``               log window
 prediction record      ``batch.json``,     2        1 (no ``version``): no ``preprocessing`` record,
                        ``summary.json``             no ``weights.register_lge`` before it existed
 experiment plan        ``plan.json``       2        1: no ``base_config`` before it was recorded
@@ -167,8 +167,11 @@ def _training_state_v1(data: dict[str, Any]) -> list[str]:
     return notes
 
 
-#: Where training stands (``TrainState``), in every checkpoint.
+#: Where cascade training stands (``TrainState``), in every checkpoint of ``pscgan train``.
 TRAINING_STATE = Format("training state", "version", 2, unversioned=1, steps={1: _training_state_v1})
+#: Where a baseline's training stands (the ``train`` entry of its checkpoints, written by the shared loop).
+BASELINE_TRAINING_STATE = Format("baseline training state", "version", 2, unversioned=1,
+                                 steps={1: _training_state_v1})
 
 
 # prediction record (batch.json, summary.json of a prediction folder) ----------------------------------

@@ -10,10 +10,14 @@
       checkpoints/       step_*/ (resumable states) and best/ (best validation weights)
       model.safetensors  the final weights (the best validation weights), written last
 
-Validation (on the split's ``validation`` subjects) selects the final weights as PSCGAN's trainer
-does: scar Dice for scar_unet3d, overall Dice for monai_unet, SSIM for pix2pix. A run killed at any
-point resumes from its last checkpoint and, in deterministic mode, ends with the same weights as an
-uninterrupted one; a finished run is returned as it is.
+A baseline is one task (:mod:`pscgan.baselines.tasks`) of the training loop the cascade's phases
+train through (:mod:`pscgan.training.loop`): the same logging, checkpoints, resume and divergence
+recovery. Validation (on the split's ``validation`` subjects) selects the final weights as PSCGAN's
+trainer does: scar Dice for scar_unet3d, overall Dice for monai_unet, SSIM for pix2pix
+(:mod:`pscgan.baselines.validation`). A run killed at any point resumes from its last checkpoint and,
+in deterministic mode, ends with the same weights as an uninterrupted one; a step with a NaN/inf loss
+or gradient goes back to the last checkpoint with a lower learning rate, as in PSCGAN's phases; a
+finished run is returned as it is.
 
 Example:
     >>> # split = {"train": [...], "validation": [...], "test": [...]}
@@ -24,20 +28,19 @@ Example:
 from __future__ import annotations
 
 import json
-import math
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from pscgan.baselines.config import BaselineConfig, BaselineKind, baseline_config, baseline_plan
-from pscgan.baselines.predict import predict_arrays
+from pscgan.baselines.config import BaselineConfig, baseline_config, baseline_plan
 from pscgan.baselines.tasks import BaselineTask, build_task
+from pscgan.baselines.validation import validate_baseline
 from pscgan.config.schema import PreprocessingConfig
 from pscgan.errors import ConfigError, InputError
 from pscgan.migrations import BASELINE_CONFIGURATION, migrate
+
+__all__ = ["BEST", "WEIGHTS_FILE", "train_baseline", "validate_baseline"]
 
 WEIGHTS_FILE = "model.safetensors"
 BEST = "best"
@@ -145,87 +148,32 @@ def _datasets(config: BaselineConfig, data: Path, run: Path, parts: dict[str, li
 
 def _train(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[str]], data: Path, run: Path,
            device: torch.device, deterministic: bool, stop_after: int | None) -> Path:
+    """Train (or resume) through the one training loop; the final weights are the best validation ones."""
     from pscgan.baselines.weights import save_baseline_weights
-    from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-    from pscgan.training.rng import rng_state, seed_everything, set_rng_state
-    from pscgan.training.run_folder import ENV_FILE, MetricsLog, environment_info, write_run_json
-    from pscgan.training.stream import BatchStream
+    from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint
+    from pscgan.training.distributed import single_process
+    from pscgan.training.divergence import DivergenceGuard
+    from pscgan.training.loop import Schedule, TrainingLoop
+    from pscgan.training.loop_state import TaskLayout
+    from pscgan.training.run_folder import ENV_FILE, environment_info, write_run_json
 
     steps, seed = plan["steps"], plan["seed"]
     write_run_json(
         run, ENV_FILE, environment_info(seed=seed, device=str(device), deterministic=deterministic)
     )
     train_ds, val_ds = _datasets(config, data, run, parts)
-    stream = BatchStream(train_ds, config.batch_size, seed=seed)
-    seed_everything(seed)
-    task = build_task(config, device)
-    metrics = MetricsLog(run / "metrics.jsonl")
-    state: dict[str, Any] = {"step": 0, "best": None}
-    if latest_checkpoint(run) is not None:
-        ck = load_checkpoint(run, map_location=device)
-        for name, module in task.modules.items():
-            module.load_state_dict(ck.module_state(name))
-        for name, opt in task.optimizers.items():
-            opt.load_state_dict(ck.state["optimizers"][name])
-        stream.load_state_dict(ck.state["stream"])
-        set_rng_state(ck.state["rng"])
-        state = dict(ck.state["train"])
-        metrics.truncate_after(state["step"])
-    task.train()
-    done_here, last = 0, time.perf_counter()
-    while state["step"] < steps:
-        logs = task.step(stream.next())
-        state["step"] += 1
-        step, done_here = state["step"], done_here + 1
-        if not all(math.isfinite(v) for v in logs.values()):
-            raise FloatingPointError(f"{config.kind.value} step {step}: non-finite loss {logs}")
-        record: dict[str, Any] = {}
-        if step % config.log_interval == 0 or step == steps:
-            now = time.perf_counter()
-            record = {**logs, "seconds_per_step": (now - last) / min(config.log_interval, done_here)}
-            last = now
-        if val_ds is not None and (step % config.validation_interval == 0 or step == steps):
-            scores = validate_baseline(task, val_ds, device)
-            record.update({f"val_{k}": v for k, v in scores.items()})
-            if state["best"] is None or scores["score"] > state["best"]["score"]:
-                state["best"] = {"score": scores["score"], "step": step}
-                save_checkpoint(run, BEST, modules={"network": task.network}, state=dict(state["best"]),
-                                update_latest=False)
-        if record:
-            metrics.write({"step": step, **record})
-        stopping = stop_after is not None and done_here >= stop_after and step < steps
-        if step % config.checkpoint_interval == 0 or step == steps or stopping:
-            payload = {"train": state, "rng": rng_state(), "stream": stream.state_dict(),
-                       "optimizers": {n: o.state_dict() for n, o in task.optimizers.items()}}
-            save_checkpoint(run, f"step_{step:08d}", modules=task.modules, state=payload, keep_last=2,
-                            protect={BEST})
-        if stopping:
-            return run / WEIGHTS_FILE
-    if state["best"] is not None:  # final weights: the best validation ones, as PSCGAN's phases
-        best = load_checkpoint(run / "checkpoints" / BEST, map_location=device)
-        task.network.load_state_dict(best.module_state("network"))
-    save_baseline_weights(run / WEIGHTS_FILE, task.network, config)
+    schedule = Schedule(steps=steps, batch_size=config.batch_size, log_interval=config.log_interval,
+                        validation_interval=config.validation_interval,
+                        checkpoint_interval=config.checkpoint_interval, seed=seed)
+    # the cascade's recovery rule and defaults (train.divergence_retries, train.divergence_lr_factor)
+    guard = DivergenceGuard(base_lr=config.lr, run=run)
+    loop = TrainingLoop(lambda resumed: build_task(config, device, val_ds), train_ds, schedule, run=run,
+                        ctx=single_process(device), layout=TaskLayout(best_name=BEST), guard=guard,
+                        stop_after=stop_after)
+    resume = load_checkpoint(run, map_location=device) if latest_checkpoint(run) is not None else None
+    result = loop.run(resume)
+    if not result.finished:  # stopped by stop_after: resumable, no weights file yet
+        return run / WEIGHTS_FILE
+    assert isinstance(result.task, BaselineTask)
+    save_baseline_weights(run / WEIGHTS_FILE, result.task.network, config)
     return run / WEIGHTS_FILE
-
-
-def validate_baseline(task: BaselineTask, data: Any, device: torch.device) -> dict[str, float | None]:
-    """Validation metrics of ``task``'s network, with the ``score`` that selects the best weights."""
-    from pscgan.evaluation.segmentation import SegmentationMetrics
-    from pscgan.evaluation.synthesis import SynthesisMetrics
-
-    kind = task.config.kind
-    samples = [data[i] for i in range(len(data))]
-    pred = predict_arrays(task.network, kind, np.stack([s["cine"][0].numpy() for s in samples]), device)
-    if "lge" in pred:
-        syn = SynthesisMetrics()
-        syn(pred["lge"], np.stack([s["lge"][0].numpy() for s in samples]))
-        ssim = syn.aggregate()["ssim"].mean
-        return {"ssim": ssim, "score": ssim or 0.0}
-    seg = SegmentationMetrics(hd95=False)
-    seg(pred["labels"], np.stack([s["labels"].numpy() for s in samples]))
-    agg = seg.aggregate()
-    scar = agg["per_class"]["scar"]["dice"].mean
-    if kind is BaselineKind.SCAR_UNET3D:
-        return {"dice_scar": scar, "score": scar or 0.0}
-    overall = agg["overall"]["dice"].mean
-    return {"dice_overall": overall, "dice_scar": scar, "score": overall or 0.0}
