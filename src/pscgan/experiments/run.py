@@ -103,15 +103,36 @@ def execute_run(
     if spec.baseline:
         from pscgan.baselines import predict_baseline
 
-        predict_baseline(weights, spec.data, pred, split="test", device=device or "cpu")
+        summary = predict_baseline(weights, spec.data, pred, split="test", device=device or "cpu",
+                                   resume=pred.is_dir())
     else:
         from pscgan.inference.batch import predict_batch
 
         inputs = [safe_child(spec.data, sid) for sid in spec.split["test"]]
         summary = predict_batch(inputs, pred, weights=weights, device=device or "cpu", resume=pred.is_dir())
-        if summary["failures"]:
-            raise InputError(pred, f"prediction failed for {summary['failures'][0]}")
+    check_predicted(pred, summary, spec.split["test"])
     return _evaluate(spec, pred)
+
+
+def check_predicted(pred: Path, summary: dict[str, Any], test: list[str]) -> None:
+    """Refuse a prediction that lacks test subjects: a run scored on fewer subjects than its table says
+    would pass silently (a subject that failed, or a dataset whose test part no longer matches the plan).
+
+    Raises:
+        InputError: naming the prediction folder, how many subjects failed or are missing, and the first
+            reason.
+    """
+    failures = summary.get("failures") or []
+    if failures:
+        first = failures[0]
+        who = first.get("subject", first.get("input"))
+        raise InputError(pred, f"{len(failures)} test subject(s) could not be predicted, first {who}: "
+                               f"{first.get('error')}; fix the input and repeat the command (finished runs "
+                               "are kept)")
+    missing = sorted(set(test) - set(summary.get("subjects") or []))
+    if missing:
+        raise InputError(pred, f"{len(missing)} test subject(s) of the experiment's plan were not predicted, "
+                               f"e.g. {missing[:3]}: does the dataset's test split still match the plan?")
 
 
 def run_config(spec: RunSpec) -> PscganConfig:
