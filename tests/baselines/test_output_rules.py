@@ -135,3 +135,36 @@ def test_a_killed_prediction_resumes_keeping_its_finished_subjects(
     assert not (out / f".{second}.partial").exists() and not (out / ".summary.abc.pscgan-tmp.json").exists()
     with pytest.raises(ConfigError, match="predicted with"):  # never two models in one folder
         predict_baseline(trained_baselines["scar_unet3d"], tiny_ring_dataset, out, resume=True)
+
+
+def test_an_edited_checkpoint_state_is_refused_on_resume(tiny_ring_dataset, baseline_split, tmp_path,
+                                                         fuzz_cases):
+    """state.json edited with its checksum recomputed: each value type-checks, none fits the run."""
+    from pscgan.training.checkpoint import _meta_digest, latest_checkpoint
+
+    args = {**TINY, "steps": 3, "split": baseline_split}
+    stopped = tmp_path / "stopped"
+    train_baseline("pix2pix", tiny_ring_dataset, stopped, stop_after=2, **args)
+
+    def edit(node, keys, value):  # noqa: ANN001, ANN202 - a tree_codec skeleton
+        for i, key in enumerate(keys):
+            pair = next(p for p in node["__dict__"] if p[0] == key)
+            if i == len(keys) - 1:
+                pair[1] = value
+            node = pair[1]
+
+    cases = {"step": (("train", "step"), 1, "holds the state of step 1"),
+             "stream": (("stream", "position"), 0, "batch stream"),
+             "best": (("train", "best", "step"), 2 + 1, "step of the best score"),
+             "optimizers": (("optimizers",), {"__dict__": []}, "does not fit this run")}
+    for name, (keys, value, message) in cases.items():
+        run = tmp_path / name
+        shutil.copytree(stopped, run)
+        path = latest_checkpoint(run) / "state.json"
+        meta = json.loads(path.read_text())
+        edit(meta["state"], keys, value)
+        meta["meta_sha256"] = _meta_digest(meta)
+        path.write_text(json.dumps(meta))
+        with fuzz_cases.watchdog("train_baseline"), pytest.raises(InputError, match=message) as err:
+            train_baseline("pix2pix", tiny_ring_dataset, run, **args)
+        assert "state.json" in str(err.value)

@@ -319,3 +319,79 @@ def test_hostile_prediction_folders(world, case, fuzz_cases):
     _refused(fuzz_cases, ["evaluate", pred, ds, "--out", tmp / "eval"], names=target)
     _refused(fuzz_cases, ["report", pred, ds, "--out", tmp / "report"], names=target)
     assert _snapshot(ds) == before
+
+
+def _set(node, keys, value) -> None:  # noqa: ANN001 - a tree_codec skeleton
+    """Set ``keys`` (a path of dict keys) in a checkpoint state skeleton to ``value``."""
+    for i, key in enumerate(keys):
+        pair = next(p for p in node["__dict__"] if p[0] == key)
+        if i == len(keys) - 1:
+            pair[1] = value
+        node = pair[1]
+
+
+TRAIN = ("train",)
+VALID_EDITS = {  # each type-checks and lies within the run; none agrees with the rest of the run folder
+    "step-back": [(TRAIN + ("phase_step",), 0)],
+    "phase-back": [(TRAIN + ("phase_index",), 0)],
+    "stream-position": [(TRAIN + ("stream", "position"), 0)],
+    "stream-epoch": [(TRAIN + ("stream", "epoch"), 7)],
+    "lr-scale": [(TRAIN + ("divergence", "lr_scale"), 0.25)],
+    "retries": [(TRAIN + ("divergence", "retries"), 2)],
+    "best-later-phase": [(TRAIN + ("best",), {"__dict__": [["segmentation", {"__dict__": [["score", 0.9],
+                                                                                         ["step", 1]]}]]})],
+    "best-nan": [(TRAIN + ("best",), {"__dict__": [["coarse", {"__dict__": [["score", float("nan")],
+                                                                          ["step", 1]]}]]})],
+    "best-future-step": [(TRAIN + ("best",), {"__dict__": [["synthesis", {"__dict__": [["score", 0.5],
+                                                                                      ["step", 2]]}]]})],
+    "window-nan": [(TRAIN + ("log_window",),
+                    {"__dict__": [["sums", {"__dict__": [["g_total", float("inf")]]}],
+                                  ["counts", {"__dict__": [["g_total", 1]]}]]})],
+    "name": "name",
+    "renamed-folder": "renamed",
+    "split-swapped": "split-swapped",
+    "split-unknown": "split-unknown",
+    "split-overlap": "split-overlap",
+}
+
+
+@pytest.mark.parametrize("case", list(VALID_EDITS))
+def test_edited_states_that_type_check_are_refused_on_resume(finished_run, tmp_path, case, fuzz_cases):
+    """state.json edited with its checksum recomputed, every value of the right type and within the run:
+    the resume cross-checks it against the checkpoint's name, the optimisers' step counts, the batch
+    stream, the divergence record, the best weights and the split (training/resume_checks.py)."""
+    from pscgan.training.checkpoint import _meta_digest, latest_checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    ck = latest_checkpoint(run)
+    target = ck / "state.json"
+    meta = json.loads(target.read_text())
+    edit = VALID_EDITS[case]
+    split_path = run / "split.json"
+    split = json.loads(split_path.read_text())
+    if case == "name":
+        meta["name"] = "step_00000001"
+    elif case == "renamed-folder":  # the state of step 3 moved to where step 4's would be
+        _set(meta["state"], TRAIN + ("phase_step",), 2)
+        ck.rename(ck.with_name("step_00000004"))
+        (run / "checkpoints" / "latest.json").write_text(json.dumps({"name": "step_00000004"}))
+        target = ck.with_name("step_00000004") / "state.json"
+        meta["name"] = "step_00000004"
+    elif case.startswith("split-"):
+        target = split_path
+        if case == "split-swapped":
+            split["train"][0], split["validation"][0] = split["validation"][0], split["train"][0]
+        elif case == "split-unknown":
+            split["validation"] = ["ring_99"]
+        else:
+            split["validation"] = split["validation"] + split["train"][:1]
+        split_path.write_text(json.dumps(split))
+    else:
+        for keys, value in edit:
+            _set(meta["state"], keys, value)
+    if not case.startswith("split-"):
+        meta["meta_sha256"] = _meta_digest(meta)
+        target.write_text(json.dumps(meta))
+    text = _refused(fuzz_cases, ["train", "--resume", run], names=target)
+    assert "checkpoint" in text or "split" in text.lower() or "subject" in text

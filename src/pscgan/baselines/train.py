@@ -197,7 +197,9 @@ def _train(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[s
            device: torch.device, deterministic: bool, stop_after: int | None) -> Path:
     from pscgan.baselines.weights import save_baseline_weights
     from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+    from pscgan.training.resume_checks import check_step_resume
     from pscgan.training.rng import rng_state, seed_everything, set_rng_state
+    from pscgan.training.trainer import checkpoint_errors
     from pscgan.training.run_folder import ENV_FILE, MetricsLog, environment_info, write_run_json
     from pscgan.training.stream import BatchStream
 
@@ -213,13 +215,20 @@ def _train(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[s
     state: dict[str, Any] = {"step": 0, "best": None}
     if latest_checkpoint(run) is not None:
         ck = load_checkpoint(run, map_location=device)
-        for name, module in task.modules.items():
-            module.load_state_dict(ck.module_state(name))
-        for name, opt in task.optimizers.items():
-            opt.load_state_dict(ck.state["optimizers"][name])
-        stream.load_state_dict(ck.state["stream"])
-        set_rng_state(ck.state["rng"])
-        state = dict(ck.state["train"])
+        with checkpoint_errors(ck.path):
+            saved = dict(ck.state["train"])
+            # checksums prove the files are as written, not that an edited state.json fits this run
+            check_step_resume(ck, step=saved["step"], steps=steps, best=saved["best"], best_key="score",
+                              optimizers={n: ck.state["optimizers"][n] for n in task.optimizers},
+                              best_file=run / "checkpoints" / BEST, stream=ck.state["stream"],
+                              batch_size=config.batch_size, n_train=len(train_ds))
+            for name, module in task.modules.items():
+                module.load_state_dict(ck.module_state(name))
+            for name, opt in task.optimizers.items():
+                opt.load_state_dict(ck.state["optimizers"][name])
+            stream.load_state_dict(ck.state["stream"])
+            set_rng_state(ck.state["rng"])
+            state = {"step": saved["step"], "best": saved["best"]}
         metrics.truncate_after(state["step"])
     task.train()
     done_here, last = 0, time.perf_counter()

@@ -114,7 +114,7 @@ def run_training(opts: TrainOptions) -> Path:
 
     from pscgan.data.annotation import require_training_annotation
     from pscgan.data.cache import TrainingCache, ensure_cache
-    from pscgan.data.layout import check_subject_ids
+    from pscgan.data.layout import check_subject_ids, list_subject_folders
     from pscgan.data.protocol import planned_options, preprocess_options
     from pscgan.io.atomic import prepare_output_dir
     from pscgan.models.cascade import Cascade
@@ -131,6 +131,7 @@ def run_training(opts: TrainOptions) -> Path:
         resumed_environment,
         write_run_json,
     )
+    from pscgan.training.resume_checks import check_split
     from pscgan.training.trainer import WEIGHTS_FILE, ProgressiveTrainer
     from pscgan.ui import progress_enabled
 
@@ -177,6 +178,8 @@ def run_training(opts: TrainOptions) -> Path:
                     ),
                 ),
             )
+        check_split(opts.run / SPLIT_FILE if opts.resume else data, split,
+                    {f.name for f in list_subject_folders(data)})
         train_idx, val_idx = cache.indices_of(split["train"]), cache.indices_of(split["validation"])
         logger = file_logger(opts.run, enabled=ctx.is_main)
         check_targets(cache, train_idx, data, logger)
@@ -191,7 +194,8 @@ def run_training(opts: TrainOptions) -> Path:
         show = ctx.is_main and (progress_enabled() if opts.progress is None else opts.progress)
         with _ProgressReporter(show, phases_of(config), t.steps_per_phase) as reporter:
             trainer = ProgressiveTrainer(config, opts.run, cache, train_idx, val_idx, ctx, reporter=reporter,
-                                         logger=logger, tensorboard=tb, stop_after=opts.stop_after)
+                                         logger=logger, tensorboard=tb, stop_after=opts.stop_after,
+                                         split=split)
             generators = trainer.train()
         weights = opts.run / WEIGHTS_FILE
         if generators is None:

@@ -32,6 +32,7 @@ from pscgan.training.distributed import DistContext, barrier, rank_seed, reduce_
 from pscgan.training.divergence import DivergenceGuard, DivergenceState, NonFiniteStep, set_learning_rate
 from pscgan.training.gradients import broadcast_module
 from pscgan.training.log_window import LogWindow
+from pscgan.training.resume_checks import check_cascade_resume, split_digest
 from pscgan.training.rng import rng_state, seed_everything, set_rng_state
 from pscgan.training.run_folder import MetricsLog
 from pscgan.training.stream import BatchStream
@@ -127,7 +128,8 @@ class ProgressiveTrainer:
 
     def __init__(self, config: PscganConfig, run: Path, cache: Any, train_indices: list[int],
                  val_indices: list[int], ctx: DistContext, reporter: Any = None, logger: Any = None,
-                 tensorboard: Any = None, stop_after: int | None = None) -> None:
+                 tensorboard: Any = None, stop_after: int | None = None,
+                 split: dict[str, Any] | None = None) -> None:
         if not train_indices:
             raise InputError(run, "no training slices")
         self.config, self.run, self.cache, self.ctx = config, Path(run), cache, ctx
@@ -142,6 +144,8 @@ class ProgressiveTrainer:
         self.best_weights: dict[Phase, dict[str, torch.Tensor]] = {}
         # Stop (with a checkpoint) after this many generator steps in this process: budgeted sessions.
         self.stop_after = stop_after
+        # the run's split: its digest goes into every checkpoint, and a resume must find the same one
+        self.split = split
         self.steps_done = 0
         self.stopped = False
 
@@ -153,6 +157,8 @@ class ProgressiveTrainer:
         payload = {"train": state.to_dict(), "rng": rng_state(),
                    "opt_g": nets.opt_g.state_dict(),
                    "opt_d": nets.opt_d.state_dict() if nets.opt_d is not None else None}
+        if self.split is not None:
+            payload["split_sha256"] = split_digest(self.split)
         name = f"step_{state.global_step(self.steps):08d}"
         protect = {f"best_{p.value}" for p in self.phases}
         save_checkpoint(self.run, name, modules=modules, state=payload, keep_last=2, protect=protect)
@@ -187,8 +193,13 @@ class ProgressiveTrainer:
             raise InputError(ck.path / "state.json", "not a resumable training checkpoint")
         with checkpoint_errors(ck.path):
             state = TrainState.from_dict(ck.state["train"])
-            if not (0 <= state.phase_index < len(self.phases) and 0 <= state.phase_step <= self.steps):
+            if not all(type(v) is int for v in (state.phase_index, state.phase_step)) or not (
+                    0 <= state.phase_index < len(self.phases) and 0 <= state.phase_step <= self.steps):
                 raise ValueError(f"phase {state.phase_index} step {state.phase_step} is outside this run")
+        # type-valid is not enough: state.json edited with its checksum recomputed must still fit the run
+        check_cascade_resume(ck, state, self.config, n_train=len(self.train_indices),
+                             world_size=self.ctx.world_size, split=self.split)
+        with checkpoint_errors(ck.path):
             for p in self.phases[: state.phase_index]:
                 g = build_phase(self.config, p, self.ctx.device).generator
                 g.load_state_dict(ck.module_state(f"{p.value}.generator"))
