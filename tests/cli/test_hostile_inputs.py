@@ -395,3 +395,85 @@ def test_edited_states_that_type_check_are_refused_on_resume(finished_run, tmp_p
         target.write_text(json.dumps(meta))
     text = _refused(fuzz_cases, ["train", "--resume", run], names=target)
     assert "checkpoint" in text or "split" in text.lower() or "subject" in text
+
+
+MISSING = object()
+FIELD_MUTATIONS = {"nan": float("nan"), "inf": float("inf"), "huge": 1e308, "bigint": 10**40, "negative": -7,
+                   "text": "x", "null": None, "array": [], "object": {}, "missing": MISSING}
+
+
+def _fields(value, path=()):  # noqa: ANN001, ANN202 - a parsed JSON value
+    """Every field path of a JSON value (lists: their first element only)."""
+    if path:
+        yield path
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _fields(inner, (*path, key))
+    elif isinstance(value, list) and value:
+        yield from _fields(value[0], (*path, 0))
+
+
+def _mutated(value, path, new):  # noqa: ANN001, ANN202
+    import copy
+
+    out = copy.deepcopy(value)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    if new is MISSING:
+        if isinstance(path[-1], int):
+            return None
+        del node[path[-1]]
+    else:
+        node[path[-1]] = new
+    return out
+
+
+def _ends_cleanly(fuzz_cases, args: list, names: Path) -> None:
+    """``pscgan ARGS`` ends in a result (exit 0) or in one error line naming ``names`` (exit 2)."""
+    with fuzz_cases.watchdog(" ".join(str(a) for a in args[:2])):
+        res = CliRunner().invoke(app, [str(a) for a in args])
+    text = " ".join(res.output.split())
+    assert isinstance(res.exception, SystemExit) or res.exception is None, (args, res.exception)
+    assert res.exit_code in (0, 2) and "Traceback" not in res.output, (args, res.output)
+    if res.exit_code == 2:
+        assert text.count("error:") == 1 and str(names) in text, text
+
+
+def _pairs_cleanly(fuzz_cases, pred: Path, ds: Path, target: Path) -> None:
+    """Read and pair one predicted subject as evaluate and report do: a result or an InputError naming
+    ``target``."""
+    from pscgan.clinical.quantify import Quantification
+    from pscgan.errors import PscganError
+    from pscgan.evaluation.pairing import pair_subject
+
+    with fuzz_cases.watchdog(f"pairing {target.name}"):
+        try:
+            paired = pair_subject(pred, ds, "ring_01", frames=4, crop=16)
+            Quantification.from_dict(paired.clinical_pred)  # what the report reads
+        except PscganError as exc:
+            assert str(target) in str(exc) and "\n" not in str(exc), str(exc)
+
+
+@pytest.mark.parametrize("name", ["records.json", "clinical.json"])
+def test_every_field_of_a_predictions_json_files(world, name, fuzz_cases):
+    """Each field of a predicted subject's records.json and clinical.json set to NaN, inf, 1e308, 10**40,
+    -7, text, null, an array or an object, or removed: read and paired as evaluate and report do (every
+    case), and through the commands themselves (evaluate every eighth case, report every fortieth), each
+    ends in its result or in one line naming the file and the field."""
+    tmp, ds, pred, _ = world
+    target = pred / "ring_01" / name
+    original = json.loads(target.read_text())
+    n = 0
+    for path in list(_fields(original)):
+        for mutation in FIELD_MUTATIONS.values():
+            edited = _mutated(original, path, mutation)
+            if edited is None:
+                continue
+            target.write_text(json.dumps(edited))
+            _pairs_cleanly(fuzz_cases, pred, ds, target)
+            commands = ("evaluate", "report") if n % 40 == 0 else ("evaluate",) if n % 8 == 0 else ()
+            for command in commands:
+                _ends_cleanly(fuzz_cases, [command, pred, ds, "--overwrite", "--out", tmp / command], target)
+            n += 1
+    assert n > 100

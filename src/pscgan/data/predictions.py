@@ -144,5 +144,5 @@ def output_failures(out: Path, name: str) -> list[dict[str, str]]:
     try:
         record = json.loads((subject_folder(out, name) / OUTPUTS_FILE).read_text(encoding="utf-8"))
         return [dict(f) for f in record.get("failed", [])]
-    except (InputError, OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
+    except (InputError, OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError, RecursionError):
         return []

@@ -6,7 +6,6 @@ files; every rank reads the same cache and trains on its share of each epoch.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -240,15 +239,16 @@ def _check_world_size(env_file: Path, world_size: int) -> dict[str, Any] | None:
     """Refuse to resume with another number of processes: the batch stream's position and the global
     batch depend on it, so the run would not continue where it stopped. Returns the run's environment
     record (None for an older run without one)."""
+    from pscgan.io.jsonfile import non_finite, read_json
+
     if not env_file.is_file():
         return None
-    try:
-        previous = json.loads(env_file.read_text())
-        saved = previous.get("world_size", 1)
-    except (OSError, ValueError, AttributeError):
-        raise InputError(
-            env_file, "unreadable run environment; cannot check the number of processes"
-        ) from None
+    previous = read_json(env_file, expect=dict, what="run environment")
+    saved = previous.get("world_size", 1)
+    bad = non_finite(previous)
+    if bad is not None or type(saved) is not int or not isinstance(previous.get("resumes", []), list):
+        what = bad or "world_size or resumes of the wrong type"
+        raise InputError(env_file, f"not a run environment ({what}); cannot check the number of processes")
     if saved != world_size:
         raise ConfigError(
             env_file,
