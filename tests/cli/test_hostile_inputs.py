@@ -217,6 +217,15 @@ def _state_edits() -> dict[str, object]:
             "unknown-node": {"__set__": []}}
 
 
+ENVIRONMENTS = {  # environment.json of the run, read on resume to check the number of processes
+    "env-deep": lambda env: DEEP,
+    "env-array": lambda env: "[]",
+    "env-nan": lambda env: json.dumps({**env, "cpu_count": float("nan")}),
+    "env-world-text": lambda env: json.dumps({**env, "world_size": "1"}),
+    "env-resumes-number": lambda env: json.dumps({**env, "resumes": 5}),
+}
+
+
 @pytest.fixture(scope="module")
 def finished_run(tiny_ring_dataset, tmp_path_factory):
     from pscgan.config.presets import get_preset
@@ -230,7 +239,8 @@ def finished_run(tiny_ring_dataset, tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    "case", ["corrupt", "missing", "no-dataset", "deep", "array", "ids-not-list", *_state_edits()]
+    "case",
+    ["corrupt", "missing", "no-dataset", "deep", "array", "ids-not-list", *_state_edits(), *ENVIRONMENTS],
 )
 def test_hostile_run_folders_on_resume(finished_run, tmp_path, case, fuzz_cases):
     from pscgan.training.checkpoint import _meta_digest, latest_checkpoint
@@ -252,6 +262,10 @@ def test_hostile_run_folders_on_resume(finished_run, tmp_path, case, fuzz_cases)
         split.write_text("[]")
     elif case == "ids-not-list":
         split.write_text(json.dumps({**data, "train": "ring_00"}))
+    elif case in ENVIRONMENTS:
+        target = run / "environment.json"
+        env = json.loads(target.read_text())
+        target.write_text(ENVIRONMENTS[case](env))
     else:  # state.json edited, its checksum recomputed
         target = latest_checkpoint(run) / "state.json"
         meta = json.loads(target.read_text())
@@ -294,8 +308,11 @@ def _huge_npz() -> bytes:
 CLINICAL = {"array": "[]", "empty-object": "{}", "deep": DEEP, "bytes": "\udcff", "slices-text": None}
 
 
+PARTS = {"deep": DEEP, "bytes": "\udcff", "array": "[]", "wrong-type": '{"synthetic_lge": [1]}'}
+
+
 @pytest.mark.parametrize("case", [*(f"network-{k}" for k in NETWORK), *(f"clinical-{k}" for k in CLINICAL),
-                                  "records-deep", "records-object"])
+                                  *(f"parts-{k}" for k in PARTS), "records-deep", "records-object"])
 def test_hostile_prediction_folders(world, case, fuzz_cases):
     tmp, ds, pred, _ = world
     kind, _, name = case.partition("-")
@@ -312,6 +329,12 @@ def test_hostile_prediction_folders(world, case, fuzz_cases):
             target.write_bytes(b"\xff\xfe{")
         else:
             target.write_text(CLINICAL[name])
+    elif kind == "parts":  # a baseline's declaration of what it predicts
+        target = folder / "parts.json"
+        if name == "bytes":
+            target.write_bytes(b"\xff\xfe{")
+        else:
+            target.write_text(PARTS[name])
     else:
         target = folder / "records.json"
         target.write_text(DEEP if name == "deep" else "{}")
@@ -477,3 +500,32 @@ def test_every_field_of_a_predictions_json_files(world, name, fuzz_cases):
                 _ends_cleanly(fuzz_cases, [command, pred, ds, "--overwrite", "--out", tmp / command], target)
             n += 1
     assert n > 100
+
+
+def test_a_damaged_metrics_log_is_trimmed_on_resume(finished_run, tmp_path, fuzz_cases):
+    """Lines that are not training records (an array, JSON nested too deep, bytes that are not UTF-8, a
+    step that is text) are dropped when the resumed run trims its log; the run finishes."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    log = run / "metrics.jsonl"
+    good = log.read_bytes()
+    log.write_bytes(good + b"[]\n" + DEEP.encode() + b"\n\xff\xfe{\n" + b'{"step": "x"}\n')
+    with fuzz_cases.watchdog("train --resume"):
+        res = CliRunner().invoke(app, ["train", "--resume", str(run)])
+    assert res.exit_code == 0, res.output
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert all(isinstance(r, dict) and isinstance(r.get("step", 0), int) for r in records)
+
+
+@pytest.mark.parametrize("command", ["train", "anatomy"])
+def test_flag_values_nested_too_deep_are_one_line(world, command, fuzz_cases):
+    tmp, ds, _, _ = world
+    deep = "[" * 100_000 + "]" * 100_000
+    if command == "train":
+        args = ["train", "--data", ds, "--out", tmp / "run", "--preset", "tiny", "--set",
+                f"train.seed={deep}"]
+    else:
+        args = ["anatomy", "train", "--pack", f"a={tmp / 'none.npz'}", "--validation", tmp / "none.npz",
+                "--out", tmp / "anat", "--set", f"channels={deep}"]
+    _refused(fuzz_cases, args)
+    assert not (tmp / "run").exists() and not (tmp / "anat").exists()
