@@ -529,3 +529,28 @@ def test_flag_values_nested_too_deep_are_one_line(world, command, fuzz_cases):
                 "--out", tmp / "anat", "--set", f"channels={deep}"]
     _refused(fuzz_cases, args)
     assert not (tmp / "run").exists() and not (tmp / "anat").exists()
+
+
+RESUMED = {"clinical-array": ("ring_01/clinical.json", "[]"), "clinical-nan": ("ring_01/clinical.json", None),
+           "batch-deep": ("batch.json", DEEP), "batch-weights-array": ("batch.json", '{"weights": []}'),
+           "outputs-deep": ("ring_01/outputs.json", DEEP)}
+
+
+@pytest.mark.parametrize("case", list(RESUMED))
+def test_hostile_prediction_folders_on_resume(world, case, fuzz_cases):
+    """``predict --resume`` keeps the finished subjects it finds and reads the folder's records: a damaged
+    one is one line naming it (a subject's outputs.json that cannot be read lists no failed output)."""
+    tmp, ds, pred, weights = world
+    name, content = RESUMED[case]
+    target = pred / name
+    if content is None:
+        clinical = json.loads(target.read_text())
+        clinical["subject"]["myocardium_volume_ml"] = float("nan")
+        content = json.dumps(clinical)
+    target.write_text(content)
+    args = ["predict", ds, "--weights", weights, "--resume", "--out", pred]
+    if case == "outputs-deep":  # an unreadable record of failed optional outputs lists none
+        with fuzz_cases.watchdog("predict --resume"):
+            assert CliRunner().invoke(app, [str(a) for a in args]).exit_code == 0
+    else:
+        _refused(fuzz_cases, args, names=target)

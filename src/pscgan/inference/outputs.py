@@ -198,12 +198,14 @@ def write_tables(out: Path, names: list[str]) -> None:
     Not defined or not assessed values are empty cells, never 0; ``assessed`` is empty for a slice the
     quality check did not see (a baseline's prediction, a folder written before the check existed).
     """
+    from pscgan.evaluation.prediction_files import read_clinical
+
     slice_rows, subject_rows = [], []
     for name in names:
         f = out / name / CLINICAL_FILE
         if not f.is_file():
             continue
-        q = json.loads(f.read_text())
+        q = read_clinical(f)  # a kept subject's file is checked: --resume keeps what it finds
         s = q["subject"]
         scarred = [k for k, v in q["segments"].items() if v["scar_present"]]
         subject_rows.append([name, _fmt(s["scar_volume_ml"]), _fmt(s["myocardium_volume_ml"]),
@@ -229,13 +231,15 @@ def quality_summary(out: Path, names: list[str]) -> dict[str, Any] | None:
     subject, input file and reasons (None when no subject was checked)."""
     from collections import Counter
 
+    from pscgan.evaluation.prediction_files import read_clinical
+
     checked, flagged = 0, []
     counts: Counter[str] = Counter()
     for name in names:
         f = out / name / CLINICAL_FILE
         if not f.is_file():
             continue
-        q = json.loads(f.read_text())
+        q = read_clinical(f)  # a kept subject's file is checked: --resume keeps what it finds
         for sl in q["slices"]:
             check = sl.get("quality")
             if check is None:
@@ -322,7 +326,7 @@ def check_resume_weights(out: Path, record: dict[str, Any]) -> None:
         try:
             before = json.loads(path.read_text(encoding="utf-8"))["weights"]
             sha, file = before["sha256"], before.get("file")
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise InputError(path, "unreadable: cannot tell which weights predicted this folder; "
                                    "start over with --overwrite or predict into a new folder") from None
         if sha != record["sha256"]:
