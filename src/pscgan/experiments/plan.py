@@ -10,9 +10,10 @@ otherwise (unless ``overwrite``, which starts over).
 Example:
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "exp"
-    >>> plan = open_plan(out, {"table": "table3", "seeds": 2}, derive=lambda: {"split": {}})
-    >>> open_plan(out, {"table": "table3", "seeds": 2}, derive=dict)["split"]
-    {}
+    >>> split = {"train": ["a", "b"], "validation": [], "test": ["c"]}
+    >>> plan = open_plan(out, {"table": "table3", "seeds": 2}, derive=lambda: {"split": split})
+    >>> open_plan(out, {"table": "table3", "seeds": 2}, derive=dict)["split"]["test"]
+    ['c']
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ is checked field by field here, without coercion, and a bad one is one
 :class:`~pscgan.errors.InputError` naming the file and the field.
 
 Example:
-    >>> check_done_record(Path("done.json"), {"seed": 0, "metrics": {"dice_scar": "0.5"}})
+    >>> check_done_record(Path("done.json"), {"seed": 0, "metrics": {"dice_scar": "0.5"}, "subjects": {}})
     Traceback (most recent call last):
     ...
-    pscgan.errors.InputError: done.json: field metrics.dice_scar: Input should be a valid number
+    pscgan.errors.InputError: done.json: field metrics.dice_scar: Input should be a valid number; ...
 """
 
 from __future__ import annotations
