@@ -1,6 +1,6 @@
 """Table 6 baselines at a preset's sizes: parameters, FLOPs and training-step time, beside PSCGAN's.
 
-For each baseline, one training step (:meth:`pscgan.baselines.tasks.BaselineTask.step`: forward,
+For each baseline, one training step (:meth:`pscgan.baselines.tasks.BaselineTask.train_on`: forward,
 losses, backward, Adam; pix2pix also its discriminator update) on a random batch of the preset's
 shape; for PSCGAN, one training iteration of each phase of the same preset (2 discriminator steps + 1
 generator step, :mod:`pscgan.bench.workloads`). Both are timed in the same process, interleaved, on
@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = baseline_config(kind, args.preset)
         task = build_task(cfg, torch.device("cpu"))
         batch = _batch(cfg)
-        flops = count_flops(lambda: task.step(batch))
-        times = _time(lambda: task.step(batch), args.repeats)
+        flops = count_flops(lambda: task.train_on(batch))
+        times = _time(lambda: task.train_on(batch), args.repeats)
         params = {name: count_parameters(m) for name, m in task.modules.items()}
         baselines[kind.value] = {"parameters": params, "batch_size": cfg.batch_size, "flops_per_step": flops,
                                  "seconds_per_step": statistics.median(times), "seconds_all": times,

@@ -38,7 +38,7 @@ from pscgan.models.weights import load_weights
 from pscgan.training.conditions import CacheSamples, Subset
 from pscgan.training.distributed import init_distributed
 from pscgan.training.run_folder import environment_info
-from pscgan.training.trainer import ProgressiveTrainer, TrainState
+from pscgan.training.trainer import ProgressiveTrainer
 from pscgan.training.validation import validate
 
 VARIANTS = {"cold": False, "warm": True}
@@ -53,7 +53,7 @@ def train_phase_three(config: Any, cache: TrainingCache, train: list[int], val: 
         trainer.frozen = dict(frozen)  # phases I and II as the run trained them
         start = time.perf_counter()
         # the trainer's own phase loop, entered at phase III (index 2) from a fresh state
-        trainer._train_phase(Phase.SEGMENTATION, TrainState(phase_index=2), None)
+        trainer._train_phase(trainer.phases.index(Phase.SEGMENTATION), None)
         seconds = time.perf_counter() - start
         records = trainer.metrics.read()
     curve = [{k: v for k, v in r.items() if k == "phase_step" or k.startswith("val_")}

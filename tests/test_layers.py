@@ -20,16 +20,20 @@ The layers, top to bottom:
  9    ``models``, ``clinical``                         networks and their weights file; clinical
 10    ``geometry``                                     LV geometry (AHA segments, polar grids)
 11    ``data.cache``, ``data.protocol``                training cache; configuration -> options
-12    ``config``                                       run configuration, presets, migrations
+12    ``config``                                       run configuration, presets
 13    ``preprocessing``                                images -> network inputs
 14    ``data``                                         dataset and prediction-folder layouts
 15    ``io``, ``ui``, ``labels``                       files; console and progress; label values
-16    ``errors``, ``pscgan``                           (the root package: ``__version__``)
+16    ``errors``, ``migrations``, ``pscgan``           (the root package: ``__version__``); reading what
+                                                     an older pscgan wrote
 ====  ===============================================  ==============================================
 
 ``data`` is split on purpose: its layouts (``data.layout``, ``data.predictions``, ``data.annotation``) are
 read by preprocessing, while the training cache and the protocol that turns a configuration into
 preprocessing options run preprocessing.
+
+``migrations`` is at the bottom because every reader of a stored format calls it, ``io`` (output
+folders) and ``config`` included; it works on plain JSON values and imports no pscgan module.
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("preprocessing",),
     ("data",),
     ("io", "ui", "labels"),
-    ("errors", ""),
+    ("errors", "migrations", ""),
 ]
 
 

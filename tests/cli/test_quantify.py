@@ -76,7 +76,7 @@ def test_quantify_and_predict_read_levels_by_slice_index(tmp_path):
     quantified = {s["index"]: s["level"] for s in json.loads(out.read_text())["slices"]}
     assert quantified == {0: "basal", 1: "mid", 2: "apical"}
     item = SimpleNamespace(info=read_subject_info(tmp_path), cine=SimpleNamespace(spacing=(1.5, 1.5, 8.0)))
-    predicted = quantify_prediction(item, SimpleNamespace(labels_original=lab)).as_dict()  # type: ignore[arg-type]
+    predicted = quantify_prediction(item, lab).as_dict()  # type: ignore[arg-type]
     assert {s["index"]: s["level"] for s in predicted["slices"]} == quantified
 
 

@@ -21,7 +21,7 @@ from pscgan.data.layout import (
     write_subject,
 )
 from pscgan.evaluation.evaluate import evaluate, load_pairs
-from pscgan.evaluation.reference import RegistrationSource, recorded_register_lge, reference_protocol
+from pscgan.evaluation.reference import RegistrationSource, recorded_prediction, reference_protocol
 
 runner = CliRunner()
 SHIFT_RC = (3, -2)  # display (row, col) pixels the stored LGE sits off the cine
@@ -154,9 +154,9 @@ def test_prediction_folders_without_a_record_are_registered_by_default(case, tmp
     shutil.copytree(pred, old)
     for name in ("batch.json", "summary.json"):  # as written before pscgan recorded the protocol
         record = json.loads((old / name).read_text())
-        del record["weights"]["register_lge"]
+        del record["weights"]["register_lge"], record["version"]
         (old / name).write_text(json.dumps(record))
-    assert recorded_register_lge(old) is None
+    assert recorded_prediction(old)[0] is None
     protocol = reference_protocol(old, data)
     assert (protocol.register_lge, protocol.source) == (True, RegistrationSource.DEFAULT)
     (old / "batch.json").write_text(json.dumps({"weights": {"register_lge": False}}))

@@ -55,9 +55,9 @@ def test_bundled_weights_load_through_the_migration_and_predict_as_before(
 
     path = default_weights_path()
     assert json.loads(read_weights_metadata(path)["config"])["schema_version"] == 1
-    with caplog.at_level(logging.INFO, logger="pscgan.config"):
+    with caplog.at_level(logging.INFO, logger="pscgan.migrations"):
         cascade, cfg = load_weights(path)
-    assert "migrated to schema 2" in caplog.text
+    assert "configuration 1 -> 2: preprocessing: filled" in caplog.text
     cine, _, _ = make_ring_subject(3, size=72, n_slices=2, n_phases=20)
     info = SubjectInfo(subject_id="ring", pixel_spacing_mm=(1.5, 1.5), slice_thickness_mm=8.0, n_phases=20,
                        slices=[SliceInfo(index=k, level=SliceLevel.MID) for k in range(2)],

@@ -107,7 +107,7 @@ def test_pickled_prediction_arrays_are_refused_by_the_report(tmp_path: Path) -> 
     objects[0] = _Payload(marker)
     np.savez(subject / NETWORK_FILE, cine=objects, lge_synthetic=objects, segmentation=objects,
              spacing_mm=objects)
-    with pytest.raises(InputError, match="unusable prediction arrays"):
+    with pytest.raises(InputError, match="pickled data is never loaded"):
         build_reports(tmp_path / "pred", None, tmp_path / "report")
     assert not marker.exists()
 

@@ -96,7 +96,7 @@ def apply(inputs: torch.Tensor, labels: torch.Tensor, params: AugmentParams, *, 
     theta[:, 1, 1] = cos * sy * ey
     theta[:, 0, 2] = p["centre"][:, 0] * ex
     theta[:, 1, 2] = p["centre"][:, 1] * ey
-    grid = F.affine_grid(theta, (b, 2, size, size), align_corners=False)
+    grid = F.affine_grid(theta, [b, 2, size, size], align_corners=False)
     x = F.grid_sample(inputs + 1.0, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1.0
     y = F.grid_sample(labels[:, None].float(), grid, mode="nearest", padding_mode="zeros",
                       align_corners=False)[:, 0].long()

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -159,7 +160,7 @@ def acdc_slices(root: str | Path, patients: list[str], *, spacing_mm: float) -> 
     for patient in patients:
         folder = root / patient
         try:
-            vols = {name: nib.load(folder / f"{name}.nii.gz")
+            vols = {name: cast(nib.Nifti1Image, nib.load(folder / f"{name}.nii.gz"))
                     for name in ("ed", "es", "ed_labels", "es_labels")}
             ed, es = (vols[n].get_fdata(dtype=np.float32) for n in ("ed", "es"))
             lab = {n: np.asarray(vols[f"{n}_labels"].dataobj) for n in ("ed", "es")}
@@ -186,6 +187,8 @@ def dataset_slices(root: str | Path, subjects: list[str], *, spacing_mm: float) 
     root = Path(root)
     for sid in subjects:
         subject = load_subject(root / sid, require_labels=True)
+        assert subject.labels is not None  # required above
+        labels = subject.labels.array
         cine = subject.cine.array  # (x, y, slice, time)
         ed = subject.info.ed_phase
         spacing_rc = (float(subject.cine.spacing[1]), float(subject.cine.spacing[0]))
@@ -201,7 +204,7 @@ def dataset_slices(root: str | Path, subjects: list[str], *, spacing_mm: float) 
             yield PairedSlice(
                 sid, f"{sid}[{k}]", frame_on_grid(frames[ed], spacing_rc, spacing_mm=spacing_mm),
                 frame_on_grid(frames[partner], spacing_rc, spacing_mm=spacing_mm),
-                grid_labels(subject.labels.array[:, :, k].T),
+                grid_labels(labels[:, :, k].T),
                 None if per_phase is None else grid_labels(per_phase[:, :, k, partner].T))
 
 
@@ -212,7 +215,7 @@ def _phase_labels(folder: Path, cine_shape: tuple[int, ...]) -> np.ndarray | Non
     path = folder / "cine_labels.nii.gz"
     if not path.is_file():
         return None
-    arr = np.asarray(nib.load(path).dataobj)
+    arr = np.asarray(cast(nib.Nifti1Image, nib.load(path)).dataobj)
     return arr if arr.shape == tuple(cine_shape) else None
 
 
@@ -244,7 +247,8 @@ def save_slices(path: str | Path, slices: list[PairedSlice]) -> None:
         "sources": np.array([s.source for s in slices]),
     }
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
+        # numpy's stub reads **arrays as its allow_pickle argument
+        np.savez(fh, **arrays)  # type: ignore[arg-type]
 
 
 def load_slices(path: str | Path) -> list[PairedSlice]:

@@ -89,10 +89,14 @@ def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[
     from pscgan.anatomy.model import save_anatomy_weights
     from pscgan.io.atomic import write_json_atomic
     from pscgan.errors import ConfigError
-    from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+    from pscgan.training.checkpoint import (
+        checkpoint_errors,
+        latest_checkpoint,
+        load_checkpoint,
+        save_checkpoint,
+    )
     from pscgan.training.resume_checks import check_step_resume
     from pscgan.training.run_folder import MetricsLog
-    from pscgan.training.trainer import checkpoint_errors
 
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
@@ -242,7 +246,8 @@ def evaluate_frames(net: torch.nn.Module, frames: list[TrainingFrame], config: A
     """Mean Dice of blood pool and myocardium over frames with an LV, and the fraction of them whose LV
     centre (blood pool + myocardium centroid) is found within 10 mm."""
     net.eval()
-    dice = {c: [] for c in (AnatomyClass.BLOOD_POOL, AnatomyClass.MYOCARDIUM)}
+    dice: dict[AnatomyClass, list[float]] = {c: [] for c in (AnatomyClass.BLOOD_POOL,
+                                                             AnatomyClass.MYOCARDIUM)}
     found = []
     for frame in frames:
         if not (frame.labels > 0).any():

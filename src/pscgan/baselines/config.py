@@ -16,12 +16,16 @@ Example:
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
+from pscgan.config.schema import PreprocessingConfig
 from pscgan.errors import ConfigError
 from pscgan.evaluation.parts import DefinedParts
 from pscgan.labels import NUM_CLASSES, Tissue
+from pscgan.migrations import BASELINE_CONFIGURATION, migrate
 
 
 class BaselineKind(str, Enum):
@@ -57,12 +61,16 @@ class BaselineConfig(BaseModel):
         batch_size, lr, betas: Adam training.
         log_interval, validation_interval, checkpoint_interval: in steps.
         register_lge: targets registered to the cine end-diastolic frame, as the preset's
-            ``train.register_lge`` (the paper's protocol); False when absent from a stored config
-            (weights written before the field existed were trained on unregistered LGE).
+            ``train.register_lge`` (the paper's protocol).
+        preprocessing: the plan of its input, as the preset's ``preprocessing`` section (used by its
+            training, cache and prediction).
+        schema_version: :data:`pscgan.migrations.BASELINE_CONFIGURATION`'s; a stored configuration of an
+            older version is read through it (:func:`baseline_config_from_dict`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    schema_version: int = BASELINE_CONFIGURATION.current
     kind: BaselineKind
     preset: str
     frames: int
@@ -80,7 +88,16 @@ class BaselineConfig(BaseModel):
     log_interval: int = 25
     validation_interval: int = 250
     checkpoint_interval: int = 250
-    register_lge: bool = False
+    register_lge: bool = True
+    preprocessing: PreprocessingConfig = PreprocessingConfig()
+
+    @field_validator("schema_version")
+    @classmethod
+    def _today(cls, v: int) -> int:
+        if v != BASELINE_CONFIGURATION.current:
+            raise ValueError(
+                f"schema_version {v} is not supported (expected {BASELINE_CONFIGURATION.current})")
+        return v
 
     def defined_parts(self) -> DefinedParts:
         """What this baseline's predictions define."""
@@ -91,6 +108,14 @@ class BaselineConfig(BaseModel):
             return DefinedParts(producer=self.kind.value, synthetic_lge=True, segmentation_classes=())
         return DefinedParts(producer=self.kind.value, synthetic_lge=False,
                             segmentation_classes=tuple(range(NUM_CLASSES)))
+
+
+def baseline_plan(config: BaselineConfig) -> dict[str, Any]:
+    """The :class:`~pscgan.preprocessing.pipeline.PreprocessOptions` fields the baseline's input is
+    prepared with (its training, cache and prediction): frames, crop and its ``preprocessing``."""
+    from pscgan.data.protocol import plan_options
+
+    return plan_options(config.frames, config.image_size, config.preprocessing)
 
 
 def _sizes(kind: BaselineKind, tiny: bool, image_size: int) -> dict[str, object]:
@@ -109,15 +134,26 @@ def _sizes(kind: BaselineKind, tiny: bool, image_size: int) -> dict[str, object]
             "dropout": 0.5, "l1_weight": 100.0, "lr": 2e-4, "betas": (0.5, 0.999)}
 
 
-def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *,
-                    register_lge: bool | None = None) -> BaselineConfig:
+def baseline_config_from_dict(data: Any, *, source: str | Path | None = None) -> BaselineConfig:
+    """Validate a stored baseline configuration, of today's version or an older one.
+
+    Raises:
+        pydantic.ValidationError: not a valid baseline configuration.
+    """
+    return BaselineConfig.model_validate(migrate(BASELINE_CONFIGURATION, data, source=source)[0])
+
+
+def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *, register_lge: bool | None = None,
+                    preprocessing: PreprocessingConfig | None = None) -> BaselineConfig:
     """The baseline ``kind`` sized for ``preset`` (``tiny``: test sizes; otherwise the CPU sizes).
 
     Args:
         kind: which baseline.
-        preset: PSCGAN preset whose input geometry it uses.
+        preset: PSCGAN preset whose input geometry and preprocessing it uses.
         register_lge: the data protocol, when it is not the preset's (an experiment run with
             ``--set train.register_lge=false`` trains its baselines on the same targets as PSCGAN).
+        preprocessing: the input's plan, when it is not the preset's (an experiment run with
+            ``--set preprocessing...`` prepares its baselines' input as PSCGAN's).
 
     Raises:
         ConfigError: unknown kind or preset.
@@ -136,6 +172,7 @@ def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *,
         image_size=ref.model.image_size,
         batch_size=2 if tiny else 4,
         register_lge=ref.train.register_lge if register_lge is None else register_lge,
+        preprocessing=ref.preprocessing if preprocessing is None else preprocessing,
         **intervals,
         **_sizes(kind, tiny, ref.model.image_size),
-    )  # type: ignore[arg-type]
+    )

@@ -42,8 +42,10 @@ class ScarUNet3D(nn.Module):
         super().__init__()
         from monai.networks.nets import UNet
 
+        # MONAI takes one stride per dimension too; its annotation names only one per level
         self.unet = UNet(spatial_dims=3, in_channels=1, out_channels=1, channels=config.channels,
-                         strides=config.strides, num_res_units=config.residual_units, norm="instance")
+                         strides=config.strides,  # type: ignore[arg-type]
+                         num_res_units=config.residual_units, norm="instance")
 
     def forward(self, cine: Tensor) -> Tensor:
         return self.unet(cine).mean(dim=2)  # collapse time at the very end
@@ -61,7 +63,7 @@ class StackedFramesUNet(nn.Module):
             in_channels=config.frames,
             out_channels=NUM_CLASSES,
             channels=config.channels,
-            strides=config.strides,
+            strides=config.strides,  # type: ignore[arg-type]  # per-dimension strides, as above
             num_res_units=config.residual_units,
         )
 

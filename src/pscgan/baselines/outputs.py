@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -84,8 +83,7 @@ def write_baseline_subject(
             labels = predicted["labels"].astype(np.uint8)
             labels_original = to_original_volume(list(labels), records, "labels", fill=0)
             write_nifti(tmp / SEG_FILE, labels_original, spacing=item.cine.spacing, affine=affine)
-            # quantify_prediction reads only the segmentation in the original geometry.
-            quant = quantify_prediction(item, SimpleNamespace(labels_original=labels_original)).as_dict()
+            quant = quantify_prediction(item, labels_original).as_dict()
             if not parts.tissue_complete:
                 quant = scar_only_clinical(quant)
             write_json_atomic(
@@ -93,7 +91,8 @@ def write_baseline_subject(
             )
             arrays["segmentation"] = labels
         buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
+        # numpy's stub reads **arrays as its allow_pickle argument
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
         (tmp / NETWORK_FILE).write_bytes(buf.getvalue())
         write_json_atomic(tmp / RECORDS_FILE, [r.model_dump(mode="json") for r in records])
         write_parts(tmp, parts)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from pscgan.baselines.config import BaselineKind
+from pscgan.baselines.config import BaselineKind, baseline_plan
 from pscgan.baselines.networks import decode_outputs
 from pscgan.errors import PscganError
 from pscgan.inference.inputs import LoadedInput
@@ -122,7 +122,13 @@ def _predict_locked(weights: Path, data: Path, out: Path, *, split: str | None, 
     from pscgan.evaluation.parts import partial_prediction_done
     from pscgan.inference.batch import remove_leftovers
     from pscgan.inference.inputs import discover_inputs, load_input
-    from pscgan.inference.outputs import check_resume_weights, write_batch_record, write_summary, write_tables
+    from pscgan.inference.outputs import (
+        check_resume_weights,
+        preprocessing_record,
+        write_batch_record,
+        write_summary,
+        write_tables,
+    )
     from pscgan.io.atomic import prepare_output_dir, resume_output_dir
 
     dev = torch.device(device)
@@ -135,11 +141,11 @@ def _predict_locked(weights: Path, data: Path, out: Path, *, split: str | None, 
         check_resume_weights(out, record)
     else:
         prepare_output_dir(out, overwrite=overwrite)
-    write_batch_record(out, record)
+    options = PreprocessOptions(**baseline_plan(config), localisation="cine")
+    write_batch_record(out, record, preprocessing_record(options))  # as pscgan predict's: for evaluate
     names = [item.name for item in items]
     remove_leftovers(out, names)
     parts = config.defined_parts()
-    options = PreprocessOptions(n_phases=config.frames, crop_size=config.image_size, localisation="cine")
     done, kept, failures = [], [], []
     for item in items:
         if resume and partial_prediction_done(out, item.name):
@@ -158,6 +164,7 @@ def _predict_locked(weights: Path, data: Path, out: Path, *, split: str | None, 
     finished = [n for n in names if partial_prediction_done(out, n)]
     write_tables(out, finished)
     summary = {"pscgan": pscgan.__version__, "python": platform.python_version(), "weights": record,
+               "preprocessing": preprocessing_record(options),
                "inputs": [str(data)], "split": split, "predicted": done, "kept_from_before": kept,
                "subjects": finished, "failures": failures, "defined_parts": parts.model_dump(mode="json")}
     write_summary(out, summary)

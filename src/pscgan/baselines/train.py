@@ -10,10 +10,14 @@
       checkpoints/       step_*/ (resumable states) and best/ (best validation weights)
       model.safetensors  the final weights (the best validation weights), written last
 
-Validation (on the split's ``validation`` subjects) selects the final weights as PSCGAN's trainer
-does: scar Dice for scar_unet3d, overall Dice for monai_unet, SSIM for pix2pix. A run killed at any
-point resumes from its last checkpoint and, in deterministic mode, ends with the same weights as an
-uninterrupted one; a finished run is returned as it is.
+A baseline is one task (:mod:`pscgan.baselines.tasks`) of the training loop the cascade's phases
+train through (:mod:`pscgan.training.loop`): the same logging, checkpoints, resume and divergence
+recovery. Validation (on the split's ``validation`` subjects) selects the final weights as PSCGAN's
+trainer does: scar Dice for scar_unet3d, overall Dice for monai_unet, SSIM for pix2pix
+(:mod:`pscgan.baselines.validation`). A run killed at any point resumes from its last checkpoint and,
+in deterministic mode, ends with the same weights as an uninterrupted one; a step with a NaN/inf loss
+or gradient goes back to the last checkpoint with a lower learning rate, as in PSCGAN's phases; a
+finished run is returned as it is.
 
 Example:
     >>> # split = {"train": [...], "validation": [...], "test": [...]}
@@ -23,20 +27,23 @@ Example:
 
 from __future__ import annotations
 
-import math
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from pscgan.baselines.config import BaselineConfig, BaselineKind, baseline_config
-from pscgan.baselines.predict import predict_arrays
+from pscgan.baselines.config import BaselineConfig, baseline_config, baseline_plan
 from pscgan.baselines.tasks import BaselineTask, build_task
+from pscgan.baselines.validation import validate_baseline
+from pscgan.config.schema import PreprocessingConfig
 from pscgan.errors import ConfigError, InputError
 from pscgan.io.lock import output_lock
 from pscgan.io.paths import check_not_input
+from pscgan.migrations import BASELINE_CONFIGURATION, migrate
+
+__all__ = ["BEST", "WEIGHTS_FILE", "check_targets", "check_training_inputs", "train_baseline",
+           "validate_baseline"]
 
 WEIGHTS_FILE = "model.safetensors"
 BEST = "best"
@@ -45,7 +52,7 @@ BEST = "best"
 def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, device: str | None,
                    split: dict[str, list[str]], preset: str = "cpu", deterministic: bool = False,
                    stop_after: int | None = None, overwrite: bool = False, register_lge: bool | None = None,
-                   num_threads: int | None = None) -> Path:
+                   preprocessing: PreprocessingConfig | None = None, num_threads: int | None = None) -> Path:
     """Train (or resume, or return the finished) baseline ``kind`` in ``run``.
 
     Args:
@@ -64,6 +71,7 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         overwrite: start afresh in a folder that holds something else.
         register_lge: train on LGE registered to the cine end-diastolic frame (default: the preset's
             ``train.register_lge``); part of the run's plan.
+        preprocessing: the input's plan (default: the preset's ``preprocessing``); part of the run's plan.
         num_threads: CPU threads for this training (default: torch's); speed only, not the plan.
 
     Returns:
@@ -73,7 +81,7 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         ConfigError: ``run`` holds another plan; bad arguments.
         InputError: the split has no training subject, or they lack LGE or labels.
     """
-    config = baseline_config(kind, preset, register_lge=register_lge)
+    config = baseline_config(kind, preset, register_lge=register_lge, preprocessing=preprocessing)
     if steps < 1:
         raise ConfigError(None, f"steps must be >= 1, got {steps}")
     if not split.get("train"):
@@ -142,6 +150,8 @@ def _start_or_resume(run: Path, plan: dict[str, Any], parts: dict[str, list[str]
     ours = written_by_pscgan(run) or (run / SPLIT_FILE).is_file()
     if saved_plan.is_file() and ours and not overwrite:
         saved = read_json(saved_plan, expect=dict, what="baseline run plan")
+        # a run started by an older pscgan continues with its plan as it meant
+        saved["config"] = migrate(BASELINE_CONFIGURATION, saved.get("config"), source=saved_plan)[0]
         saved_split = read_json(run / SPLIT_FILE, expect=dict, what="run split")
         if saved != plan or {k: saved_split.get(k) for k in parts} != parts:
             raise ConfigError(saved_plan, "the run was started with another baseline, budget, seed or split; "
@@ -168,8 +178,7 @@ def _datasets(config: BaselineConfig, data: Path, run: Path, parts: dict[str, li
     from pscgan.training.dataset import CineLgeDataset
 
     # PSCGAN training's options, registration protocol included: one cache serves both
-    pre = preprocess_options(data, register_lge=config.register_lge, n_phases=config.frames,
-                             crop_size=config.image_size)
+    pre = preprocess_options(data, register_lge=config.register_lge, **baseline_plan(config))
     cache = TrainingCache(ensure_cache(data, pre, fallback_dir=run / "cache"))
     train_idx, val_idx = cache.indices_of(parts["train"]), cache.indices_of(parts["validation"])
     if not train_idx:
@@ -195,96 +204,41 @@ def check_targets(cache: Any, train_idx: list[int], data: Path, config: Baseline
 
 def _train(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[str]], data: Path, run: Path,
            device: torch.device, deterministic: bool, stop_after: int | None) -> Path:
+    """Train (or resume) through the one training loop; the final weights are the best validation ones."""
     from pscgan.baselines.weights import save_baseline_weights
-    from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-    from pscgan.training.resume_checks import check_step_resume
-    from pscgan.training.rng import rng_state, seed_everything, set_rng_state
-    from pscgan.training.trainer import checkpoint_errors
-    from pscgan.training.run_folder import ENV_FILE, MetricsLog, environment_info, write_run_json
-    from pscgan.training.stream import BatchStream
+    from pscgan.training.checkpoint import Checkpoint, latest_checkpoint, load_checkpoint
+    from pscgan.training.distributed import single_process
+    from pscgan.training.divergence import DivergenceGuard
+    from pscgan.training.loop import Schedule, TrainingLoop
+    from pscgan.training.loop_state import LoopState, TaskLayout
+    from pscgan.training.resume_checks import check_task_resume, split_digest
+    from pscgan.training.run_folder import ENV_FILE, SPLIT_FILE, environment_info, write_run_json
 
     steps, seed = plan["steps"], plan["seed"]
     write_run_json(
         run, ENV_FILE, environment_info(seed=seed, device=str(device), deterministic=deterministic)
     )
     train_ds, val_ds = _datasets(config, data, run, parts)
-    stream = BatchStream(train_ds, config.batch_size, seed=seed)
-    seed_everything(seed)
-    task = build_task(config, device)
-    metrics = MetricsLog(run / "metrics.jsonl")
-    state: dict[str, Any] = {"step": 0, "best": None}
-    if latest_checkpoint(run) is not None:
-        ck = load_checkpoint(run, map_location=device)
-        with checkpoint_errors(ck.path):
-            saved = dict(ck.state["train"])
-            # checksums prove the files are as written, not that an edited state.json fits this run
-            check_step_resume(ck, step=saved["step"], steps=steps, best=saved["best"], best_key="score",
-                              optimizers={n: ck.state["optimizers"][n] for n in task.optimizers},
-                              best_file=run / "checkpoints" / BEST, stream=ck.state["stream"],
-                              batch_size=config.batch_size, n_train=len(train_ds))
-            for name, module in task.modules.items():
-                module.load_state_dict(ck.module_state(name))
-            for name, opt in task.optimizers.items():
-                opt.load_state_dict(ck.state["optimizers"][name])
-            stream.load_state_dict(ck.state["stream"])
-            set_rng_state(ck.state["rng"])
-            state = {"step": saved["step"], "best": saved["best"]}
-        metrics.truncate_after(state["step"])
-    task.train()
-    done_here, last = 0, time.perf_counter()
-    while state["step"] < steps:
-        logs = task.step(stream.next())
-        state["step"] += 1
-        step, done_here = state["step"], done_here + 1
-        if not all(math.isfinite(v) for v in logs.values()):
-            raise FloatingPointError(f"{config.kind.value} step {step}: non-finite loss {logs}")
-        record: dict[str, Any] = {}
-        if step % config.log_interval == 0 or step == steps:
-            now = time.perf_counter()
-            record = {**logs, "seconds_per_step": (now - last) / min(config.log_interval, done_here)}
-            last = now
-        if val_ds is not None and (step % config.validation_interval == 0 or step == steps):
-            scores = validate_baseline(task, val_ds, device)
-            record.update({f"val_{k}": v for k, v in scores.items()})
-            if state["best"] is None or scores["score"] > state["best"]["score"]:
-                state["best"] = {"score": scores["score"], "step": step}
-                save_checkpoint(run, BEST, modules={"network": task.network}, state=dict(state["best"]),
-                                update_latest=False)
-        if record:
-            metrics.write({"step": step, **record})
-        stopping = stop_after is not None and done_here >= stop_after and step < steps
-        if step % config.checkpoint_interval == 0 or step == steps or stopping:
-            payload = {"train": state, "rng": rng_state(), "stream": stream.state_dict(),
-                       "optimizers": {n: o.state_dict() for n, o in task.optimizers.items()}}
-            save_checkpoint(run, f"step_{step:08d}", modules=task.modules, state=payload, keep_last=2,
-                            protect={BEST})
-        if stopping:
-            return run / WEIGHTS_FILE
-    if state["best"] is not None:  # final weights: the best validation ones, as PSCGAN's phases
-        best = load_checkpoint(run / "checkpoints" / BEST, map_location=device)
-        task.network.load_state_dict(best.module_state("network"))
-    save_baseline_weights(run / WEIGHTS_FILE, task.network, config)
+    schedule = Schedule(steps=steps, batch_size=config.batch_size, log_interval=config.log_interval,
+                        validation_interval=config.validation_interval,
+                        checkpoint_interval=config.checkpoint_interval, seed=seed)
+    # the cascade's recovery rule and defaults (train.divergence_retries, train.divergence_lr_factor)
+    guard = DivergenceGuard(base_lr=config.lr, run=run)
+    layout = TaskLayout(best_name=BEST, split_sha256=split_digest(parts))  # the split in every checkpoint
+
+    def check(ck: Checkpoint, state: LoopState, optimizers: dict[str, Any]) -> None:
+        # checksums prove the files are as written, not that an edited state.json fits this run
+        check_task_resume(ck, state, optimizers, steps=steps, batch_size=config.batch_size,
+                          n_train=len(train_ds), guard=guard, best_name=BEST, split=parts,
+                          split_path=run / SPLIT_FILE)
+
+    loop = TrainingLoop(lambda resumed: build_task(config, device, val_ds), train_ds, schedule, run=run,
+                        ctx=single_process(device), layout=layout, guard=guard, stop_after=stop_after,
+                        check_resume=check)
+    resume = load_checkpoint(run, map_location=device) if latest_checkpoint(run) is not None else None
+    result = loop.run(resume)
+    if not result.finished:  # stopped by stop_after: resumable, no weights file yet
+        return run / WEIGHTS_FILE
+    assert isinstance(result.task, BaselineTask)
+    save_baseline_weights(run / WEIGHTS_FILE, result.task.network, config)
     return run / WEIGHTS_FILE
-
-
-def validate_baseline(task: BaselineTask, data: Any, device: torch.device) -> dict[str, float | None]:
-    """Validation metrics of ``task``'s network, with the ``score`` that selects the best weights."""
-    from pscgan.evaluation.segmentation import SegmentationMetrics
-    from pscgan.evaluation.synthesis import SynthesisMetrics
-
-    kind = task.config.kind
-    samples = [data[i] for i in range(len(data))]
-    pred = predict_arrays(task.network, kind, np.stack([s["cine"][0].numpy() for s in samples]), device)
-    if "lge" in pred:
-        syn = SynthesisMetrics()
-        syn(pred["lge"], np.stack([s["lge"][0].numpy() for s in samples]))
-        ssim = syn.aggregate()["ssim"].mean
-        return {"ssim": ssim, "score": ssim or 0.0}
-    seg = SegmentationMetrics(hd95=False)
-    seg(pred["labels"], np.stack([s["labels"].numpy() for s in samples]))
-    agg = seg.aggregate()
-    scar = agg["per_class"]["scar"]["dice"].mean
-    if kind is BaselineKind.SCAR_UNET3D:
-        return {"dice_scar": scar, "score": scar or 0.0}
-    overall = agg["overall"]["dice"].mean
-    return {"dice_overall": overall, "dice_scar": scar, "score": overall or 0.0}

@@ -19,12 +19,13 @@ Example:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
 from pydantic import ValidationError
 
-from pscgan.baselines.config import BaselineConfig, BaselineKind
+from pscgan.baselines.config import BaselineConfig, BaselineKind, baseline_config_from_dict
 from pscgan.errors import InputError
 from pscgan.io.atomic import atomic_path
 from pscgan.models.weights import FORMAT as CASCADE_FORMAT
@@ -88,8 +89,8 @@ def load_baseline_weights(path: str | Path, *, kind: str | BaselineKind | None =
     path = Path(path)
     meta = read_baseline_metadata(path)
     try:
-        config = BaselineConfig.model_validate_json(meta["config"])
-    except (KeyError, ValidationError) as exc:
+        config = baseline_config_from_dict(json.loads(meta["config"]), source=path)
+    except (KeyError, ValueError, ValidationError) as exc:
         raise InputError(path, f"carries no valid baseline configuration ({exc})") from None
     if meta.get("kind") != config.kind.value:
         raise InputError(

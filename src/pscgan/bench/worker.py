@@ -45,10 +45,13 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
     with torch.device("meta"):
         meta = build_workload(config, spec["network"], spec["phase"], optimise=False)
         meta_fn = meta.forward if spec["mode"] == "forward" else meta.train_step
+        if meta_fn is None:
+            raise ValueError(f"{spec['network']} has no {spec['mode']} pass to time")
         flops = count_flops(meta_fn)
     del meta, meta_fn
     work = build_workload(config, spec["network"], spec["phase"])
     fn = work.forward if spec["mode"] == "forward" else work.train_step
+    assert fn is not None  # as the meta workload's
     fn()
     times = []
     for _ in range(spec["repeats"]):

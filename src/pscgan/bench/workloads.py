@@ -161,13 +161,13 @@ def _iteration_workload(config: PscganConfig, phase: Phase, optimise: bool) -> W
                 outputs = g(batch["cine"], batch.get("condition"))
             if d is None:
                 continue
-            real = real_input(phase, labels=batch["labels"], lge=batch["lge"], classes=classes)
+            real_d = real_input(phase, labels=batch["labels"], lge=batch["lge"], classes=classes)
             detached = {k: v.detach() for k, v in outputs.items()}
             fake = fake_input(phase, detached, config.loss.mask_to_discriminator)
-            d_terms = discriminator_objective(config.loss, phase, d, real, fake, labels=batch["labels"])
+            d_terms = discriminator_objective(config.loss, phase, d, real_d, fake, labels=batch["labels"])
             _step(d_terms["total"], opt_d)
         last = batches[-1]
-        real = None
+        real: Tensor | None = None
         if d is not None:
             real = real_input(phase, labels=last["labels"], lge=last["lge"], classes=classes)
             d.requires_grad_(False)  # the generator step needs no discriminator weight gradients

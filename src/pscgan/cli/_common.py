@@ -6,7 +6,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import typer
 
@@ -37,7 +37,7 @@ def handle_errors(fn: F) -> F:
             console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
             raise typer.Exit(code=2) from None
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)  # the same signature: functools.wraps
 
 
 @contextlib.contextmanager
@@ -51,11 +51,11 @@ def writing(
     from pscgan.io.lock import output_lock
     from pscgan.io.paths import check_not_input
 
-    inputs = [p for p in inputs if p is not None]
-    for p in inputs:  # before the lock creates the output folder, which may lie in an input
+    given = [p for p in inputs if p is not None]
+    for p in given:  # before the lock creates the output folder, which may lie in an input
         if not p.exists():
             raise InputError(p, "not found")
-    check_not_input(out, inputs, may_hold_out=may_hold_out)
+    check_not_input(out, given, may_hold_out=may_hold_out)
     with output_lock(out):
         yield out
 

@@ -45,6 +45,7 @@ def pack(
         chosen = parts["train"] + parts["validation"] if patients == "all" else parts[patients]
         slices = list(acdc_slices(acdc, chosen, spacing_mm=spacing))
     else:
+        assert dataset is not None  # exactly one of the two, checked above
         manifest = read_manifest(dataset)
         if split is not None and split not in manifest.split:
             raise ConfigError(dataset, f"has no split part {split!r} (parts: {', '.join(manifest.split)})")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from pscgan.cli._common import handle_errors, named, output_file
 from pscgan.ui import console, progress_columns, progress_enabled
+
+if TYPE_CHECKING:
+    from pscgan.config.schema import PscganConfig
 
 app = typer.Typer(no_args_is_help=True, help="Check datasets and build training caches.")
 
@@ -74,32 +78,59 @@ def cache(
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Cache file (default: DATASET/pscgan_cache.safetensors)."
     ),
-    crop: int = typer.Option(64, "--crop", min=16, help="In-plane crop size around the LV."),
-    phases: int = typer.Option(25, "--phases", min=2, help="Cine phases after temporal resampling."),
+    preset: str | None = typer.Option(
+        None, "--preset", "-p", help="Prepare as this preset plans: paper | cpu | tiny (default cpu)."
+    ),
+    config_file: Path | None = typer.Option(
+        None, "--config", help="Prepare as this saved configuration plans (a run's config.json)."
+    ),
+    weights: Path | None = typer.Option(
+        None, "--weights", help="Prepare as this weights file's model was trained (cascade or baseline)."
+    ),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Config override section.field=value (repeatable), e.g. "
+                          "--set preprocessing.temporal_method=fourier."
+    ),
+    crop: int | None = typer.Option(
+        None, "--crop", min=16, help="In-plane crop size around the LV (default: the plan's "
+                                     "model.image_size)."
+    ),
+    phases: int | None = typer.Option(
+        None, "--phases", min=2, help="Cine phases after temporal resampling (default: the plan's "
+                                      "model.frames)."
+    ),
     spacing: float | None = typer.Option(
-        None, "--spacing", min=0.1, help="Resample in-plane to this spacing in mm (default: keep native)."
+        None, "--spacing", min=0.1, help="Resample in-plane to this spacing in mm (default: the plan's "
+                                         "preprocessing.target_spacing_mm; none keeps the native spacing)."
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Rebuild an existing cache file."),
-    register_lge: bool = typer.Option(
-        True,
+    register_lge: bool | None = typer.Option(
+        None,
         "--register-lge/--no-register-lge",
         help="Register the LGE (and labels drawn on it, per dataset.json labels_geometry) to the cine "
-        "end-diastolic frame, as the paper does and every preset trains.",
+        "end-diastolic frame, as the paper does and every preset trains (default: the plan's "
+        "train.register_lge).",
     ),
 ) -> None:
-    """Preprocess a dataset once and pack it into one memory-mapped file for training."""
+    """Preprocess a dataset once, as a model's plan says, and pack it into one memory-mapped file for
+    training (the file `pscgan train` with that plan would build)."""
     from rich.progress import Progress
 
     from pscgan.data.cache import TrainingCache, build_cache
     from pscgan.data.layout import MANIFEST_FILE, list_subject_folders
-    from pscgan.data.protocol import preprocess_options
+    from pscgan.data.protocol import planned_options, preprocess_options
 
     if out is not None:  # the default lies in the dataset folder, beside the subjects
         output_file(
             out, [dataset, dataset / MANIFEST_FILE], may_hold_out=[dataset], ours=named(".safetensors")
         )
-    options = preprocess_options(dataset, register_lge=register_lge, n_phases=phases, crop_size=crop,
-                                 target_spacing_mm=spacing)
+    config = cache_plan(preset, config_file, weights, overrides)
+    planned = planned_options(config)
+    for name, value in (("crop_size", crop), ("n_phases", phases), ("target_spacing_mm", spacing)):
+        if value is not None:
+            planned[name] = value
+    register = config.train.register_lge if register_lge is None else register_lge
+    options = preprocess_options(dataset, register_lge=register, **planned)
     n = len(list_subject_folders(dataset))
     with Progress(*progress_columns(), disable=not progress_enabled()) as progress:
         task = progress.add_task("packing subjects", total=n)
@@ -107,3 +138,49 @@ def cache(
                            on_subject=lambda _: progress.advance(task))
     c = TrainingCache(path)
     console().print(f"wrote {path} ({len(c)} slices, {path.stat().st_size / 2**20:.1f} MiB)")
+
+
+def cache_plan(preset: str | None, config_file: Path | None, weights: Path | None,
+               overrides: list[str]) -> PscganConfig:
+    """The configuration whose plan (``model.frames``, ``model.image_size``, ``preprocessing``,
+    ``train.register_lge``) a cache is built with: a preset, a saved configuration, or a weights file's
+    (a baseline's plan on its preset), with ``overrides`` applied.
+
+    Raises:
+        ConfigError: more than one source, or an invalid configuration or override.
+        InputError: an unreadable configuration or weights file.
+    """
+    import json
+
+    from pscgan.config.presets import get_preset
+    from pscgan.config.schema import apply_overrides, config_from_dict, load_config
+    from pscgan.errors import ConfigError, InputError
+
+    if sum(x is not None for x in (preset, config_file, weights)) > 1:
+        raise ConfigError(None, "give one of --preset, --config and --weights")
+    if config_file is not None:
+        config = load_config(config_file)
+    elif weights is not None:
+        from pscgan.models.weights import FORMAT, read_safetensors_header, read_weights_metadata
+
+        if read_safetensors_header(weights).get("format") == FORMAT:
+            config = config_from_dict(json.loads(read_weights_metadata(weights)["config"]), source=weights)
+        else:
+            from pydantic import ValidationError
+
+            from pscgan.baselines.config import baseline_config_from_dict
+            from pscgan.baselines.weights import read_baseline_metadata
+
+            try:
+                b = baseline_config_from_dict(json.loads(read_baseline_metadata(weights)["config"]),
+                                              source=weights)
+            except (KeyError, ValueError, ValidationError) as exc:
+                raise InputError(weights, f"carries no valid baseline configuration ({exc})") from None
+            stored = get_preset(b.preset).model_dump(mode="json")
+            stored["model"] |= {"frames": b.frames, "image_size": b.image_size}
+            stored["train"]["register_lge"] = b.register_lge
+            stored["preprocessing"] = b.preprocessing.model_dump(mode="json")
+            config = config_from_dict(stored, source=weights)
+    else:
+        config = get_preset(preset or "cpu")
+    return apply_overrides(config, overrides)

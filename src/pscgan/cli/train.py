@@ -51,8 +51,10 @@ def train(
     config = None
     if resume is None or preset is not None or overrides:
         config = apply_overrides(get_preset(preset or "cpu"), overrides)
+    run = resume or out
+    assert run is not None  # one of the two, checked above
     opts = TrainOptions(
-        run=resume or out,
+        run=run,
         data=data,
         config=config,
         resume=resume is not None,

@@ -102,7 +102,7 @@ def _div(a: int, b: int) -> float | None:
     return a / b if b > 0 else None
 
 
-def roc_auc(scores: Sequence[float], truth: Sequence[bool]) -> float | None:
+def roc_auc(scores: Sequence[float], truth: Sequence[bool] | np.ndarray) -> float | None:
     """Area under the ROC curve (MONAI's implementation); undefined when only one class occurs."""
     import torch
     from monai.metrics import compute_roc_auc
@@ -110,11 +110,11 @@ def roc_auc(scores: Sequence[float], truth: Sequence[bool]) -> float | None:
     t = np.asarray(truth, dtype=bool)
     if t.all() or not t.any():
         return None
-    return float(
+    return float(np.asarray(
         compute_roc_auc(
             torch.as_tensor(np.asarray(scores, np.float64)), torch.as_tensor(t.astype(np.float64))
         )
-    )
+    ))
 
 
 def diagnostic_accuracy(pred: Sequence[bool], ref: Sequence[bool],

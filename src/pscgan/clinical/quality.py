@@ -209,7 +209,8 @@ def check_slice(labels: np.ndarray, spacing_mm: Sequence[float], *, confidence: 
 
 
 def _result(flags: list[tuple[QualityFlag, str]], **measures: Any) -> SliceQuality:
-    rounded = {k: round(float(v), 4) if isinstance(v, float) else v for k, v in measures.items()}
+    rounded: dict[str, Any] = {k: round(float(v), 4) if isinstance(v, float) else v
+                               for k, v in measures.items()}
     return SliceQuality(assessed=not flags, flags=[f.value for f, _ in flags], reasons=[r for _, r in flags],
                         **rounded)
 

@@ -154,12 +154,14 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
     slices: list[SliceResult] = []
     for k in range(n):
         disp = lab[:, :, k].T
-        assessed = scar_annotated and (checks[k] is None or checks[k].assessed)
+        check = checks[k]
+        assessed = scar_annotated and (check is None or check.assessed)
         q = slice_quantities(disp, spacing_rc, scar_assessed=assessed)
         level = SliceLevel(given[k]) if given[k] is not None else inferred[k]
         level_source = "metadata" if given[k] is not None else "inferred"
-        angle = angles[k] if angles[k] is not None else DEFAULT_RV_INSERTION_DEG
-        angle_source = "metadata" if angles[k] is not None else "assumed"
+        given_angle = angles[k]
+        angle = given_angle if given_angle is not None else DEFAULT_RV_INSERTION_DEG
+        angle_source = "metadata" if given_angle is not None else "assumed"
         segs: list[SegmentResult] = []
         if assessed and level is not None and q.myocardium_area_cm2 > 0:
             for s in segment_scar(disp, level, angle, spacing=spacing_rc).values():
@@ -196,15 +198,16 @@ def quantify_labels(labels: np.ndarray, spacing: Sequence[float], *,
                      "says why): " + ", ".join(f"slice {s.index + 1}" for s in flagged))
     subject = stack_quantities([s.quantities for s in slices], thickness)
     return Quantification(subject=subject, slices=slices, segments=_combine_segments(slices, threshold),
-                          spacing_mm=tuple(float(s) for s in spacing[:3]), scar_fraction_threshold=threshold,
+                          spacing_mm=(float(spacing[0]), float(spacing[1]), float(spacing[2])),
+                          scar_fraction_threshold=threshold,
                           notes=notes)
 
 
 def _combine_segments(slices: list[SliceResult], threshold: float) -> dict[int, SegmentResult]:
     by_seg: dict[int, list[SegmentResult]] = {}
     for s in slices:
-        for seg in s.segments:
-            by_seg.setdefault(seg.segment, []).append(seg)
+        for part in s.segments:
+            by_seg.setdefault(part.segment, []).append(part)
     out: dict[int, SegmentResult] = {}
     for seg, parts in sorted(by_seg.items()):
         myo = sum(p.myocardium_area_mm2 for p in parts)

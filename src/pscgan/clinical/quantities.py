@@ -104,7 +104,8 @@ def stack_quantities(slices: Sequence[SliceQuantities], slice_thickness_mm: floa
         raise ValueError("slice thickness must be positive")
     cm = slice_thickness_mm / 10.0
     assessed = [s for s in slices if s.scar_area_cm2 is not None]
-    scar = sum(s.scar_area_cm2 for s in assessed) * cm if assessed else None
+    scar_areas = [s.scar_area_cm2 for s in slices if s.scar_area_cm2 is not None]
+    scar = sum(scar_areas) * cm if assessed else None
     myo = sum(s.myocardium_area_cm2 for s in slices) * cm
     blood = sum(s.blood_pool_area_cm2 for s in slices) * cm
     myo_assessed = sum(s.myocardium_area_cm2 for s in assessed) * cm

@@ -6,8 +6,8 @@ saves as ``config.json`` beside its outputs and in its weights, so that a result
 the exact network, loss and preprocessing that made it (the ``preprocessing`` section is the model's
 plan, as nnU-Net ships its plans with every model). Unknown keys are refused (a typo must not silently
 fall back to a default), and options are string enums. Defaults are the recommended values; a
-configuration stored by an older version is brought up to date by :mod:`pscgan.config.migrations`,
-which says what it filled in.
+configuration stored by an older version is brought up to date by :mod:`pscgan.migrations`, which
+says what it filled in.
 
 Every size is bounded, generously above the ``paper`` preset (in brackets), so that a configuration
 from a user's hands (``--set``, ``config.json``, a weights file) is refused before anything is
@@ -36,10 +36,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pscgan.errors import ConfigError
+from pscgan.migrations import CONFIGURATION, migrate
 
 #: Version 2 added the ``preprocessing`` section and made the presets' protocol the defaults
-#: (``train.register_lge``, ``loss.mask_to_discriminator``); see :mod:`pscgan.config.migrations`.
-SCHEMA_VERSION = 2
+#: (``train.register_lge``, ``loss.mask_to_discriminator``); see :mod:`pscgan.migrations`.
+SCHEMA_VERSION = CONFIGURATION.current
 
 
 class EncoderKind(str, Enum):
@@ -417,11 +418,9 @@ def config_from_dict(data: Any, *, source: str | Path | None = None) -> PscganCo
     """Validate a plain dict as a :class:`PscganConfig`, turning validation errors into ConfigError.
 
     A configuration of an older schema version is first brought up to date by
-    :func:`pscgan.config.migrations.migrate_config`, which logs what it filled in.
+    :data:`pscgan.migrations.CONFIGURATION`, which logs what it filled in.
     """
-    from pscgan.config.migrations import migrate_config
-
-    data, _ = migrate_config(data, source=source)
+    data, _ = migrate(CONFIGURATION, data, source=source)
     try:
         return PscganConfig.model_validate(data)
     except ValidationError as exc:

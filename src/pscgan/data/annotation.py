@@ -5,7 +5,8 @@ the myocardium but no scar, and come without LGE. Such a dataset is usable for e
 not need the missing part; what does is *not defined* (``None`` in JSON, ``n/d`` in tables), never 0.
 
 The classes come from ``dataset.json`` ``annotated`` (:class:`~pscgan.data.layout.Annotated`). A
-dataset without the field (every dataset written before it existed) is resolved from its files:
+dataset that does not say (the field is optional: a hand-written ``dataset.json`` may leave it out) is
+resolved from its files:
 
 * some subject has an LGE, or some label map holds scar (label 3): everything annotated, as before;
 * no LGE and no scar label anywhere: blood pool and myocardium only (``source`` ``"inferred"``). Scar

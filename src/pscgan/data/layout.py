@@ -19,8 +19,8 @@ Registration: the paper registers the LGE to the cine end-diastolic frame before
 may hold the LGE as acquired. Whether the labels move with it depends on where they were drawn, which is
 a property of the dataset: ``dataset.json`` ``labels_geometry`` (:class:`LabelGeometry`) is ``"lge"``
 for labels drawn on the LGE (clinical practice, EMIDEC: they move with the LGE) or ``"cine"`` for labels
-in the cine's end-diastolic geometry (the pscgan phantom: they stay). Absent (datasets written before
-the field existed), :func:`labels_geometry_of` resolves it: ``"cine"`` for a dataset the pscgan phantom
+in the cine's end-diastolic geometry (the pscgan phantom: they stay). The field is optional; where a
+dataset does not say, :func:`labels_geometry_of` resolves it: ``"cine"`` for a dataset the pscgan phantom
 generator wrote, ``"lge"`` otherwise.
 
 What the labels annotate is a property of the dataset too: ``dataset.json`` ``annotated``
@@ -191,7 +191,7 @@ class DatasetManifest(_Model):
     provenance: dict[str, Any] = Field(default_factory=dict)
     labels_geometry: LabelGeometry | None = Field(
         default=None, description="where the labels were drawn ('lge' or 'cine'); None: resolved by "
-                                  "labels_geometry_of (datasets written before the field existed)")
+                                  "labels_geometry_of (a dataset that does not say)")
     annotated: list[Annotated] | None = Field(
         default=None, description="the classes the label maps annotate, e.g. ['lv_blood_pool', 'myocardium'] "
                                   "(label 2 is the whole myocardium, no scar class); None: resolved from the "
@@ -296,7 +296,7 @@ def labels_geometry_of(
     manifest: DatasetManifest | None, subjects: Sequence[SubjectInfo] = ()
 ) -> LabelGeometry:
     """Where a dataset's labels were drawn: the manifest's ``labels_geometry``, or, when it has none
-    (datasets written before the field existed), :attr:`LabelGeometry.CINE` for a dataset the pscgan
+    (the field is optional), :attr:`LabelGeometry.CINE` for a dataset the pscgan
     phantom generator wrote (provenance source ``"phantom"`` in ``dataset.json``, or in every
     ``subject.json`` of a dataset without one) and :attr:`LabelGeometry.LGE` otherwise.
 

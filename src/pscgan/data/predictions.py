@@ -8,8 +8,9 @@ report) take the file names and the subject-folder rules from here, as the datas
 
     OUT/
       batch.json              the weights (file name, SHA-256, preset, LGE registration protocol) and the
-                              preprocessing the predictor applied, written before any subject
-      summary.json            inputs, failures, weights, configuration, versions; ``quality``: the slices the
+                              preprocessing the predictor applied, written before any subject; its
+                              ``version`` is :data:`pscgan.migrations.PREDICTION_RECORD`'s
+      summary.json            inputs, failures, weights, preprocessing, versions; ``quality``: the slices the
                               quality check did not assess, each with its input file and reasons
       slices.csv              per slice: scar area, myocardium area, scar ratio, scarred segments, quality
       subjects.csv            per subject: scar volume, myocardial volume, scar ratio, scarred segments,
@@ -41,9 +42,11 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pscgan.errors import InputError
 from pscgan.io.atomic import safe_child
+from pscgan.migrations import PREDICTION_RECORD, migrate
 
 LGE_FILE = "synthetic_lge.nii.gz"
 SEG_FILE = "segmentation.nii.gz"
@@ -54,8 +57,8 @@ BATCH_FILE = "batch.json"
 SUMMARY_FILE = "summary.json"
 SUBJECTS_TABLE = "subjects.csv"
 SLICES_TABLE = "slices.csv"
-#: Files of a prediction folder that record its weights (``{"weights": weights_record(...)}``), most
-#: specific first: ``summary.json`` is all a batch that finished before ``batch.json`` existed has.
+#: Files of a prediction folder that record its weights and preprocessing (:func:`read_prediction_record`),
+#: most specific first: a baseline's prediction writes only ``summary.json``, once it is done.
 WEIGHTS_RECORD_FILES = (BATCH_FILE, SUMMARY_FILE)
 IDENTIFIERS_FILE = "identifiers.json"
 OUTPUTS_FILE = "outputs.json"
@@ -138,9 +141,34 @@ def subject_done(out: Path, name: str) -> bool:
     return (folder / CLINICAL_FILE).is_file() and (folder / SEG_FILE).is_file()
 
 
+def read_prediction_record(pred_dir: Path, *, unreadable: str) -> tuple[Path, dict[str, Any]] | None:
+    """The first of :data:`WEIGHTS_RECORD_FILES` in ``pred_dir`` and its record in today's version
+    (:data:`pscgan.migrations.PREDICTION_RECORD`): ``weights`` (file, SHA-256, ``register_lge``, ...) and
+    ``preprocessing`` (the plan the predictions were prepared with); None when the folder has neither file.
+
+    Args:
+        unreadable: what a reader cannot do when the record is unreadable (ends the error message).
+
+    Raises:
+        InputError: the file is not JSON, or holds no ``weights`` object.
+    """
+    for name in WEIGHTS_RECORD_FILES:
+        path = Path(pred_dir) / name
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("weights"), dict):
+                return path, migrate(PREDICTION_RECORD, data, source=path)[0]
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deeply
+            pass
+        raise InputError(path, f"unreadable: {unreadable}")
+    return None
+
+
 def output_failures(out: Path, name: str) -> list[dict[str, str]]:
     """The optional outputs of ``OUT/name`` that could not be written (from its ``outputs.json``; empty
-    when the subject is not finished or predates the file)."""
+    when the subject is not finished or has no such file, as a baseline's prediction)."""
     try:
         record = json.loads((subject_folder(out, name) / OUTPUTS_FILE).read_text(encoding="utf-8"))
         return [dict(f) for f in record.get("failed", [])]

@@ -31,7 +31,7 @@ from pscgan.data.layout import LabelGeometry, dataset_labels_geometry
 from pscgan.preprocessing.pipeline import PreprocessOptions
 
 if TYPE_CHECKING:
-    from pscgan.config.schema import PscganConfig
+    from pscgan.config.schema import PreprocessingConfig, PscganConfig
 
 
 def registration_options(labels_geometry: LabelGeometry, register_lge: bool) -> dict[str, Any]:
@@ -56,12 +56,17 @@ def planned_options(config: PscganConfig) -> dict[str, Any]:
         >>> o.n_phases, o.crop_size, o.intensity_percentiles, o.temporal_method.value
         (4, 16, (0.5, 99.5), 'linear')
     """
-    p = config.preprocessing
-    return {"n_phases": config.model.frames, "crop_size": config.model.image_size,
-            "target_spacing_mm": p.target_spacing_mm, "intensity_percentiles": tuple(p.intensity_percentiles),
-            "temporal_method": p.temporal_method.value, "fov_heart_ratio": p.fov_heart_ratio,
-            "max_registration_shift_mm": p.max_registration_shift_mm,
-            "max_registration_angle_deg": p.max_registration_angle_deg}
+    return plan_options(config.model.frames, config.model.image_size, config.preprocessing)
+
+
+def plan_options(frames: int, crop: int, plan: PreprocessingConfig) -> dict[str, Any]:
+    """The :class:`PreprocessOptions` fields of a network input of ``frames`` phases and ``crop`` pixels
+    prepared by ``plan`` (a configuration's ``preprocessing`` section; the baselines keep one too)."""
+    return {"n_phases": frames, "crop_size": crop, "target_spacing_mm": plan.target_spacing_mm,
+            "intensity_percentiles": tuple(plan.intensity_percentiles),
+            "temporal_method": plan.temporal_method.value, "fov_heart_ratio": plan.fov_heart_ratio,
+            "max_registration_shift_mm": plan.max_registration_shift_mm,
+            "max_registration_angle_deg": plan.max_registration_angle_deg}
 
 
 def preprocess_options(dataset: str | Path, *, register_lge: bool, **options: Any) -> PreprocessOptions:

@@ -41,7 +41,7 @@ TRANSMURAL_THRESHOLD = 0.5
 def _segment_pairs(subjects: Sequence[PairedSubject]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     pairs = []
     for s in subjects:
-        if s.clinical_ref is None:
+        if s.clinical_ref is None or s.clinical_pred is None:  # no reference, or no segmentation predicted
             continue
         for seg, ref in s.clinical_ref["segments"].items():
             pred = s.clinical_pred["segments"].get(seg)
@@ -95,10 +95,10 @@ def imaging_metrics(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
     seg, syn = SegmentationMetrics(hd95=True), SynthesisMetrics()
     for s in subjects:
         ids = [f"{s.subject_id}/{k}" for k in range(len(s.cine))]
-        if s.labels_ref is not None and parts.segmentation:
+        if s.labels_ref is not None and s.labels_pred is not None and parts.segmentation:
             pred = s.labels_pred if with_scar else merge_scar(s.labels_pred)
             seg(pred, s.labels_ref, spacing=s.spacing_rc, ids=ids)
-        if s.lge_ref is not None and parts.synthetic_lge:
+        if s.lge_ref is not None and s.lge_pred is not None and parts.synthetic_lge:
             syn(s.lge_pred, s.lge_ref, ids=ids)
     reasons: dict[str, str] = {}
     if not parts.synthetic_lge:
@@ -162,10 +162,13 @@ def clinical_agreement(subjects: Sequence[PairedSubject]) -> dict[str, Any]:
                 "n_slices_not_assessed": sum(s.n_slices_not_assessed for s in subjects),
                 "transmural_threshold": TRANSMURAL_THRESHOLD}
     with_ref = [s for s in subjects if s.clinical_ref is not None]
-    sp = [s.clinical_pred["subject"] for s in with_ref]
-    sr = [s.clinical_ref["subject"] for s in with_ref]
-    slice_pred = [sl["quantities"]["scar_area_cm2"] for s in with_ref for sl in s.clinical_pred["slices"]]
-    slice_ref = [sl["quantities"]["scar_area_cm2"] for s in with_ref for sl in s.clinical_ref["slices"]]
+    # every subject predicts a segmentation here: a method without one defines no Table 2 value
+    both = [(p, r) for s in with_ref
+            if (p := s.clinical_pred) is not None and (r := s.clinical_ref) is not None]
+    sp = [p["subject"] for p, _ in both]
+    sr = [r["subject"] for _, r in both]
+    slice_pred = [sl["quantities"]["scar_area_cm2"] for p, _ in both for sl in p["slices"]]
+    slice_ref = [sl["quantities"]["scar_area_cm2"] for _, r in both for sl in r["slices"]]
     out: dict[str, Any] = {
         "n_subjects": len(with_ref),
         "n_subjects_without_reference": len(subjects) - len(with_ref),

@@ -90,7 +90,8 @@ def evaluate(pred_dir: str | Path, ref_dir: str | Path, out: str | Path | None =
     rows = per_subject_rows(pairs)
     rows.sort(key=lambda r: -(r.get("scar_ratio_abs_error") or 0.0))
     out = prepare_output_dir(out, overwrite=overwrite)
-    result = {"prediction": str(pred_dir), "reference": str(ref_dir), "n_subjects": len(pairs),
+    result: dict[str, Any] = {"prediction": str(pred_dir), "reference": str(ref_dir),
+              "n_subjects": len(pairs),
               "imaging": {k: v for k, v in imaging.items() if not k.startswith("per_slice")},
               "clinical": clinical, "per_subject": rows, "reference_annotation": annotation.as_dict(),
               "quality": quality_counts(pairs),

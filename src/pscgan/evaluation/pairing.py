@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from pscgan.data.annotation import DatasetAnnotation, check_labels, dataset_annotation
-from pscgan.data.predictions import CLINICAL_FILE, NETWORK_FILE, RECORDS_FILE, subject_done
+from pscgan.data.predictions import CLINICAL_FILE, NETWORK_FILE, RECORDS_FILE
 from pscgan.errors import InputError
-from pscgan.evaluation.parts import DefinedParts, partial_prediction_done, read_parts
+from pscgan.evaluation.parts import DefinedParts, prediction_done, read_parts
 from pscgan.evaluation.reference import ReferenceProtocol, reference_protocol
 from pscgan.preprocessing.record import RegistrationRecord, SliceRecord
 
@@ -116,8 +116,10 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
         if out is not None and out.shape != (len(prepared), crop, crop):
             raise InputError(pred_dir / sid, f"network outputs of shape {out.shape} do not match "
                                              f"{len(prepared)} slices of {crop}x{crop}")
-    labels_ref = np.stack([p.labels for p in prepared]) if subject.labels is not None else None
-    lge_ref = np.stack([p.lge for p in prepared]) if subject.lge is not None else None
+    # every prepared slice has labels (an LGE) when the subject has them
+    labels_ref = (np.stack([p.labels for p in prepared if p.labels is not None])
+                  if subject.labels is not None else None)
+    lge_ref = np.stack([p.lge for p in prepared if p.lge is not None]) if subject.lge is not None else None
     clinical_ref = None
     if subject.labels is not None:
         info = subject.info
@@ -156,7 +158,7 @@ def subjects_to_pair(pred_dir: Path, ref_dir: Path) -> list[str]:
         raise InputError(pred_dir, "prediction folder not found")
     ref = {f.name for f in list_subject_folders(ref_dir)}
     pred = {p.name for p in pred_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
-            and (subject_done(pred_dir, p.name) or partial_prediction_done(pred_dir, p.name))}
+            and prediction_done(pred_dir, p.name)}
     if not pred:
         raise InputError(pred_dir, "holds no finished subject predictions")
     both = sorted(pred & ref)

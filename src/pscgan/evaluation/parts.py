@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from pscgan.data.predictions import NETWORK_FILE, RECORDS_FILE
+from pscgan.data.predictions import NETWORK_FILE, RECORDS_FILE, subject_done, subject_folder
 from pscgan.errors import InputError
 from pscgan.io.atomic import safe_child, write_json_atomic
 from pscgan.labels import NUM_CLASSES, Tissue
@@ -104,3 +104,13 @@ def partial_prediction_done(pred_dir: Path, name: str) -> bool:
     so the declaration and the network-grid arrays are there only once the subject is complete)."""
     folder = safe_child(pred_dir, name)
     return all((folder / f).is_file() for f in (PARTS_FILE, NETWORK_FILE, RECORDS_FILE))
+
+
+def prediction_done(pred_dir: Path, name: str) -> bool:
+    """Whether ``pred_dir/name`` is a finished prediction: ``pscgan predict``'s, or a baseline's that
+    declares its parts (never for a name no subject may have, or a folder leading outside ``pred_dir``)."""
+    try:
+        subject_folder(pred_dir, name)
+    except InputError:
+        return False
+    return subject_done(pred_dir, name) or partial_prediction_done(pred_dir, name)

@@ -10,6 +10,10 @@ way. :func:`reference_protocol` decides, in this order:
    the baselines) hold the weights' ``register_lge``;
 3. otherwise the paper's protocol: register.
 
+The rest of the reference's preparation (intensity percentiles, temporal resampling, registration
+bounds) is the plan the predictions were prepared with, as the prediction folder records it
+(:func:`pscgan.data.predictions.read_prediction_record`); its crops and spacing are the prediction's own.
+
 The labels move with the LGE only when the reference dataset's labels were drawn on it
 (:func:`pscgan.data.layout.labels_geometry_of`). Registration failures never stop an evaluation: such a
 slice keeps its unregistered LGE, and its record says why
@@ -18,25 +22,24 @@ slice's result for ``evaluation.json``.
 
 Example:
     >>> p = ReferenceProtocol(register_lge=True, source=RegistrationSource.DEFAULT, recorded=None,
-    ...                       labels_geometry=LabelGeometry.CINE)
+    ...                       labels_geometry=LabelGeometry.CINE, plan={"intensity_percentiles": [1, 99]})
     >>> o = p.options(frames=25, crop=64)
-    >>> o.register_lge, o.labels_follow_lge, o.localisation.value
-    (True, False, 'cine')
+    >>> o.register_lge, o.labels_follow_lge, o.localisation.value, o.intensity_percentiles
+    (True, False, 'cine', (1, 99))
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pscgan.data.layout import LabelGeometry, dataset_labels_geometry
-from pscgan.data.predictions import WEIGHTS_RECORD_FILES
-from pscgan.errors import InputError
+from pscgan.data.predictions import read_prediction_record
+from pscgan.migrations import PREDICTION_RECORD, migrate
 
 if TYPE_CHECKING:
     from pscgan.evaluation.pairing import PairedSubject
@@ -60,20 +63,24 @@ class ReferenceProtocol:
         source: where that decision came from.
         recorded: what the prediction folder records (None: nothing).
         labels_geometry: where the reference dataset's labels were drawn.
+        plan: the recorded preprocessing of the predictions (:data:`PLANNED`, as far as recorded).
     """
 
     register_lge: bool
     source: RegistrationSource
     recorded: bool | None
     labels_geometry: LabelGeometry
+    plan: dict[str, Any] = field(default_factory=dict)
 
     def options(self, *, frames: int, crop: int) -> PreprocessOptions:
-        """Preprocessing of the reference: as at prediction time (crop located from the cine) plus the
-        registration protocol."""
+        """Preprocessing of the reference: the predictions' plan (crop located from the cine, then
+        replaced by the prediction's own crops) plus the registration protocol."""
         from pscgan.data.protocol import registration_options
         from pscgan.preprocessing.pipeline import PreprocessOptions
 
-        return PreprocessOptions(n_phases=frames, crop_size=crop, localisation="cine",
+        plan: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in self.plan.items()
+                                if k in PLANNED}
+        return PreprocessOptions(n_phases=frames, crop_size=crop, localisation="cine", **plan,
                                  **registration_options(self.labels_geometry, self.register_lge))
 
     def as_dict(self) -> dict[str, Any]:
@@ -82,21 +89,22 @@ class ReferenceProtocol:
                 "labels_follow_lge": self.register_lge and self.labels_geometry is LabelGeometry.LGE}
 
 
-def recorded_register_lge(pred_dir: str | Path) -> bool | None:
-    """The ``register_lge`` a prediction folder records for its weights, or None when it records none
-    (folders written before pscgan recorded it)."""
-    for name in WEIGHTS_RECORD_FILES:
-        path = Path(pred_dir) / name
-        if not path.is_file():
-            continue
-        try:
-            value = json.loads(path.read_text(encoding="utf-8")).get("weights", {}).get("register_lge")
-        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-            raise InputError(path, "unreadable: cannot tell how the predictions' weights were trained; "
-                                   "pass --register-lge or --no-register-lge") from None
-        if isinstance(value, bool):
-            return value
-    return None
+#: The fields of a prediction's recorded preprocessing the reference is prepared with (its crops and
+#: spacing are replayed from the prediction's records instead).
+PLANNED = ("intensity_percentiles", "temporal_method", "max_registration_shift_mm",
+           "max_registration_angle_deg")
+
+
+def recorded_prediction(pred_dir: str | Path) -> tuple[bool | None, dict[str, Any]]:
+    """The ``register_lge`` a prediction folder records for its weights (None when it records none) and
+    the preprocessing its predictions were prepared with (:data:`PLANNED`), in today's version of the
+    record; a folder without a record reads as the oldest one."""
+    found = read_prediction_record(Path(pred_dir), unreadable="cannot tell how the predictions' weights were "
+                                   "trained; pass --register-lge or --no-register-lge")
+    record = found[1] if found is not None else migrate(PREDICTION_RECORD, {"weights": {}})[0]
+    value = record["weights"].get("register_lge")
+    plan = record["preprocessing"]
+    return (value if isinstance(value, bool) else None), {k: plan[k] for k in PLANNED if k in plan}
 
 
 def reference_protocol(pred_dir: str | Path, ref_dir: str | Path,
@@ -108,7 +116,7 @@ def reference_protocol(pred_dir: str | Path, ref_dir: str | Path,
         ref_dir: reference dataset (canonical layout).
         register_lge: an explicit choice; None takes what the predictions record, else registers.
     """
-    recorded = recorded_register_lge(pred_dir)
+    recorded, plan = recorded_prediction(pred_dir)
     if register_lge is not None:
         register, source = bool(register_lge), RegistrationSource.OPTION
     elif recorded is not None:
@@ -116,7 +124,7 @@ def reference_protocol(pred_dir: str | Path, ref_dir: str | Path,
     else:
         register, source = True, RegistrationSource.DEFAULT
     return ReferenceProtocol(register_lge=register, source=source, recorded=recorded,
-                             labels_geometry=dataset_labels_geometry(ref_dir))
+                             labels_geometry=dataset_labels_geometry(ref_dir), plan=plan)
 
 
 def registration_rows(pairs: Sequence[PairedSubject]) -> list[dict[str, Any]]:

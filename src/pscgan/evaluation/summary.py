@@ -15,9 +15,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Summary:
         return f"{self.mean * scale:.{digits}f}{suffix}{sd}"
 
 
-def is_defined(value: float | None) -> bool:
+def is_defined(value: float | None) -> TypeIs[float]:
     return value is not None and math.isfinite(value)
 
 

@@ -28,11 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pscgan.config.schema import PscganConfig
 from pscgan.errors import ConfigError, InputError
 from pscgan.io.atomic import prepare_output_dir, write_json_atomic
+from pscgan.migrations import EXPERIMENT_PLAN, migrate
 
 PLAN_FILE = "plan.json"
 ENV_FILE = "environment.json"
 PLAN_FORMAT = "pscgan-experiment-plan"
-PLAN_VERSION = 1
+PLAN_VERSION = EXPERIMENT_PLAN.current
 
 
 def _normalised(obj: Any) -> Any:
@@ -75,7 +76,8 @@ def open_plan(
     request = _normalised(request)
     plan_path = out / PLAN_FILE
     if plan_path.is_file() and not overwrite:
-        plan = read_plan(plan_path)
+        # checked field by field as written, then brought to today's version (pscgan.migrations)
+        plan = migrate(EXPERIMENT_PLAN, read_plan(plan_path), source=plan_path)[0]
         diffs = _differences(plan["request"], request)
         if diffs:
             raise ConfigError(
@@ -191,9 +193,10 @@ def fixed_config(
     """The configuration the experiment started with (``plan["base_config"]``).
 
     A continued experiment trains its later runs with the configuration of its earlier ones, even when
-    the package's presets changed in between. A plan written before the configuration was recorded
-    gets ``current`` now, after a check that its finished or started ``runs`` (run folder, seed;
-    trained with ``current`` plus their seed and steps) trained exactly that.
+    the package's presets changed in between. A plan that does not record it (``None``: one of version 1,
+    :data:`pscgan.migrations.EXPERIMENT_PLAN`) gets ``current`` now, after a check that its finished or
+    started ``runs`` (run folder, seed; trained with ``current`` plus their seed and steps) trained
+    exactly that.
 
     Raises:
         ConfigError: such a run was trained with another configuration.
@@ -201,7 +204,7 @@ def fixed_config(
     from pscgan.config.schema import apply_overrides, config_from_dict, load_config
     from pscgan.training.run_folder import CONFIG_FILE
 
-    if "base_config" in plan:
+    if plan.get("base_config") is not None:
         return config_from_dict(plan["base_config"], source=Path(out) / PLAN_FILE)
     for run, seed in runs:
         trained_path = Path(run) / "train" / CONFIG_FILE

@@ -153,6 +153,7 @@ def adopt_run(source: Path, dest: Path) -> dict[str, Any] | None:
         )
         write_json_atomic(staging / ADOPTED_FILE, {"reused_from": origin})
     else:
+        assert done is not None  # a finished run (checked above)
         shutil.copytree(source, staging)
         done["reused_from"] = origin
         write_json_atomic(staging / DONE_FILE, done)

@@ -54,8 +54,9 @@ class RunSpec:
         preset: preset whose input geometry a baseline uses (frames, crop size; ``tiny`` also picks
             test-sized baseline networks).
         reference: the full model's configuration; a baseline takes its data protocol
-            (``train.register_lge``) and thread count (``train.num_threads``) from it, so that every
-            variant of a table trains on the same targets and the same CPU threads.
+            (``train.register_lge``), input plan (``preprocessing``) and thread count
+            (``train.num_threads``) from it, so that every variant of a table trains on the same data and
+            the same CPU threads.
     """
 
     folder: Path
@@ -190,6 +191,7 @@ def _train_baseline(spec: RunSpec, device: str | None, stop_after: int | None) -
         preset=spec.preset,
         stop_after=stop_after,
         register_lge=shared.register_lge if shared else None,
+        preprocessing=spec.reference.preprocessing if spec.reference is not None else None,
         num_threads=shared.num_threads if shared else None,
     )
     return weights if weights.is_file() else None

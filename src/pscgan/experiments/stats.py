@@ -18,11 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from pscgan.evaluation.summary import Summary, is_defined, summarise
+
+#: The key pairing a reference value with a variant value (e.g. (seed, subject)).
+K = TypeVar("K", bound=Hashable)
 
 TEST_NAME = "two-sided Wilcoxon signed-rank test (scipy.stats.wilcoxon), pairs = (seed, test subject)"
 
@@ -49,8 +52,7 @@ class PairedTest:
         return asdict(self)
 
 
-def paired_wilcoxon(reference: Mapping[Hashable, float | None],
-                    variant: Mapping[Hashable, float | None]) -> PairedTest:
+def paired_wilcoxon(reference: Mapping[K, float | None], variant: Mapping[K, float | None]) -> PairedTest:
     """Wilcoxon signed-rank test of ``variant`` against ``reference`` over their common keys."""
     from scipy.stats import wilcoxon
 
@@ -59,7 +61,8 @@ def paired_wilcoxon(reference: Mapping[Hashable, float | None],
     excluded = len(keys) - len(both)
     if not both:
         return PairedTest(0, excluded, None, None, None)
-    diff = np.array([float(variant[k]) - float(reference[k]) for k in both])  # type: ignore[arg-type]
+    diff = np.array([float(v) - float(r) for k in both
+                     if (v := variant[k]) is not None and (r := reference[k]) is not None])  # (all of both)
     median = float(np.median(diff))
     if not np.any(diff != 0):
         return PairedTest(len(both), excluded, median, None, None)

@@ -44,7 +44,7 @@ COLUMNS = (
 
 def cell(summary: dict[str, Any], column: Column) -> str:
     """``mean (sd)`` of a seed summary, ``n/a`` when no seed has a defined value."""
-    fields = {k: summary.get(k) for k in ("mean", "sd", "median", "n", "n_undefined")}
+    fields: dict[str, Any] = {k: summary.get(k) for k in ("mean", "sd", "median", "n", "n_undefined")}
     text = Summary(**fields).format(column.digits, column.scale, column.suffix)
     if summary.get("n_undefined"):
         text += f" [{summary['n_undefined']} n/a]"

@@ -56,7 +56,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sr.codedict import codes
-from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 from pydicom.valuerep import DS
 
 from pscgan.errors import InputError, OutputExistsError
@@ -275,7 +275,7 @@ def find_source_images(cine: ImageVolume, phase: int = 0) -> list[Dataset]:
         lost = "; ".join(f"slice {k}: SOPInstanceUID {uid_of[k]}" for k in missing)
         extra = f" (unreadable files in the folder: {', '.join(unreadable[:5])})" if unreadable else ""
         raise InputError(folder, f"source image of phase {phase} not found for {lost}{extra}")
-    headers = []
+    headers: list[Dataset] = []
     for k in range(len(wanted)):
         path = found[k]
         try:
@@ -382,7 +382,7 @@ def synthetic_lge_image(ref: Dataset, image: np.ndarray, *, series_uid: str, ins
     sop_uid = _new_uid()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.MediaStorageSOPClassUID = MRImageStorage
-    ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = MRImageStorage, sop_uid, "MR"
     ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = series_uid, LGE_SERIES_NUMBER, instance

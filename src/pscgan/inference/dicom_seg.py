@@ -72,7 +72,7 @@ def segment_descriptions(version: str) -> list[Any]:
 
 
 def build_segmentation(references: Sequence[Any], segmentation: np.ndarray, *, version: str,
-                       equipment: dict[str, str]) -> Any:
+                       equipment: dict[str, Any]) -> Any:
     """Build the SEG instance for ``segmentation`` over the reference images.
 
     Args:

@@ -237,7 +237,8 @@ def _export_bytes(cascade: torch.nn.Module, shape: tuple[int, int, int], *, opse
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
         try:
-            torch.onnx.export(cascade.eval(), (example,), buffer, **kwargs)
+            # the TorchScript exporter writes to a file object too; torch's stub names only paths
+            torch.onnx.export(cascade.eval(), (example,), buffer, **kwargs)  # type: ignore[arg-type]
         except (RuntimeError, torch.onnx.errors.OnnxExporterError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ExportError(None, f"the exporter could not convert the networks at opset {opset}: "

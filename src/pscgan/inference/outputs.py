@@ -46,7 +46,7 @@ from pscgan.data.predictions import (
     SLICES_TABLE,
     SUBJECTS_TABLE,
     SUMMARY_FILE,
-    WEIGHTS_RECORD_FILES,
+    read_prediction_record,
     staged_subject,
     subject_folder,
 )
@@ -56,6 +56,7 @@ from pscgan.inference.inputs import InputKind, LoadedInput
 from pscgan.inference.predictor import Prediction
 from pscgan.io.atomic import write_json_atomic, write_text_atomic
 from pscgan.io.nifti import write_nifti
+from pscgan.migrations import PREDICTION_RECORD
 
 #: The optional outputs of a DICOM input: (path in the subject folder, what it is).
 _DICOM_OUTPUTS = {"synthetic_lge": (f"{DICOM_FOLDER}/synthetic_lge", "synthetic LGE DICOM series"),
@@ -90,18 +91,19 @@ def slice_quality(pred: Prediction) -> list[Any]:
     return by_index
 
 
-def quantify_prediction(item: LoadedInput, pred: Prediction, quality: list[Any] | None = None) -> Any:
-    """Quantify ``pred.labels_original`` (all it reads of ``pred``); ``quality``: per slice of the stack,
-    its :func:`slice_quality` (None: not checked)."""
+def quantify_prediction(item: LoadedInput, labels: np.ndarray, quality: list[Any] | None = None) -> Any:
+    """Quantify a predicted segmentation ``labels`` in the original geometry of ``item`` (a prediction's
+    ``labels_original``, or a baseline's); ``quality``: per slice of the stack, its :func:`slice_quality`
+    (None: not checked)."""
     from pscgan.clinical.quantify import quantify_labels
 
     info = item.info
     levels = angles = None
     thickness = None
     if info is not None:
-        levels, angles = info.slice_metadata(pred.labels_original.shape[2])
+        levels, angles = info.slice_metadata(labels.shape[2])
         thickness = info.slice_thickness_mm
-    return quantify_labels(pred.labels_original, item.cine.spacing, levels=levels, rv_angles_deg=angles,
+    return quantify_labels(labels, item.cine.spacing, levels=levels, rv_angles_deg=angles,
                            slice_thickness_mm=thickness, quality=quality)
 
 
@@ -118,7 +120,7 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
         affine = np.asarray(item.cine.affine)
         write_nifti(tmp / LGE_FILE, pred.lge_original, spacing=item.cine.spacing, affine=affine)
         write_nifti(tmp / SEG_FILE, pred.labels_original, spacing=item.cine.spacing, affine=affine)
-        quant = quantify_prediction(item, pred, slice_quality(pred))
+        quant = quantify_prediction(item, pred.labels_original, slice_quality(pred))
         write_json_atomic(tmp / CLINICAL_FILE, {"subject_id": name, "input": item.source.kind.value,
                                                  "source": source_file(item), **quant.as_dict()})
         arrays: dict[str, np.ndarray] = {
@@ -128,7 +130,8 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
         if pred.coarse_labels is not None:
             arrays["coarse_mask"] = pred.coarse_labels
         buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
+        # numpy's stub reads **arrays as its allow_pickle argument
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
         (tmp / NETWORK_FILE).write_bytes(buf.getvalue())
         write_json_atomic(tmp / RECORDS_FILE, [s.record.model_dump(mode="json") for s in pred.slices])
         failed = (_write_dicom_outputs(tmp, item, pred, keep_identifiers)
@@ -196,7 +199,7 @@ def write_tables(out: Path, names: list[str]) -> None:
     """Rewrite slices.csv and subjects.csv from every finished subject's clinical.json.
 
     Not defined or not assessed values are empty cells, never 0; ``assessed`` is empty for a slice the
-    quality check did not see (a baseline's prediction, a folder written before the check existed).
+    quality check did not see (a baseline's prediction has no quality check).
     """
     from pscgan.evaluation.prediction_files import read_clinical
 
@@ -265,7 +268,7 @@ def write_summary(out: Path, summary: dict[str, Any]) -> None:
     quality = quality_summary(out, list(summary.get("subjects", [])))
     if quality is not None:
         summary["quality"] = quality
-    write_json_atomic(out / SUMMARY_FILE, summary)
+    write_json_atomic(out / SUMMARY_FILE, {PREDICTION_RECORD.key: PREDICTION_RECORD.current, **summary})
 
 
 def weights_record(weights: Path) -> dict[str, Any]:
@@ -273,16 +276,14 @@ def weights_record(weights: Path) -> dict[str, Any]:
     they were trained on LGE registered to the cine (``pscgan evaluate`` prepares its reference the same
     way; None when the stored configuration cannot be read).
 
-    The SHA-256 is the checksum the file carries over its tensors, or the file's own digest for files
-    written before pscgan stored one.
+    The SHA-256 is the checksum the file carries over its tensors (every weights file pscgan can load
+    carries one).
     """
-    import hashlib
-
     from pscgan.config.schema import config_from_dict
     from pscgan.models.weights import read_weights_metadata
 
     meta = read_weights_metadata(weights)
-    sha = meta.get("sha256") or hashlib.sha256(weights.read_bytes()).hexdigest()
+    sha = meta.get("sha256")
     preset = register = None
     with suppress(ValueError, KeyError, TypeError):
         stored = json.loads(meta["config"])
@@ -305,35 +306,33 @@ def write_batch_record(
 ) -> None:
     """Write ``batch.json``: the weights (``record``, :func:`weights_record`) and the preprocessing
     applied."""
-    write_json_atomic(out / BATCH_FILE, {"weights": record}
+    write_json_atomic(out / BATCH_FILE, {PREDICTION_RECORD.key: PREDICTION_RECORD.current, "weights": record}
                       | ({} if preprocessing is None else {"preprocessing": preprocessing}))
 
 
 def check_resume_weights(out: Path, record: dict[str, Any]) -> None:
     """Refuse to resume ``out`` with other weights than those that predicted its finished subjects.
 
-    The folder's ``batch.json`` (or, from a batch that finished before pscgan wrote one, its
-    ``summary.json``) names the weights; a folder with neither has nothing to compare and is accepted.
+    The folder's prediction record (:func:`~pscgan.data.predictions.read_prediction_record`) names the
+    weights; a folder with none has nothing to compare and is accepted.
 
     Raises:
         InputError: the record is unreadable.
         ConfigError: the folder was predicted with other weights.
     """
-    for name in WEIGHTS_RECORD_FILES:
-        path = out / name
-        if not path.is_file():
-            continue
-        try:
-            before = json.loads(path.read_text(encoding="utf-8"))["weights"]
-            sha, file = before["sha256"], before.get("file")
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            raise InputError(path, "unreadable: cannot tell which weights predicted this folder; "
-                                   "start over with --overwrite or predict into a new folder") from None
-        if sha != record["sha256"]:
-            raise ConfigError(
-                out,
-                f"--resume: the finished subjects were predicted with {file} (SHA-256 "
-                f"{str(sha)[:12]}...), not {record['file']} ({record['sha256'][:12]}...); resume "
-                "with the same weights, or start over with --overwrite or a new folder",
-            )
+    found = read_prediction_record(out, unreadable="cannot tell which weights predicted this folder; start "
+                                                   "over with --overwrite or predict into a new folder")
+    if found is None:
         return
+    path, before = found[0], found[1]["weights"]
+    if "sha256" not in before:  # a record naming no weights cannot be compared with these
+        raise InputError(path, "unreadable (no weights.sha256): cannot tell which weights predicted this "
+                               "folder; start over with --overwrite or predict into a new folder")
+    sha, file = before["sha256"], before.get("file")
+    if sha != record["sha256"]:
+        raise ConfigError(
+            out,
+            f"--resume: the finished subjects were predicted with {file} (SHA-256 "
+            f"{str(sha)[:12]}...), not {record['file']} ({record['sha256'][:12]}...); resume "
+            "with the same weights, or start over with --overwrite or a new folder",
+        )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,6 +29,9 @@ from pscgan.inference.inputs import LoadedInput
 from pscgan.labels import Tissue
 from pscgan.preprocessing.pipeline import PreparedSlice, PreprocessOptions, prepare_arrays
 from pscgan.preprocessing.record import SliceRecord, to_original_volume
+
+if TYPE_CHECKING:
+    from pscgan.anatomy.model import AnatomyModel
 
 FOV_HEART_RANGE = (1.14, 1.51)
 """Crop field of view / the subject's largest end-diastolic LV diameter that a model trained without the
@@ -70,7 +74,7 @@ class Predictor:
     """
 
     def __init__(self, cascade: torch.nn.Module, config: PscganConfig, *, device: str | torch.device = "cpu",
-                 batch_size: int = 16, localisation: str | None = None, anatomy: object | None = None,
+                 batch_size: int = 16, localisation: str | None = None, anatomy: AnatomyModel | None = None,
                  fov_heart_ratio: float | tuple[float, float] | None = None) -> None:
         self.device = torch.device(device)
         self.cascade = cascade.to(self.device).eval()
@@ -91,23 +95,23 @@ class Predictor:
 
     @classmethod
     def from_weights(cls, weights: str | Path, *, anatomy_weights: str | Path | None = None,
-                     **kwargs: object) -> Predictor:
-        """Load the cascade (and, with ``anatomy_weights``, the anatomy network)."""
+                     device: str | torch.device = "cpu", **kwargs: Any) -> Predictor:
+        """Load the cascade (and, with ``anatomy_weights``, the anatomy network); ``kwargs`` as for the
+        constructor."""
         from pscgan.models.weights import load_weights
 
-        device = kwargs.get("device", "cpu")
-        cascade, config = load_weights(weights, map_location=device)  # type: ignore[arg-type]
+        cascade, config = load_weights(weights, map_location=device)
         anatomy = None
         if anatomy_weights is not None:
             from pscgan.anatomy.model import AnatomyModel
 
-            anatomy = AnatomyModel.from_weights(anatomy_weights, device=device)  # type: ignore[arg-type]
-        return cls(cascade, config, anatomy=anatomy, **kwargs)  # type: ignore[arg-type]
+            anatomy = AnatomyModel.from_weights(anatomy_weights, device=device)
+        return cls(cascade, config, anatomy=anatomy, device=device, **kwargs)
 
     def prepare(self, item: LoadedInput) -> list[PreparedSlice]:
         info = item.info
         levels = angles = None
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, Any] = {}
         if info is not None:
             levels, angles = info.slice_metadata(item.cine.array.shape[2])
             kwargs = {"rr_interval_ms": info.rr_interval_ms, "ed_phase": info.ed_phase}
@@ -121,7 +125,8 @@ class Predictor:
         """The pipeline's LV detector: the anatomy network's probabilities, kept for :func:`fuse_anatomy`."""
         from pscgan.anatomy.localise import locate_from_probabilities
 
-        probs = self.anatomy.segment_stack(cine, spacing_rc, ed_phase=ed_phase)  # type: ignore[union-attr]
+        assert self.anatomy is not None  # the locator is set only with an anatomy network
+        probs = self.anatomy.segment_stack(cine, spacing_rc, ed_phase=ed_phase)
         self._anatomy_probs = probs
         return locate_from_probabilities(probs, spacing_rc)
 

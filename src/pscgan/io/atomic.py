@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pscgan.errors import OutputExistsError
+from pscgan.migrations import output_predates_marker
 
 #: The mark of a folder pscgan created as an output: ``--overwrite`` empties only folders that carry it.
 OUTPUT_MARKER = ".pscgan-output"
@@ -159,7 +160,7 @@ def prepare_output_dir(path: str | Path, *, overwrite: bool = False) -> Path:
 
 def resume_output_dir(path: str | Path, *, records: tuple[str, ...] = ()) -> Path:
     """Make ``path`` ready for ``--resume``: a missing or empty folder, or one pscgan wrote (its marker, or
-    for folders written before the marker existed one of the files ``records``); marked as pscgan's.
+    :func:`pscgan.migrations.output_predates_marker` with ``records``); marked as pscgan's.
 
     Raises:
         OutputExistsError: the folder holds data pscgan did not write.
@@ -169,7 +170,7 @@ def resume_output_dir(path: str | Path, *, records: tuple[str, ...] = ()) -> Pat
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputExistsError(path, "exists and is not a folder; choose another output location")
-    if holds_data(path) and not written_by_pscgan(path) and not any((path / r).is_file() for r in records):
+    if holds_data(path) and not written_by_pscgan(path) and not output_predates_marker(path, records):
         raise OutputExistsError(
             path,
             "holds data pscgan did not write; --resume continues only a folder pscgan "

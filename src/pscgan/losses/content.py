@@ -26,4 +26,8 @@ def feature_content_loss(real_features: Sequence[Tensor], fake_features: Sequenc
     """Sum over layers of the mean squared feature difference (real features detached)."""
     if len(real_features) != len(fake_features) or not real_features:
         raise ValueError("need the same, non-zero number of real and fake feature maps")
-    return sum(F.mse_loss(f, r.detach()) for r, f in zip(real_features, fake_features, strict=True))
+    losses = [F.mse_loss(f, r.detach()) for r, f in zip(real_features, fake_features, strict=True)]
+    total = losses[0]
+    for loss in losses[1:]:
+        total = total + loss
+    return total

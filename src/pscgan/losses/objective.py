@@ -49,7 +49,13 @@ from pscgan.models.phase import Phase
 
 
 def _total(terms: dict[str, Tensor]) -> dict[str, Tensor]:
-    terms["total"] = sum(terms.values())
+    values = list(terms.values())
+    if not values:
+        raise ValueError("no loss term to total")
+    total = values[0]
+    for value in values[1:]:
+        total = total + value
+    terms["total"] = total
     return terms
 
 
@@ -89,6 +95,8 @@ def generator_objective(cfg: LossConfig, phase: Phase, outputs: Mapping[str, Ten
     """
     terms: dict[str, Tensor] = {}
     if MASK_LOGITS in outputs:
+        if labels is None:
+            raise ValueError("a mask phase needs its ground-truth labels")
         ce = multiclass_cross_entropy(outputs[MASK_LOGITS], labels)
         terms["segmentation"] = cfg.segmentation_weight * ce
         if cfg.segmentation_dice_weight > 0:
@@ -98,6 +106,8 @@ def generator_objective(cfg: LossConfig, phase: Phase, outputs: Mapping[str, Ten
             terms["regularisation"] = cfg.regularisation_weight * synthetic_regularisation(
                 outputs[LGE], nu=cfg.ogs_nu, group_size=cfg.ogs_group_size)
         if cfg.pixel_l1_weight > 0:
+            if lge is None:
+                raise ValueError("the pixel L1 needs the ground-truth LGE")
             terms["pixel_l1"] = cfg.pixel_l1_weight * F.l1_loss(outputs[LGE], lge)
     if cfg.adversarial is not AdversarialLoss.NONE:
         if discriminator is None:
@@ -109,6 +119,8 @@ def generator_objective(cfg: LossConfig, phase: Phase, outputs: Mapping[str, Ten
                 real_features = discriminator(real).features
             terms["content"] = cfg.content_weight * feature_content_loss(real_features, fake_out.features)
         if cfg.auxiliary and fake_out.counts is not None:
+            if labels is None:
+                raise ValueError("the auxiliary count loss needs the ground-truth labels")
             pixels = labels.shape[-1] * labels.shape[-2]
             target = class_pixel_counts(labels, fake_out.counts.shape[1])
             terms["auxiliary"] = cfg.auxiliary_weight * count_loss(fake_out.counts, target, pixels)

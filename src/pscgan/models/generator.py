@@ -134,6 +134,8 @@ class Generator(nn.Module):
         skips = [weigh(s) for weigh, s in zip(self.skip_weights, enc.skips, strict=True)][::-1] + [full]
         for i, (block, skip) in enumerate(zip(self.up, skips, strict=True)):
             if self.decoder_condition:
+                if condition is None:
+                    raise ValueError("this generator reads a condition in its decoder; none was given")
                 factor = 2 ** (len(self.up) - 1 - i)  # blocks output 8, 16, 32, 64 for a 64x64 input
                 cond = F.avg_pool2d(condition, factor) if factor > 1 else condition
                 skip = cond if skip is None else torch.cat([skip, cond], dim=1)

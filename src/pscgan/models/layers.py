@@ -134,6 +134,7 @@ class TemporalProjection(nn.Module):
         with torch.no_grad():
             self.conv.weight.zero_()
             self.conv.weight[torch.arange(channels), torch.arange(channels)] = 1.0 / frames
+            assert self.conv.bias is not None
             self.conv.bias.zero_()
 
     def forward(self, x: Tensor) -> Tensor:

@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import Tensor, nn
 
 from pscgan.config.schema import AttentionMode, ModelConfig, Pathways
@@ -53,8 +55,8 @@ class SCLNBlock(nn.Module):
         self.out_size = out_size
         use_s = config.pathways in (Pathways.BOTH, Pathways.SPATIAL)
         use_t = config.pathways in (Pathways.BOTH, Pathways.TEMPORAL)
-        common = dict(dilations=config.dilations, residual_dilations=config.residual_dilations,
-                      slope=config.leaky_slope)
+        common: dict[str, Any] = dict(dilations=config.dilations,
+                                      residual_dilations=config.residual_dilations, slope=config.leaky_slope)
         self.spatial = (SpatialPathway(in_ch, out_ch, out_size=out_size, kernel=config.spatial_kernel,
                                        **common) if use_s else None)
         self.temporal = (TemporalPathway(in_ch, out_ch, frames=config.frames, kernel=config.temporal_kernel,
@@ -81,6 +83,7 @@ class SCLNBlock(nn.Module):
         s_out = self.spatial(spatial) if self.spatial is not None else None
         t_out = self.temporal(temporal, in_size) if self.temporal is not None else None
         ref = s_out if s_out is not None else t_out
+        assert ref is not None  # a configuration has at least one pathway
         frames = ref.shape[0] // batch if s_out is not None else ref.shape[2]
         channels = ref.shape[1]
         s_tok = (s_out.view(batch, frames, channels, h * w).transpose(2, 3).reshape(batch, -1, channels)

@@ -31,9 +31,10 @@ from pscgan.config.schema import PscganConfig, config_from_dict
 from pscgan.errors import ConfigError, InputError
 from pscgan.io.atomic import atomic_path
 from pscgan.io.weights_digest import metadata_digest, tensors_digest
+from pscgan.migrations import CASCADE_WEIGHTS, migrate_weights_header
 
 FORMAT = "pscgan-cascade-weights"
-VERSION = "1"
+VERSION = str(CASCADE_WEIGHTS.current)
 
 
 def save_weights(path: str | Path, cascade: torch.nn.Module, config: PscganConfig, *,
@@ -76,14 +77,18 @@ def read_safetensors_header(path: str | Path) -> dict[str, str]:
 
 def read_weights_metadata(path: str | Path) -> dict[str, str]:
     """The metadata of a weights file (format, version, config JSON, checksums, extras), verified against
-    its own checksum when the file has one (files written before pscgan added it have none)."""
+    its own checksum, in today's version (:data:`pscgan.migrations.CASCADE_WEIGHTS`: a version-1 file may
+    lack the checksum, and is then read unverified)."""
     path = Path(path)
     meta = read_safetensors_header(path)
     if meta.get("format") != FORMAT:
         raise InputError(path, "not a pscgan cascade weights file (missing format tag)")
-    if "metadata_sha256" in meta and metadata_digest(meta) != meta["metadata_sha256"]:
-        raise InputError(path, "checksum mismatch: the weights file's configuration is corrupted")
-    return meta
+    if "metadata_sha256" in meta:
+        if metadata_digest(meta) != meta["metadata_sha256"]:
+            raise InputError(path, "checksum mismatch: the weights file's configuration is corrupted")
+    elif meta.get("version") == VERSION:
+        raise InputError(path, "carries no metadata checksum: its configuration cannot be verified")
+    return migrate_weights_header(meta, source=path)[0]
 
 
 def load_weights(path: str | Path, *, expect: PscganConfig | None = None,

@@ -182,6 +182,7 @@ def rasterise(grid: FineGrid, fb: FrameBoundaries, anatomy: SliceAnatomy, cine: 
             if idx.size:
                 images[idx] += ras.coverage(kind, family, idx) * (fat - back[idx][:, group])
             continue
+        assert s_out is not None  # only fat has no outside tissue, handled above
         d = delta(s_in, s_out)
         channel = LABEL_CHANNEL.get(kind)
         if inside is not None and inside.size:

@@ -109,7 +109,8 @@ def written_spacing(params: SubjectParams, reach_mm: float, matrix: int) -> floa
 def crop_jitter(sl: SliceParams, reach_mm: float, spacing: float, matrix: int) -> tuple[float, float]:
     """The slice's crop jitter (col, up) in mm, reduced where the LV would otherwise leave the crop."""
     room = max(0.0, (matrix / 2.0 - CROP_CLEARANCE_PX) * spacing - reach_mm)
-    return tuple(float(np.clip(j, -room, room)) for j in sl.crop_jitter_mm)  # type: ignore[return-value]
+    col, up = sl.crop_jitter_mm
+    return float(np.clip(col, -room, room)), float(np.clip(up, -room, room))
 
 
 def _render_slice(params: SubjectParams, sl: SliceParams, anatomy: SliceAnatomy, fb: FrameBoundaries,

@@ -156,6 +156,7 @@ def validate_dataset(data: str | Path, out: str | Path | None = None, reference:
     lge_parts: list[Samples] = []
     for i, folder in enumerate(folders):
         subject = load_subject(folder, require_lge=True, require_labels=True)
+        assert subject.lge is not None and subject.labels is not None  # required above
         measurements.extend(measure_subject(subject))
         lge_parts.append(volume_samples(subject.lge.array, subject.labels.array))
         if progress is not None:

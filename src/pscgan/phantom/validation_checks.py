@@ -77,7 +77,7 @@ class Check:
     note: str = ""
 
     @classmethod
-    def summarise(cls, key: str, group: str, description: str, values: Sequence[float] | np.ndarray, *,
+    def summarise(cls, key: str, group: str, description: str, values: Sequence[float | None] | np.ndarray, *,
                   rule: Rule = Rule.MEDIAN, **kwargs: Any) -> Check:
         """A check over many items: the median and spread of the finite ``values``."""
         v = np.asarray([x for x in values if x is not None], float)

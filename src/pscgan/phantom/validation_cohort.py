@@ -173,8 +173,8 @@ def _per_subject(ms: Iterable[SliceMeasurement], values: Iterable[float | None])
 
 def _contrast_checks(ms: list[SliceMeasurement]) -> list[Check]:
     scarred = [m for m in ms if m.cine_scar_rel_contrast is not None]
-    signed = [m.cine_scar_rel_contrast - c for m in scarred
-              if (c := _num(m.truth, "cine_scar_contrast")) is not None]
+    signed = [v - c for m in scarred if (v := m.cine_scar_rel_contrast) is not None
+              and (c := _num(m.truth, "cine_scar_contrast")) is not None]
     ihd = [m for m in ms if m.normal is False]
     image_note = "images with labels: includes partial volume, border zone, misregistration"
     cine_signal = _per_subject(ms, [_signal_ratio(m, "cine_signal", "blood", "myocardium") for m in ms])

@@ -46,6 +46,8 @@ def plot_cases(cases: list[tuple[Subject, int, int]], path: Path) -> None:
 
     fig, axes = plt.subplots(max(len(cases), 1), 4, figsize=(10, 2.6 * max(len(cases), 1)), squeeze=False)
     for row, (subject, k, es) in zip(axes, cases):
+        if subject.lge is None or subject.labels is None:
+            raise ValueError(f"{subject.info.subject_id}: a phantom subject has labels and an LGE")
         ed = subject.info.ed_phase
         cine = subject.cine.array[:, :, k, :]
         lge = subject.lge.array[:, :, k].T

@@ -197,6 +197,8 @@ def measure_subject(subject: Subject) -> list[SliceMeasurement]:
     myocardial area, transmurality and scar fraction per AHA segment from the LGE-grid labels.
     """
     info = subject.info
+    if subject.labels is None or subject.lge is None:
+        raise ValueError(f"{info.subject_id}: a phantom subject has labels and an LGE")
     spacing = display_spacing(info.pixel_spacing_mm)
     pixel_area = spacing[0] * spacing[1]
     ed = info.ed_phase

@@ -9,6 +9,8 @@ from pscgan.io.atomic import write_text_atomic
 from pscgan.phantom.validation_checks import Check, Status
 
 if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
     from pscgan.phantom.validation import ValidationReport
 
 _GROUP_TITLES = {"geometry": "Geometry", "function": "Function", "contrast": "Contrast", "scar": "Scar",
@@ -89,7 +91,9 @@ def rich_table(report: ValidationReport) -> Any:
     table = Table(title=f"Phantom validation: {report.dataset.name}",
                   caption="descriptions and sources: validation.md")
     table.add_column("check", no_wrap=True)
-    for col, justify in (("measured", "right"), ("expected", "left"), ("status", "left"), ("n", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("measured", "right"), ("expected", "left"), ("status", "left"), ("n", "right"))
+    for col, justify in columns:
         table.add_column(col, justify=justify, overflow="fold")
     styles = {Status.PASS: "green", Status.FAIL: "bold red", Status.INFO: "cyan", Status.NO_DATA: "dim"}
     group = None

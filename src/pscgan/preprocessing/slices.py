@@ -58,8 +58,8 @@ def resample_slice(frames: np.ndarray, lge: np.ndarray | None, labels: np.ndarra
         lge = apply_inplane(lge.astype(np.float32, copy=False), inplane, order=1)
     if labels is not None:
         labels = apply_inplane(labels, inplane, order=0)
-    spacing = tuple(inplane.spacing_mm) if inplane is not None else tuple(float(s) for s in spacing_rc)
-    return ResampledSlice(cine=frames, lge=lge, labels=labels, spacing_rc=spacing,  # type: ignore[arg-type]
+    row, col = inplane.spacing_mm if inplane is not None else spacing_rc
+    return ResampledSlice(cine=frames, lge=lge, labels=labels, spacing_rc=(float(row), float(col)),
                           temporal=temporal, inplane=inplane)
 
 
@@ -79,7 +79,7 @@ def locate_centres(slices: list[ResampledSlice], method: LocalisationMethod,
         raise ConfigError(None, "localisation='labels' needs a label map; use 'cine' or 'auto'")
     found: list[LocalisationRecord | None] = [None] * len(slices)
     if method in (LocalisationMethod.LABELS, LocalisationMethod.AUTO) and has_labels:
-        found = [centre_from_labels(s.labels) for s in slices]  # type: ignore[arg-type]
+        found = [centre_from_labels(s.labels) for s in slices if s.labels is not None]  # (all have labels)
     labelled = [f.centre_rc for f in found if f is not None]
     if method is LocalisationMethod.LABELS:
         if not labelled:
@@ -87,8 +87,9 @@ def locate_centres(slices: list[ResampledSlice], method: LocalisationMethod,
                                      "from labels; use localisation='cine' or 'auto'")
         prior = LocalisationRecord(method="labels-stack", centre_rc=tuple(np.mean(labelled, axis=0)))
         return [f if f is not None else prior for f in found]
-    if all(f is not None for f in found):
-        return found  # type: ignore[return-value]
+    complete = [f for f in found if f is not None]
+    if len(complete) == len(found):
+        return complete
     spacing = slices[0].spacing_rc
     maps = [motion_map(s.cine, spacing) for s in slices]
     if labelled:

@@ -21,28 +21,34 @@ from typing import Any
 import numpy as np
 
 from pscgan.clinical.quantify import Quantification
-from pscgan.data.predictions import CLINICAL_FILE, IDENTIFIERS_FILE, NETWORK_FILE, subject_done
+from pscgan.data.predictions import CLINICAL_FILE, IDENTIFIERS_FILE, NETWORK_FILE
+from pscgan.errors import InputError
+from pscgan.evaluation.parts import prediction_done, read_parts
+from pscgan.evaluation.prediction_files import read_clinical, read_network_arrays
 from pscgan.io.atomic import prepare_output_dir, safe_child
 from pscgan.report.data import SliceView, SubjectReportData
 
 
-def _views(sid: str, cine: np.ndarray, lge_pred: np.ndarray, labels_pred: np.ndarray, spacing: Any,
-           clinical: dict[str, Any], lge_ref: np.ndarray | None = None,
+def _views(cine: np.ndarray, lge_pred: np.ndarray | None, labels_pred: np.ndarray | None, spacing: Any,
+           clinical: dict[str, Any] | None, lge_ref: np.ndarray | None = None,
            labels_ref: np.ndarray | None = None) -> list[SliceView]:
-    levels = {s["index"]: s["level"] for s in clinical["slices"]}
+    """One view per slice; a baseline's prediction may lack the synthetic LGE or the segmentation (and
+    then its ``clinical.json``), which the pages show as absent."""
+    levels = {s["index"]: s["level"] for s in clinical["slices"]} if clinical else {}
+
+    def at(arr: np.ndarray | None, k: int) -> np.ndarray | None:
+        return None if arr is None else arr[k]
+
     return [
-        SliceView(
-            index=k,
-            level=levels.get(k),
-            spacing_mm=tuple(spacing[k]),
-            cine=cine[k],
-            lge_synthetic=lge_pred[k],
-            lge_reference=None if lge_ref is None else lge_ref[k],
-            labels_predicted=labels_pred[k],
-            labels_reference=None if labels_ref is None else labels_ref[k],
-        )
-        for k in range(len(labels_pred))
+        SliceView(index=k, level=levels.get(k), spacing_mm=tuple(spacing[k]), cine=cine[k],
+                  lge_synthetic=at(lge_pred, k), lge_reference=at(lge_ref, k),
+                  labels_predicted=at(labels_pred, k), labels_reference=at(labels_ref, k))
+        for k in range(len(cine))
     ]
+
+
+def _quantification(clinical: dict[str, Any] | None) -> Quantification | None:
+    return None if clinical is None else Quantification.from_dict(clinical)
 
 
 def _metrics(row: dict[str, Any]) -> dict[str, float | None]:
@@ -78,8 +84,6 @@ _IDENTIFIER_LABELS = {
 
 
 def _identifiers(folder: Path) -> dict[str, str]:
-    from pscgan.errors import InputError
-
     path = folder / IDENTIFIERS_FILE
     if not path.is_file():
         return {}
@@ -116,32 +120,27 @@ def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
         for p in pairs:
             out.append(SubjectReportData(
                 subject_id=p.subject_id,
-                slices=_views(p.subject_id, p.cine, p.lge_pred, p.labels_pred, p.spacing_rc, p.clinical_pred,
-                              p.lge_ref, p.labels_ref),
-                predicted=Quantification.from_dict(p.clinical_pred),
+                slices=_views(p.cine, p.lge_pred, p.labels_pred, p.spacing_rc, p.clinical_pred, p.lge_ref,
+                              p.labels_ref),
+                predicted=_quantification(p.clinical_pred),
                 reference=Quantification.from_dict(p.clinical_ref) if p.clinical_ref else None,
                 imaging_metrics=_metrics(rows[p.subject_id]),
-                details=details(p.subject_id, p.clinical_pred), notes=reference_notes(annotation)))
+                details=details(p.subject_id, p.clinical_pred or {}), notes=reference_notes(annotation)))
         return out
-    for folder in sorted(p for p in pred_dir.iterdir() if p.is_dir() and subject_done(pred_dir, p.name)):
-        clinical = json.loads((folder / CLINICAL_FILE).read_text())
+    for folder in sorted(p for p in pred_dir.iterdir() if p.is_dir() and prediction_done(pred_dir, p.name)):
+        parts = read_parts(folder)
+        arrays = read_network_arrays(folder / NETWORK_FILE)
+        clinical = read_clinical(folder / CLINICAL_FILE) if parts.segmentation else None
         try:
-            with np.load(folder / NETWORK_FILE, allow_pickle=False) as z:
-                views = _views(
-                    folder.name,
-                    z["cine"].astype(np.float32),
-                    z["lge_synthetic"],
-                    z["segmentation"],
-                    z["spacing_mm"],
-                    clinical,
-                )
-        except ValueError as exc:  # pickled objects (never loaded) or arrays of the wrong shape
-            from pscgan.errors import InputError
-
+            views = _views(arrays["cine"].astype(np.float32),
+                           arrays["lge_synthetic"] if parts.synthetic_lge else None,
+                           arrays["segmentation"] if parts.segmentation else None, arrays["spacing_mm"],
+                           clinical)
+        except (KeyError, ValueError, IndexError) as exc:  # arrays missing, or of the wrong shape
             raise InputError(folder / NETWORK_FILE, f"unusable prediction arrays ({exc})") from None
         out.append(SubjectReportData(subject_id=folder.name, slices=views,
-                                     predicted=Quantification.from_dict(clinical), reference=None,
-                                     details=details(folder.name, clinical)))
+                                     predicted=_quantification(clinical), reference=None,
+                                     details=details(folder.name, clinical or {})))
     return out
 
 
@@ -152,7 +151,6 @@ def build_reports(pred_dir: str | Path, ref_dir: str | Path | None, out: str | P
     Args:
         keep_identifiers: show the patient identifiers kept by the prediction (see the module docstring).
     """
-    from pscgan.errors import InputError
     from pscgan.report import write_cohort_report, write_subject_report
 
     pred_dir = Path(pred_dir)

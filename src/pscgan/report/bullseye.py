@@ -23,11 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pscgan.clinical.quantify import Quantification
 from pscgan.geometry.aha import SEGMENT_NAMES, segment_center_angle, segment_width_deg
 from pscgan.report.panels import figure_png
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 #: Anterior RV insertion angle that reproduces the standard AHA plot (see module docstring).
 LAYOUT_RV_INSERTION_DEG = 120.0
@@ -69,7 +72,7 @@ def segment_anchor(segment: int) -> tuple[float, float]:
     return math.radians(segment_center_angle(segment, LAYOUT_RV_INSERTION_DEG)), (inner + outer) / 2
 
 
-def _defined(v: float | None) -> bool:
+def _defined(v: float | None) -> TypeIs[float]:
     return v is not None and math.isfinite(v)
 
 
@@ -95,7 +98,7 @@ def _draw(ax: Any, panel: BullseyePanel, cmap: Any) -> None:
         width = math.radians(segment_width_deg(segment))
         value = panel.values.get(segment)
         known = _defined(value)
-        colour = cmap(min(max(float(value), 0.0), 1.0)) if known else NOT_IMAGED_COLOUR
+        colour = cmap(min(max(float(value), 0.0), 1.0)) if _defined(value) else NOT_IMAGED_COLOUR
         ax.bar(
             theta,
             outer - inner,
@@ -127,7 +130,7 @@ def _draw(ax: Any, panel: BullseyePanel, cmap: Any) -> None:
         ax.text(
             theta,
             r_mid,
-            f"{100 * value:.0f}%" if known else "n/a",
+            f"{100 * value:.0f}%" if _defined(value) else "n/a",
             ha="center",
             va="center",
             fontsize=7.5,

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from pscgan.clinical.agreement import bland_altman, diagnostic_accuracy, pearson
+from pscgan.clinical.quantify import Quantification
 from pscgan.evaluation.summary import summarise
 from pscgan.io.atomic import write_text_atomic
 from pscgan.report.data import SubjectReportData
@@ -47,11 +48,17 @@ def has_reference(s: SubjectReportData) -> bool:
     return s.predicted is not None and s.reference is not None
 
 
+def _both(s: SubjectReportData) -> tuple[Quantification, Quantification] | None:
+    """(predicted, reference) of a subject with both."""
+    return (s.predicted, s.reference) if s.predicted is not None and s.reference is not None else None
+
+
 def scar_ratio_error(s: SubjectReportData) -> float | None:
     """``|predicted - reference|`` scar ratio in percentage points, or ``None`` when not defined."""
-    if not has_reference(s):
+    both = _both(s)
+    if both is None:
         return None
-    p, r = s.predicted.subject.scar_ratio, s.reference.subject.scar_ratio
+    p, r = both[0].subject.scar_ratio, both[1].subject.scar_ratio
     return 100.0 * abs(p - r) if is_defined(p) and is_defined(r) else None
 
 
@@ -75,8 +82,9 @@ def _relative_href(href: str) -> str:
 
 
 def _pairs(subjects: Sequence[SubjectReportData], what: str, scale: float = 1.0) -> tuple[list, list]:
-    pred = [getattr(s.predicted.subject, what) for s in subjects]
-    ref = [getattr(s.reference.subject, what) for s in subjects]
+    both = [q for s in subjects if (q := _both(s)) is not None]
+    pred = [getattr(p.subject, what) for p, _ in both]
+    ref = [getattr(r.subject, what) for _, r in both]
     return ([None if v is None else scale * v for v in pred], [None if v is None else scale * v for v in ref])
 
 
@@ -147,10 +155,10 @@ def _agreement_section(subjects: Sequence[SubjectReportData], n_without: int) ->
 
 def _segment_detection(paired: Sequence[SubjectReportData]) -> Html:
     pred, ref = [], []
-    for s in paired:
-        for seg in sorted(set(s.predicted.segments) & set(s.reference.segments)):
-            pred.append(s.predicted.segments[seg].scar_present)
-            ref.append(s.reference.segments[seg].scar_present)
+    for p, r in (q for s in paired if (q := _both(s)) is not None):
+        for seg in sorted(set(p.segments) & set(r.segments)):
+            pred.append(p.segments[seg].scar_present)
+            ref.append(r.segments[seg].scar_present)
     if not pred:
         return esc("")
     d = diagnostic_accuracy(pred, ref)

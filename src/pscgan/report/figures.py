@@ -78,7 +78,7 @@ def _bland_altman(ax: Any, x: np.ndarray, y: np.ndarray, ba: BlandAltman, label:
                 va="bottom",
                 fontsize=8,
             )
-        span = max(abs(ba.upper), abs(ba.lower), float(np.abs(diff).max()))
+        span = max(abs(ba.upper or 0.0), abs(ba.lower or 0.0), float(np.abs(diff).max()))  # set with bias
         ax.set_ylim(-1.25 * span - 1e-9, 1.25 * span + 1e-9)
         ax.set_title(f"bias {ba.bias:+.2f}, limits {ba.lower:+.2f} to {ba.upper:+.2f}", fontsize=10)
     else:

@@ -12,8 +12,12 @@ Example:
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from pscgan.report.html import Html
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 NOT_DEFINED = Html('<span class="undef">not defined</span>')
 NOT_ASSESSED = Html('<span class="undef">not assessed</span>')
@@ -33,7 +37,7 @@ METRIC_NAMES: dict[str, str] = {
 }
 
 
-def is_defined(value: float | None) -> bool:
+def is_defined(value: float | None) -> TypeIs[float]:
     return value is not None and math.isfinite(float(value))
 
 

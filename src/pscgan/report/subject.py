@@ -88,12 +88,12 @@ def _headline(data: SubjectReportData) -> Html:
         card(
             f"scar volume ({who})",
             fmt_fixed(main.subject.scar_volume_ml, 2, "ml"),
-            fmt_fixed(ref.subject.scar_volume_ml, 2, "ml") if both else None,
+            fmt_fixed(ref.subject.scar_volume_ml, 2, "ml") if both and ref is not None else None,
         ),
         card(
             f"scar ratio ({who})",
             fmt_ratio(main.subject.scar_ratio),
-            fmt_ratio(ref.subject.scar_ratio) if both else None,
+            fmt_ratio(ref.subject.scar_ratio) if both and ref is not None else None,
         ),
         card(f"scarred segments ({who})", _segments_text(main), _segments_text(ref) if both else None),
     ]
@@ -121,19 +121,20 @@ def _clinical_table(data: SubjectReportData) -> Html:
     row(
         "Scar volume",
         [fmt_fixed(q.subject.scar_volume_ml, 2, "ml") for _, q in cols],
-        fmt_diff(pred.subject.scar_volume_ml, ref.subject.scar_volume_ml, 2, "ml") if both else None,
+        fmt_diff(pred.subject.scar_volume_ml, ref.subject.scar_volume_ml, 2, "ml")
+        if pred is not None and ref is not None else None,
     )
     row(
         "Myocardial volume (healthy + scar)",
         [fmt_fixed(q.subject.myocardium_volume_ml, 1, "ml") for _, q in cols],
         fmt_diff(pred.subject.myocardium_volume_ml, ref.subject.myocardium_volume_ml, 1, "ml")
-        if both
-        else None,
+        if pred is not None and ref is not None else None,
     )
     row(
         "Scar ratio (scar / myocardium)",
         [fmt_ratio(q.subject.scar_ratio) for _, q in cols],
-        fmt_diff(pred.subject.scar_ratio, ref.subject.scar_ratio, 1, "pp", scale=100.0) if both else None,
+        fmt_diff(pred.subject.scar_ratio, ref.subject.scar_ratio, 1, "pp", scale=100.0)
+        if pred is not None and ref is not None else None,
     )
     row("Scarred AHA segments", [_segments_text(q) for _, q in cols], None if not both else esc(""))
     row(
@@ -263,7 +264,7 @@ def _slice_html(view: SliceView, data: SubjectReportData) -> Html:
         )
     ]
     lges = [im for im in (view.lge_synthetic, view.lge_reference) if im is not None]
-    lge_window = grey_window(lges) if lges else None
+    lge_window = grey_window(lges) if lges else (0.0, 1.0)  # (the window is used only with an LGE)
     if view.lge_synthetic is not None:
         panels.append(
             figure(

@@ -34,11 +34,13 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,3 +265,20 @@ def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.dev
             meta_path, f"checkpoint state skeleton does not fit its tensors ({exc!s:.200})"
         ) from None
     return Checkpoint(path=path, weights=files["weights.safetensors"], state=state)
+
+
+@contextlib.contextmanager
+def checkpoint_errors(path: Path) -> Iterator[None]:
+    """Turn a checkpoint whose content does not fit this run into one InputError naming its state.json.
+
+    Its checksums only prove the files are as written: ``state.json`` edited with its checksum recomputed
+    can hold any skeleton, step or optimiser state, and restoring it fails in torch or in our own code.
+    """
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(
+            Path(path) / "state.json",
+            f"checkpoint state does not fit this run ({first[:200]}); resume from an earlier checkpoint",
+        ) from None

@@ -48,6 +48,8 @@ def upstream_conditions(
         for p in order:
             previous = upstream[p](cine, condition_from(p, previous))
         cond = condition_from(phase, previous)
+        if cond is None:
+            raise ValueError(f"phase {phase.value} reads no condition from the phases before it")
         for i, c in zip(chunk, cond.cpu()):
             out[i] = c
     return out

@@ -41,6 +41,11 @@ class DistContext:
         return self.world_size > 1
 
 
+def single_process(device: str | torch.device = "cpu") -> DistContext:
+    """The context of a run in one process (no process group) on ``device``."""
+    return DistContext(rank=0, world_size=1, local_rank=0, device=torch.device(device))
+
+
 def init_distributed(device: str | None = None, backend: str | None = None) -> DistContext:
     """Initialise from torchrun's environment variables, or return a single-process context.
 

@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,19 @@ def check_update(logs: Mapping[str, float], module: nn.Module, ctx: DistContext)
         what = ", ".join(f"{k}={logs[k]}" for k in bad_terms) or ("non-finite gradients" if bad_grads
                                                                    else "non-finite values on another rank")
         raise NonFiniteStep(what)
+
+
+def check_losses(logs: Mapping[str, float | Sequence[float]], ctx: DistContext) -> None:
+    """Raise :class:`NonFiniteStep` when a logged loss of a step is not finite (on any rank).
+
+    The loop's own check after every step, so the recovery rule holds for a task whose updates do not
+    check themselves (those that use :func:`pscgan.training.update.apply_update` already did, before
+    stepping).
+    """
+    bad = sorted(k for k, v in logs.items()
+                 if not all(math.isfinite(x) for x in (v if isinstance(v, Sequence) else (v,))))
+    if reduce_mean({"nonfinite": float(bool(bad))}, ctx)["nonfinite"] > 0:
+        raise NonFiniteStep(", ".join(f"{k}={logs[k]}" for k in bad) or "non-finite values on another rank")
 
 
 def set_learning_rate(optimizers: Iterable[torch.optim.Optimizer | None], lr: float) -> None:

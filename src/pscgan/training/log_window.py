@@ -20,7 +20,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,11 +32,13 @@ class LogWindow:
     sums: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, values: Mapping[str, float]) -> None:
-        """Add one step's values."""
+    def add(self, values: Mapping[str, float | Sequence[float]]) -> None:
+        """Add one step's values; a sequence is one value per update of that step (each counts once, so a
+        discriminator updated twice per step is averaged over its updates)."""
         for key, value in values.items():
-            self.sums[key] = self.sums.get(key, 0.0) + float(value)
-            self.counts[key] = self.counts.get(key, 0) + 1
+            for v in value if isinstance(value, Sequence) else (value,):
+                self.sums[key] = self.sums.get(key, 0.0) + float(v)
+                self.counts[key] = self.counts.get(key, 0) + 1
 
     def add_discriminator(self, values: Mapping[str, float], *, hinge: bool) -> None:
         """Add one discriminator step's values and, for the hinge loss, whether it was saturated."""
@@ -53,8 +55,6 @@ class LogWindow:
         self.counts.clear()
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> LogWindow:
-        """From :func:`dataclasses.asdict` output (``None``: an empty window, as in checkpoints written
-        before the window existed)."""
-        data = data or {}
+    def from_dict(cls, data: Mapping[str, Any]) -> LogWindow:
+        """From :func:`dataclasses.asdict` output."""
         return cls(sums=dict(data.get("sums", {})), counts=dict(data.get("counts", {})))

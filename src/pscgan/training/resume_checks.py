@@ -4,7 +4,9 @@ Checksums prove that a checkpoint's files are as they were written, not that the
 run: ``state.json`` edited with its checksum recomputed can hold any step, phase, stream position,
 learning-rate scale or best score that type-checks, and the run would then continue from a place it never
 reached, silently. Before a trainer restores a checkpoint, every restored value is cross-checked against
-what it must agree with:
+what it must agree with (the cascade: :func:`check_cascade_resume`, before it rebuilds its frozen phases;
+a baseline: :func:`check_task_resume`, from the training loop's ``check_resume``; ``pscgan anatomy
+train``: :func:`check_step_resume`):
 
 * the checkpoint's folder name (``step_00001200``) and the ``name`` its metadata records: the step;
 * the optimisers' own step counts (tensors of ``state.safetensors``): the step;
@@ -37,6 +39,8 @@ from pscgan.errors import InputError
 if TYPE_CHECKING:
     from pscgan.config.schema import PscganConfig
     from pscgan.training.checkpoint import Checkpoint
+    from pscgan.training.divergence import DivergenceGuard
+    from pscgan.training.loop_state import LoopState
 
 _STEP_NAME = re.compile(r"^step_(\d+)$")
 _ADVICE = "resume from an earlier checkpoint (point checkpoints/latest.json at it) or start a new run"
@@ -177,8 +181,9 @@ def check_log_window(path: Path, window: Any) -> None:
 def check_cascade_resume(ck: Checkpoint, train: Any, config: PscganConfig, *, n_train: int, world_size: int,
                          split: Mapping[str, Any] | None = None) -> None:
     """Cross-check a cascade checkpoint's training state (``train``, a
-    :class:`~pscgan.training.trainer.TrainState`) before :class:`~pscgan.training.trainer.ProgressiveTrainer`
-    continues from it.
+    :class:`~pscgan.training.phase_layout.TrainState`) before
+    :class:`~pscgan.training.trainer.ProgressiveTrainer` rebuilds its frozen phases from it and hands it to
+    the training loop.
 
     Args:
         ck: the loaded checkpoint.
@@ -252,3 +257,26 @@ def check_step_resume(ck: Checkpoint, *, step: Any, steps: int, optimizers: Mapp
         if not best_file.exists():
             raise _refuse(path, f"records a best score at step {at}, but {best_file.name} is missing")
     return step
+
+
+def check_task_resume(ck: Checkpoint, state: LoopState, optimizers: Mapping[str, Any], *, steps: int,
+                      batch_size: int, n_train: int, guard: DivergenceGuard, best_name: str,
+                      split: Mapping[str, Any] | None = None, split_path: Path | None = None) -> None:
+    """Cross-check a one-task run's checkpoint (a baseline's, :class:`~pscgan.training.loop_state.TaskLayout`)
+    as :class:`~pscgan.training.loop.TrainingLoop` unpacked it, before the loop restores it: the step
+    (:func:`check_step_resume`: folder name, every optimiser, the batch stream, the best score and its
+    weights ``checkpoints/<best_name>``), the divergence record (``guard``'s factor and retries), the log
+    window and, with ``split``, the split the checkpoint was trained on.
+
+    Raises:
+        InputError: naming the checkpoint's ``state.json`` (or ``split_path``) and the disagreement.
+    """
+    path = ck.path / "state.json"
+    check_step_resume(ck, step=state.step, steps=steps, optimizers=optimizers, best=state.best,
+                      best_key="score", best_file=ck.path.parent / best_name, stream=state.stream,
+                      batch_size=batch_size, n_train=n_train)
+    check_divergence(path, state.divergence, factor=guard.lr_factor, max_retries=guard.max_retries)
+    check_log_window(path, state.log_window)
+    if split is not None:
+        check_split_unchanged(path, ck.state.get("split_sha256"), split,
+                              split_path if split_path is not None else ck.path.parents[1] / "split.json")

@@ -12,7 +12,8 @@ import torch
 def rng_state() -> dict[str, Any]:
     """State of Python's, NumPy's global and torch's (CPU and CUDA) generators."""
     py = random.getstate()
-    np_state = np.random.get_state()
+    np_state = np.random.get_state(legacy=True)
+    assert isinstance(np_state, tuple)  # the legacy state is a tuple
     state: dict[str, Any] = {
         "python": [py[0], list(py[1]), py[2]],
         "numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],

@@ -1,8 +1,8 @@
 """One discriminator step and one generator step of a phase.
 
-Both refuse a non-finite update: the losses and gradients are checked after the backward pass and
-before ``optimizer.step()`` (:func:`pscgan.training.divergence.check_update`), so a diverging step raises
-:class:`~pscgan.training.divergence.NonFiniteStep` and leaves the weights as they were.
+Both update through :func:`pscgan.training.update.apply_update`, which refuses a non-finite update: the
+losses and gradients are checked after the backward pass and before ``optimizer.step()``, so a diverging
+step raises :class:`~pscgan.training.divergence.NonFiniteStep` and leaves the weights as they were.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from torch import Tensor, nn
 
 from pscgan.config.schema import AdversarialLoss, LossConfig
 from pscgan.losses.objective import discriminator_objective, generator_objective
-from pscgan.models.discriminator import fake_input, real_input
+from pscgan.models.discriminator import Discriminator, fake_input, real_input
 from pscgan.models.interfaces import LGE
 from pscgan.models.phase import Phase
 from pscgan.training.distributed import DistContext
-from pscgan.training.divergence import check_update
-from pscgan.training.gradients import average_gradients
+from pscgan.training.update import apply_update
 
 
 def _inputs(batch: dict[str, Any], device: torch.device) -> tuple[Tensor, Tensor | None, Tensor, Tensor]:
@@ -38,7 +37,7 @@ def has_supervised_target(phase: Phase, loss_cfg: LossConfig) -> bool:
     return phase is not Phase.SYNTHESIS or loss_cfg.pixel_l1_weight > 0
 
 
-def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: nn.Module,
+def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: Discriminator,
                        opt: torch.optim.Optimizer, batch: dict[str, Any], ctx: DistContext, classes: int
                        ) -> dict[str, float]:
     """Update the discriminator once on a batch; returns the loss terms (prefixed ``d_``)."""
@@ -47,12 +46,12 @@ def discriminator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module,
         fake = fake_input(phase, generator(cine, cond), loss_cfg.mask_to_discriminator)
     terms = discriminator_objective(loss_cfg, phase, discriminator, _real(phase, labels, lge, classes), fake,
                                     labels=labels)
-    return _update(opt, discriminator, terms, ctx, "d")
+    return apply_update(opt, discriminator, terms, ctx, "d")
 
 
-def generator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, discriminator: nn.Module | None,
-                   opt: torch.optim.Optimizer, batch: dict[str, Any], ctx: DistContext, classes: int,
-                   *, supervised_only: bool = False) -> dict[str, float]:
+def generator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module,
+                   discriminator: Discriminator | None, opt: torch.optim.Optimizer, batch: dict[str, Any],
+                   ctx: DistContext, classes: int, *, supervised_only: bool = False) -> dict[str, float]:
     """Update the generator once on a batch; returns the loss terms (prefixed ``g_``).
 
     ``supervised_only`` leaves out every term that reads the discriminator (adversarial warm-up).
@@ -71,15 +70,4 @@ def generator_step(phase: Phase, loss_cfg: LossConfig, generator: nn.Module, dis
     finally:
         if discriminator is not None:
             discriminator.requires_grad_(True)
-    return _update(opt, generator, terms, ctx, "g")
-
-
-def _update(opt: torch.optim.Optimizer, module: nn.Module, terms: dict[str, Tensor], ctx: DistContext,
-            prefix: str) -> dict[str, float]:
-    opt.zero_grad(set_to_none=True)
-    terms["total"].backward()
-    average_gradients(module, ctx)
-    logs = {f"{prefix}_{k}": float(v.detach()) for k, v in terms.items()}
-    check_update(logs, module, ctx)  # raises before the step: a non-finite update never reaches the weights
-    opt.step()
-    return logs
+    return apply_update(opt, generator, terms, ctx, "g")

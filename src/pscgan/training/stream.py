@@ -15,11 +15,18 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pscgan.training.dataset import collate
 from pscgan.training.sampling import EpochOrder
+
+
+class Samples(Protocol):
+    """What batches are drawn from: samples by index (a dataset, a list, a subset)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> Any: ...
 
 
 class BatchStream:
@@ -33,7 +40,7 @@ class BatchStream:
         world_size: number of processes; each rank sees its own share of every epoch.
     """
 
-    def __init__(self, dataset: Sequence[Any], batch_size: int, *, seed: int = 0, rank: int = 0,
+    def __init__(self, dataset: Samples, batch_size: int, *, seed: int = 0, rank: int = 0,
                  world_size: int = 1) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
@@ -51,6 +58,12 @@ class BatchStream:
 
     def next(self) -> dict[str, Any]:
         return collate([self.dataset[self._next_index()] for _ in range(self.batch_size)])
+
+    def __iter__(self) -> BatchStream:
+        return self
+
+    def __next__(self) -> dict[str, Any]:  # a task draws its batches with next(batches)
+        return self.next()
 
     def state_dict(self) -> dict[str, int]:
         return {"epoch": self.epoch, "position": self.position}

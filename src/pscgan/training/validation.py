@@ -114,7 +114,7 @@ def save_sample_png(path: Path, phase: Phase, generator: nn.Module, data: Subset
     fig, axes = plt.subplots(len(sub), cols, figsize=(2.2 * cols, 2.2 * len(sub)), squeeze=False)
     for r in range(len(sub)):
         s = sub[r]
-        panels = [("cine ED", s["cine"][0, 0].numpy(), "gray")]
+        panels: list[tuple[str, Any, str | None]] = [("cine ED", s["cine"][0, 0].numpy(), "gray")]
         if "lge" in pred:
             panels += [("LGE predicted", pred["lge"][r], "gray"), ("LGE real", s["lge"][0].numpy(), "gray")]
         if "mask" in pred:

@@ -1,0 +1,115 @@
+"""The one training loop on toy tasks: exact resume from any stop, best weights, per-update log means, and
+recovery from a non-finite step that the task itself did not catch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint
+from pscgan.training.distributed import single_process
+from pscgan.training.divergence import DivergenceGuard
+from pscgan.training.loop import Schedule, TrainingLoop
+from pscgan.training.loop_state import TaskLayout
+from pscgan.training.task import Task
+
+DATA = [{"x": torch.tensor([float(i)])} for i in range(5)]
+
+
+class Noisy(Task):
+    """Fits a line to its batches with a random perturbation per step (every RNG must come back on resume);
+    validation scores follow ``scores`` (one per validation), and ``poison`` steps report a NaN loss
+    after a garbage update (a task that does not check its own updates)."""
+
+    name = "noisy"
+
+    def __init__(self, scores=(), poison=frozenset()):
+        self.net = torch.nn.Linear(1, 1)
+        self.modules = self.best_modules = {"net": self.net}
+        self.optimizers = {"net": torch.optim.Adam(self.net.parameters(), lr=0.1)}
+        self.scores, self.poison, self.validations = list(scores), poison, 0  # poison: shared by rebuilds
+
+    def step(self, batches, index):
+        x = next(batches)["x"]
+        loss = (self.net(x + torch.rand_like(x)) - 2 * x).pow(2).mean()
+        opt = self.optimizers["net"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if index + 1 in self.poison:
+            self.poison.discard(index + 1)  # a one-off fault
+            with torch.no_grad():
+                self.net.weight.fill_(float("nan"))
+            return {"mse": float("nan")}
+        return {"mse": loss.item(), "parts": [loss.item(), 2 * loss.item()]}
+
+    def validate(self):
+        if not self.scores:
+            return None
+        self.validations += 1
+        return {"score": self.scores[(self.validations - 1) % len(self.scores)]}
+
+
+def _loop(run, task, steps=6, stop_after=None, **intervals):
+    run.mkdir(exist_ok=True)
+    schedule = Schedule(steps=steps, batch_size=2, seed=4, **({"log_interval": 2, "checkpoint_interval": 3}
+                                                             | intervals))
+    guard = DivergenceGuard(base_lr=0.1, run=run)
+    return TrainingLoop(lambda resumed: task(), DATA, schedule, run=run, ctx=single_process(),
+                        layout=TaskLayout(), guard=guard, stop_after=stop_after)
+
+
+def _resume(run):
+    return load_checkpoint(run) if latest_checkpoint(run) is not None else None
+
+
+def _records(run):
+    return [{k: v for k, v in json.loads(line).items() if k != "seconds_per_step"}
+            for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("stop", [1, 2, 3, 4, 5])
+def test_a_stop_after_any_step_resumes_to_the_uninterrupted_weights_and_records(tmp_path, stop):
+    straight = _loop(tmp_path / "a", Noisy).run()
+    first = _loop(tmp_path / "b", Noisy, stop_after=stop).run()
+    assert (first.finished, first.budget_spent, first.steps_done) == (False, True, stop)
+    second = _loop(tmp_path / "b", Noisy).run(_resume(tmp_path / "b"))
+    assert second.finished and second.steps_done == 6 - stop
+    assert torch.equal(straight.task.net.weight, second.task.net.weight)
+    assert _records(tmp_path / "a") == _records(tmp_path / "b")
+
+
+def test_records_average_every_update_since_the_last_one(tmp_path):
+    run = tmp_path / "run"
+    _loop(run, Noisy, steps=4, log_interval=2).run()
+    first = _records(run)[0]
+    assert first["step"] == 2 and first["parts"] == pytest.approx(1.5 * first["mse"])
+
+
+def test_the_best_validation_weights_are_loaded_back_also_after_a_resume(tmp_path):
+    scores = (0.1, 0.9, 0.5)  # validations at steps 2, 4, 6: the best is step 4's
+
+    def task():
+        return Noisy(scores)
+
+    run = tmp_path / "run"
+    _loop(run, task, validation_interval=2, stop_after=5).run()
+    best = load_checkpoint(run / "checkpoints" / "best")
+    assert best.state == {"score": 0.9, "step": 4}
+    # the resumed process never saw step 4 in memory: the weights come back from the best checkpoint
+    result = _loop(run, lambda: Noisy(scores[2:]), validation_interval=2).run(_resume(run))
+    torch.testing.assert_close(result.task.net.weight, best.module_state("net")["weight"], rtol=0, atol=0)
+    assert [r.get("val_score") for r in _records(run) if "val_score" in r] == [0.1, 0.9, 0.5]
+
+
+def test_a_non_finite_step_the_task_did_not_catch_is_rolled_back(tmp_path):
+    run = tmp_path / "run"
+    poison = {5}  # checkpoint at step 3, garbage at step 5 (once: the rebuilt task shares the set)
+    result = _loop(run, lambda: Noisy(poison=poison)).run()
+    events = [r for r in _records(run) if r.get("event")]
+    assert [(e["phase"], e["failed_step"], e["step"], e["lr"]) for e in events] == [("noisy", 5, 3, 0.05)]
+    assert torch.isfinite(result.task.net.weight).all() and result.finished
+    assert {g["lr"] for g in result.task.optimizers["net"].param_groups} == {0.05}
+    assert [r["step"] for r in _records(run) if "event" not in r] == [2, 4, 6]
