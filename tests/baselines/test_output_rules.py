@@ -156,7 +156,11 @@ def test_an_edited_checkpoint_state_is_refused_on_resume(tiny_ring_dataset, base
     cases = {"step": (("train", "step"), 1, "holds the state of step 1"),
              "stream": (("stream", "position"), 0, "batch stream"),
              "best": (("train", "best", "step"), 2 + 1, "step of the best score"),
-             "optimizers": (("optimizers",), {"__dict__": []}, "does not fit this run")}
+             "optimizers": (("optimizers",), {"__dict__": []}, "does not fit this run"),
+             # what the shared loop restores besides (divergence record, log window), and the split
+             "lr-scale": (("train", "divergence", "lr_scale"), 0.5, "learning-rate scale"),
+             "log-window": (("train", "log_window", "counts"), {"__dict__": [["g_total", 1]]}, "log window"),
+             "split": (("split_sha256",), "0" * 64, "differs from the split")}
     for name, (keys, value, message) in cases.items():
         run = tmp_path / name
         shutil.copytree(stopped, run)
