@@ -12,7 +12,8 @@ train``: :func:`check_step_resume`):
 * the optimisers' own step counts (tensors of ``state.safetensors``): the step;
 * the batch stream's ``(epoch, position)``: the batches the steps drew from this run's training set;
 * the divergence record: its learning-rate scale is ``divergence_lr_factor`` to the number of its events;
-* the best scores: finite, of phases reached, at steps reached, with their weights on disk;
+* the best scores: finite, of phases reached, at steps reached (before a divergence rolled the run back,
+  too), with their weights on disk;
 * the run's ``split.json``: the subjects it trains on are in the dataset, in one part each, and the same
   as when the checkpoint was written (its digest is saved with every checkpoint).
 
@@ -152,6 +153,19 @@ def check_divergence(path: Path, divergence: Any, *, factor: float, max_retries:
                             f"with factor {factor:g} give {expected:g}")
 
 
+def reached_step(path: Path, divergence: Any, step: int, *, steps: int, offset: int = 0) -> int:
+    """The furthest step a task reached: ``step``, or a later one when a divergence rolled it back to
+    ``step`` (the steps before each event's ``failed_step`` were done, their validations included, and a
+    best score found there is kept). ``offset``: the task's first step on the run's step axis (the
+    cascade's phase ``i`` starts at ``i * steps_per_phase``), as events record it."""
+    reached = step
+    for event in divergence.events:
+        failed = _number(path, "a divergence event's failed_step", event.get("failed_step"), offset + 1,
+                         offset + steps)
+        reached = max(reached, int(failed) - offset - 1)
+    return reached
+
+
 def check_best(path: Path, best: Any, *, phases: list[str], steps: int, current: str | None = None,
                at: int | None = None, key: str = "score") -> None:
     """Best scores of phases reached (``phases``), finite, at steps within the phase (``at`` bounds the
@@ -218,8 +232,10 @@ def check_cascade_resume(ck: Checkpoint, train: Any, config: PscganConfig, *, n_
     per_epoch = EpochOrder(n=max(n_train, 1), world_size=world_size).per_rank
     check_stream(path, train.stream, samples=t.batch_size * (step + d_steps), per_epoch=per_epoch)
     check_divergence(path, train.divergence, factor=t.divergence_lr_factor, max_retries=t.divergence_retries)
+    at = reached_step(path, train.divergence, step, steps=t.steps_per_phase,
+                      offset=train.phase_index * t.steps_per_phase)
     reached = [p.value for p in phases[: train.phase_index + 1]]
-    check_best(path, train.best, phases=reached, steps=t.steps_per_phase, current=phase.value, at=step)
+    check_best(path, train.best, phases=reached, steps=t.steps_per_phase, current=phase.value, at=at)
     for name in train.best:
         if not (ck.path.parent / f"best_{name}").is_dir():
             raise _refuse(path, f"records best weights of phase {name!r}, but checkpoints/best_{name} is "
@@ -231,11 +247,12 @@ def check_cascade_resume(ck: Checkpoint, train: Any, config: PscganConfig, *, n_
 
 def check_step_resume(ck: Checkpoint, *, step: Any, steps: int, optimizers: Mapping[str, Any], best: Any,
                       best_key: str, best_file: Path, stream: Any = None, batch_size: int = 0,
-                      n_train: int = 0) -> int:
+                      n_train: int = 0, reached: int | None = None) -> int:
     """Cross-check a single-network trainer's checkpoint (a baseline's or the anatomy network's): a step
     within the run, named by its folder, taken by every optimiser and, when the trainer has a batch stream,
-    drawn by it; a best score that is a number and, when it names its step, of a step reached whose
-    weights (``best_file``) are on disk. Returns the step.
+    drawn by it; a best score that is a number and, when it names its step, of a step reached (``step``,
+    or ``reached`` after a divergence rolled the run back, :func:`reached_step`) whose weights
+    (``best_file``) are on disk. Returns the step.
 
     Raises:
         InputError: naming the checkpoint's ``state.json`` and the disagreement.
@@ -253,7 +270,8 @@ def check_step_resume(ck: Checkpoint, *, step: Any, steps: int, optimizers: Mapp
         raise _refuse(path, f"the best score is {type(best).__name__}, not an object")
     _number(path, f"the best {best_key}", best.get(best_key), -1e9, 1e9, integer=False)
     if "step" in best:
-        at = int(_number(path, "the step of the best score", best.get("step"), 1, max(step, 1)))
+        high = max(step, reached if reached is not None else step, 1)
+        at = int(_number(path, "the step of the best score", best.get("step"), 1, high))
         if not best_file.exists():
             raise _refuse(path, f"records a best score at step {at}, but {best_file.name} is missing")
     return step
@@ -272,10 +290,12 @@ def check_task_resume(ck: Checkpoint, state: LoopState, optimizers: Mapping[str,
         InputError: naming the checkpoint's ``state.json`` (or ``split_path``) and the disagreement.
     """
     path = ck.path / "state.json"
-    check_step_resume(ck, step=state.step, steps=steps, optimizers=optimizers, best=state.best,
-                      best_key="score", best_file=ck.path.parent / best_name, stream=state.stream,
-                      batch_size=batch_size, n_train=n_train)
     check_divergence(path, state.divergence, factor=guard.lr_factor, max_retries=guard.max_retries)
+    step = int(_number(path, "the step", state.step, 0, steps))
+    check_step_resume(ck, step=step, steps=steps, optimizers=optimizers, best=state.best,
+                      best_key="score", best_file=ck.path.parent / best_name, stream=state.stream,
+                      batch_size=batch_size, n_train=n_train,
+                      reached=reached_step(path, state.divergence, step, steps=steps))
     check_log_window(path, state.log_window)
     if split is not None:
         check_split_unchanged(path, ck.state.get("split_sha256"), split,
