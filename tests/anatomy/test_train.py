@@ -66,7 +66,9 @@ def test_init_starts_from_the_given_weights(tmp_path: Path) -> None:
     other = AnatomyConfig.tiny().model_copy(update={"channels": (4, 8, 8)})
     import pytest
 
-    with pytest.raises(ValueError, match="another network"):
+    from pscgan.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="another network"):
         train_anatomy(tmp_path / "run2", other, {"toy": frames}, frames, log=lambda _: None,
                       init=tmp_path / "start.safetensors")
 
@@ -85,3 +87,47 @@ def test_frames_of_different_sizes_share_a_batch_and_a_budget_gives_steps() -> N
                                                                                      cfg.window)
     steps, per_step = calibrate_steps(cfg, {"toy": [small, large]}, 0.05, probe_steps=3)
     assert per_step > 0 and steps == max(1, int(0.9 * 3.0 / per_step))
+
+
+def test_an_edited_checkpoint_state_is_refused_on_resume(tmp_path: Path) -> None:
+    """state.json edited with its checksum recomputed (a step, a best score) or a missing best file: one
+    InputError naming the state, before any weight is loaded (pscgan.training.resume_checks)."""
+    import json
+    import shutil
+
+    import pytest
+
+    from pscgan.errors import ConfigError, InputError
+    from pscgan.training.checkpoint import _meta_digest, latest_checkpoint
+
+    cfg = AnatomyConfig.tiny().model_copy(update={"steps": 4, "validation_interval": 4})
+    frames = _frames()
+    stopped = tmp_path / "stopped"
+    train_anatomy(stopped, cfg, {"toy": frames}, frames, log=lambda _: None, max_seconds=0.0)
+
+    def edited(name: str, key: str, value: object) -> Path:
+        run = tmp_path / name
+        shutil.copytree(stopped, run)
+        path = latest_checkpoint(run) / "state.json"
+        meta = json.loads(path.read_text())
+        for pair in meta["state"]["__dict__"]:
+            if pair[0] == key:
+                pair[1] = value
+        meta["meta_sha256"] = _meta_digest(meta)
+        path.write_text(json.dumps(meta))
+        return run
+
+    cases = {"step": ("step", 3, "holds the state of step 3"),
+             "best": ("best", {"__dict__": [["dice_mean", float("nan")], ["step", 1]]}, "best dice_mean"),
+             "text": ("optimizer", "x", "optimiser")}
+    for name, (key, value, message) in cases.items():
+        with pytest.raises(InputError, match=message):
+            train_anatomy(edited(name, key, value), cfg, {"toy": frames}, frames, log=lambda _: None)
+    run = tmp_path / "no-best"
+    shutil.copytree(stopped, run)
+    (run / "best.safetensors").unlink()
+    with pytest.raises(InputError, match="best.safetensors is missing"):
+        train_anatomy(run, cfg, {"toy": frames}, frames, log=lambda _: None)
+    with pytest.raises(ConfigError, match="another anatomy configuration"):
+        other = cfg.model_copy(update={"lr": 0.5})
+        train_anatomy(stopped, other, {"toy": frames}, frames, log=lambda _: None)

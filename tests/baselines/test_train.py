@@ -90,7 +90,7 @@ def test_bad_arguments_are_explained(tiny_ring_dataset, baseline_split, tmp_path
     with pytest.raises(ConfigError, match="steps must be"):
         train_baseline("monai_unet", tiny_ring_dataset, tmp_path / "b", steps=0, seed=0, device="cpu",
                        split=baseline_split, preset="tiny")
-    with pytest.raises(InputError, match="none of the training subjects"):
+    with pytest.raises(InputError, match="the split names 1 subject.s. the dataset does not hold"):
         train_baseline("monai_unet", tiny_ring_dataset, tmp_path / "c", steps=1, seed=0, device="cpu",
                        split={"train": ["nobody"], "validation": []}, preset="tiny")
 

@@ -217,6 +217,15 @@ def _state_edits() -> dict[str, object]:
             "unknown-node": {"__set__": []}}
 
 
+ENVIRONMENTS = {  # environment.json of the run, read on resume to check the number of processes
+    "env-deep": lambda env: DEEP,
+    "env-array": lambda env: "[]",
+    "env-nan": lambda env: json.dumps({**env, "cpu_count": float("nan")}),
+    "env-world-text": lambda env: json.dumps({**env, "world_size": "1"}),
+    "env-resumes-number": lambda env: json.dumps({**env, "resumes": 5}),
+}
+
+
 @pytest.fixture(scope="module")
 def finished_run(tiny_ring_dataset, tmp_path_factory):
     from pscgan.config.presets import get_preset
@@ -230,7 +239,8 @@ def finished_run(tiny_ring_dataset, tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    "case", ["corrupt", "missing", "no-dataset", "deep", "array", "ids-not-list", *_state_edits()]
+    "case",
+    ["corrupt", "missing", "no-dataset", "deep", "array", "ids-not-list", *_state_edits(), *ENVIRONMENTS],
 )
 def test_hostile_run_folders_on_resume(finished_run, tmp_path, case, fuzz_cases):
     from pscgan.training.checkpoint import _meta_digest, latest_checkpoint
@@ -252,6 +262,10 @@ def test_hostile_run_folders_on_resume(finished_run, tmp_path, case, fuzz_cases)
         split.write_text("[]")
     elif case == "ids-not-list":
         split.write_text(json.dumps({**data, "train": "ring_00"}))
+    elif case in ENVIRONMENTS:
+        target = run / "environment.json"
+        env = json.loads(target.read_text())
+        target.write_text(ENVIRONMENTS[case](env))
     else:  # state.json edited, its checksum recomputed
         target = latest_checkpoint(run) / "state.json"
         meta = json.loads(target.read_text())
@@ -294,8 +308,11 @@ def _huge_npz() -> bytes:
 CLINICAL = {"array": "[]", "empty-object": "{}", "deep": DEEP, "bytes": "\udcff", "slices-text": None}
 
 
+PARTS = {"deep": DEEP, "bytes": "\udcff", "array": "[]", "wrong-type": '{"synthetic_lge": [1]}'}
+
+
 @pytest.mark.parametrize("case", [*(f"network-{k}" for k in NETWORK), *(f"clinical-{k}" for k in CLINICAL),
-                                  "records-deep", "records-object"])
+                                  *(f"parts-{k}" for k in PARTS), "records-deep", "records-object"])
 def test_hostile_prediction_folders(world, case, fuzz_cases):
     tmp, ds, pred, _ = world
     kind, _, name = case.partition("-")
@@ -312,6 +329,12 @@ def test_hostile_prediction_folders(world, case, fuzz_cases):
             target.write_bytes(b"\xff\xfe{")
         else:
             target.write_text(CLINICAL[name])
+    elif kind == "parts":  # a baseline's declaration of what it predicts
+        target = folder / "parts.json"
+        if name == "bytes":
+            target.write_bytes(b"\xff\xfe{")
+        else:
+            target.write_text(PARTS[name])
     else:
         target = folder / "records.json"
         target.write_text(DEEP if name == "deep" else "{}")
@@ -319,3 +342,215 @@ def test_hostile_prediction_folders(world, case, fuzz_cases):
     _refused(fuzz_cases, ["evaluate", pred, ds, "--out", tmp / "eval"], names=target)
     _refused(fuzz_cases, ["report", pred, ds, "--out", tmp / "report"], names=target)
     assert _snapshot(ds) == before
+
+
+def _set(node, keys, value) -> None:  # noqa: ANN001 - a tree_codec skeleton
+    """Set ``keys`` (a path of dict keys) in a checkpoint state skeleton to ``value``."""
+    for i, key in enumerate(keys):
+        pair = next(p for p in node["__dict__"] if p[0] == key)
+        if i == len(keys) - 1:
+            pair[1] = value
+        node = pair[1]
+
+
+TRAIN = ("train",)
+VALID_EDITS = {  # each type-checks and lies within the run; none agrees with the rest of the run folder
+    "step-back": [(TRAIN + ("phase_step",), 0)],
+    "phase-back": [(TRAIN + ("phase_index",), 0)],
+    "stream-position": [(TRAIN + ("stream", "position"), 0)],
+    "stream-epoch": [(TRAIN + ("stream", "epoch"), 7)],
+    "lr-scale": [(TRAIN + ("divergence", "lr_scale"), 0.25)],
+    "retries": [(TRAIN + ("divergence", "retries"), 2)],
+    "best-later-phase": [(TRAIN + ("best",), {"__dict__": [["segmentation", {"__dict__": [["score", 0.9],
+                                                                                         ["step", 1]]}]]})],
+    "best-nan": [(TRAIN + ("best",), {"__dict__": [["coarse", {"__dict__": [["score", float("nan")],
+                                                                          ["step", 1]]}]]})],
+    "best-future-step": [(TRAIN + ("best",), {"__dict__": [["synthesis", {"__dict__": [["score", 0.5],
+                                                                                      ["step", 2]]}]]})],
+    "window-nan": [(TRAIN + ("log_window",),
+                    {"__dict__": [["sums", {"__dict__": [["g_total", float("inf")]]}],
+                                  ["counts", {"__dict__": [["g_total", 1]]}]]})],
+    "name": "name",
+    "renamed-folder": "renamed",
+    "split-swapped": "split-swapped",
+    "split-unknown": "split-unknown",
+    "split-overlap": "split-overlap",
+}
+
+
+@pytest.mark.parametrize("case", list(VALID_EDITS))
+def test_edited_states_that_type_check_are_refused_on_resume(finished_run, tmp_path, case, fuzz_cases):
+    """state.json edited with its checksum recomputed, every value of the right type and within the run:
+    the resume cross-checks it against the checkpoint's name, the optimisers' step counts, the batch
+    stream, the divergence record, the best weights and the split (training/resume_checks.py)."""
+    from pscgan.training.checkpoint import _meta_digest, latest_checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    ck = latest_checkpoint(run)
+    target = ck / "state.json"
+    meta = json.loads(target.read_text())
+    edit = VALID_EDITS[case]
+    split_path = run / "split.json"
+    split = json.loads(split_path.read_text())
+    if case == "name":
+        meta["name"] = "step_00000001"
+    elif case == "renamed-folder":  # the state of step 3 moved to where step 4's would be
+        _set(meta["state"], TRAIN + ("phase_step",), 2)
+        ck.rename(ck.with_name("step_00000004"))
+        (run / "checkpoints" / "latest.json").write_text(json.dumps({"name": "step_00000004"}))
+        target = ck.with_name("step_00000004") / "state.json"
+        meta["name"] = "step_00000004"
+    elif case.startswith("split-"):
+        target = split_path
+        if case == "split-swapped":
+            split["train"][0], split["validation"][0] = split["validation"][0], split["train"][0]
+        elif case == "split-unknown":
+            split["validation"] = ["ring_99"]
+        else:
+            split["validation"] = split["validation"] + split["train"][:1]
+        split_path.write_text(json.dumps(split))
+    else:
+        for keys, value in edit:
+            _set(meta["state"], keys, value)
+    if not case.startswith("split-"):
+        meta["meta_sha256"] = _meta_digest(meta)
+        target.write_text(json.dumps(meta))
+    text = _refused(fuzz_cases, ["train", "--resume", run], names=target)
+    assert "checkpoint" in text or "split" in text.lower() or "subject" in text
+
+
+MISSING = object()
+FIELD_MUTATIONS = {"nan": float("nan"), "inf": float("inf"), "huge": 1e308, "bigint": 10**40, "negative": -7,
+                   "text": "x", "null": None, "array": [], "object": {}, "missing": MISSING}
+
+
+def _fields(value, path=()):  # noqa: ANN001, ANN202 - a parsed JSON value
+    """Every field path of a JSON value (lists: their first element only)."""
+    if path:
+        yield path
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _fields(inner, (*path, key))
+    elif isinstance(value, list) and value:
+        yield from _fields(value[0], (*path, 0))
+
+
+def _mutated(value, path, new):  # noqa: ANN001, ANN202
+    import copy
+
+    out = copy.deepcopy(value)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    if new is MISSING:
+        if isinstance(path[-1], int):
+            return None
+        del node[path[-1]]
+    else:
+        node[path[-1]] = new
+    return out
+
+
+def _ends_cleanly(fuzz_cases, args: list, names: Path) -> None:
+    """``pscgan ARGS`` ends in a result (exit 0) or in one error line naming ``names`` (exit 2)."""
+    with fuzz_cases.watchdog(" ".join(str(a) for a in args[:2])):
+        res = CliRunner().invoke(app, [str(a) for a in args])
+    text = " ".join(res.output.split())
+    assert isinstance(res.exception, SystemExit) or res.exception is None, (args, res.exception)
+    assert res.exit_code in (0, 2) and "Traceback" not in res.output, (args, res.output)
+    if res.exit_code == 2:
+        assert text.count("error:") == 1 and str(names) in text, text
+
+
+def _pairs_cleanly(fuzz_cases, pred: Path, ds: Path, target: Path) -> None:
+    """Read and pair one predicted subject as evaluate and report do: a result or an InputError naming
+    ``target``."""
+    from pscgan.clinical.quantify import Quantification
+    from pscgan.errors import PscganError
+    from pscgan.evaluation.pairing import pair_subject
+
+    with fuzz_cases.watchdog(f"pairing {target.name}"):
+        try:
+            paired = pair_subject(pred, ds, "ring_01", frames=4, crop=16)
+            Quantification.from_dict(paired.clinical_pred)  # what the report reads
+        except PscganError as exc:
+            assert str(target) in str(exc) and "\n" not in str(exc), str(exc)
+
+
+@pytest.mark.parametrize("name", ["records.json", "clinical.json"])
+def test_every_field_of_a_predictions_json_files(world, name, fuzz_cases):
+    """Each field of a predicted subject's records.json and clinical.json set to NaN, inf, 1e308, 10**40,
+    -7, text, null, an array or an object, or removed: read and paired as evaluate and report do (every
+    case), and through the commands themselves (evaluate every eighth case, report every fortieth), each
+    ends in its result or in one line naming the file and the field."""
+    tmp, ds, pred, _ = world
+    target = pred / "ring_01" / name
+    original = json.loads(target.read_text())
+    n = 0
+    for path in list(_fields(original)):
+        for mutation in FIELD_MUTATIONS.values():
+            edited = _mutated(original, path, mutation)
+            if edited is None:
+                continue
+            target.write_text(json.dumps(edited))
+            _pairs_cleanly(fuzz_cases, pred, ds, target)
+            commands = ("evaluate", "report") if n % 40 == 0 else ("evaluate",) if n % 8 == 0 else ()
+            for command in commands:
+                _ends_cleanly(fuzz_cases, [command, pred, ds, "--overwrite", "--out", tmp / command], target)
+            n += 1
+    assert n > 100
+
+
+def test_a_damaged_metrics_log_is_trimmed_on_resume(finished_run, tmp_path, fuzz_cases):
+    """Lines that are not training records (an array, JSON nested too deep, bytes that are not UTF-8, a
+    step that is text) are dropped when the resumed run trims its log; the run finishes."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    log = run / "metrics.jsonl"
+    good = log.read_bytes()
+    log.write_bytes(good + b"[]\n" + DEEP.encode() + b"\n\xff\xfe{\n" + b'{"step": "x"}\n')
+    with fuzz_cases.watchdog("train --resume"):
+        res = CliRunner().invoke(app, ["train", "--resume", str(run)])
+    assert res.exit_code == 0, res.output
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert all(isinstance(r, dict) and isinstance(r.get("step", 0), int) for r in records)
+
+
+@pytest.mark.parametrize("command", ["train", "anatomy"])
+def test_flag_values_nested_too_deep_are_one_line(world, command, fuzz_cases):
+    tmp, ds, _, _ = world
+    deep = "[" * 100_000 + "]" * 100_000
+    if command == "train":
+        args = ["train", "--data", ds, "--out", tmp / "run", "--preset", "tiny", "--set",
+                f"train.seed={deep}"]
+    else:
+        args = ["anatomy", "train", "--pack", f"a={tmp / 'none.npz'}", "--validation", tmp / "none.npz",
+                "--out", tmp / "anat", "--set", f"channels={deep}"]
+    _refused(fuzz_cases, args)
+    assert not (tmp / "run").exists() and not (tmp / "anat").exists()
+
+
+RESUMED = {"clinical-array": ("ring_01/clinical.json", "[]"), "clinical-nan": ("ring_01/clinical.json", None),
+           "batch-deep": ("batch.json", DEEP), "batch-weights-array": ("batch.json", '{"weights": []}'),
+           "outputs-deep": ("ring_01/outputs.json", DEEP)}
+
+
+@pytest.mark.parametrize("case", list(RESUMED))
+def test_hostile_prediction_folders_on_resume(world, case, fuzz_cases):
+    """``predict --resume`` keeps the finished subjects it finds and reads the folder's records: a damaged
+    one is one line naming it (a subject's outputs.json that cannot be read lists no failed output)."""
+    tmp, ds, pred, weights = world
+    name, content = RESUMED[case]
+    target = pred / name
+    if content is None:
+        clinical = json.loads(target.read_text())
+        clinical["subject"]["myocardium_volume_ml"] = float("nan")
+        content = json.dumps(clinical)
+    target.write_text(content)
+    args = ["predict", ds, "--weights", weights, "--resume", "--out", pred]
+    if case == "outputs-deep":  # an unreadable record of failed optional outputs lists none
+        with fuzz_cases.watchdog("predict --resume"):
+            assert CliRunner().invoke(app, [str(a) for a in args]).exit_code == 0
+    else:
+        _refused(fuzz_cases, args, names=target)

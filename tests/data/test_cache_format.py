@@ -86,3 +86,54 @@ def test_foreign_safetensors_file_is_refused(tmp_path):
     save_file({"w": np.zeros(3, np.float32)}, str(path))
     with pytest.raises(InputError, match="not a pscgan training cache"):
         TrainingCache(path)
+
+
+def _rewrite(path, header):  # noqa: ANN001, ANN202 - a cache file and its new header
+    import struct
+
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    body = data[8 + n:]
+    raw = (header if isinstance(header, str) else json.dumps(header)).encode()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + body)
+
+
+def test_every_field_of_a_cache_header(tmp_path, fuzz_cases):
+    """A cache lives in the dataset a user hands over: every field of its header (array specs and the
+    metadata's index, options, version) set to another type, a NaN, a huge or negative number, or removed,
+    opens or is refused with InputError (which makes ensure_cache rebuild it), never another exception."""
+    import copy
+    import struct
+
+    path, *_ = _packed(tmp_path)
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    header["__metadata__"]["index"] = json.loads(header["__metadata__"]["index"])
+    cases = 0
+    paths = [(k, f) for k, spec in header.items() for f in spec] + [("__metadata__", f) for f in ("index",)]
+    index_fields = list(header["__metadata__"]["index"][0])
+    for outer, field in paths + [("index", f) for f in index_fields]:
+        for value in (float("nan"), 1e308, 10**40, -7, "x", None, [], {}, "MISSING"):
+            edited = copy.deepcopy(header)
+            node = edited["__metadata__"]["index"][0] if outer == "index" else edited[outer]
+            if value == "MISSING":
+                node.pop(field, None)
+            else:
+                node[field] = value
+            meta = edited["__metadata__"]
+            if isinstance(meta.get("index"), list):
+                meta["index"] = json.dumps(meta["index"])
+            path.write_bytes(data)
+            _rewrite(path, edited)
+            with fuzz_cases.watchdog(f"cache header {outer}.{field}"):
+                try:
+                    TrainingCache(path)
+                except InputError as exc:
+                    assert str(path) in str(exc)
+            cases += 1
+    for text in ("[" * 100_000, "[]", '{"__metadata__": []}'):
+        _rewrite(path, text)
+        with fuzz_cases.watchdog("cache header"), pytest.raises(InputError):
+            TrainingCache(path)
+    assert cases > 50

@@ -16,10 +16,10 @@ def test_new_continue_refuse_overwrite(tmp_path):
 
     def derive():
         calls.append(1)
-        return {"split": {"test": ["a"]}}
+        return {"split": {"train": ["b"], "validation": [], "test": ["a"]}}
 
     plan = open_plan(out, {"table": "table3", "seeds": 2}, derive=derive, environment={"python": "x"})
-    assert plan["split"] == {"test": ["a"]} and (out / ENV_FILE).is_file()
+    assert plan["split"]["test"] == ["a"] and (out / ENV_FILE).is_file()
     plan["steps_per_phase"]["full"] = 5
     (out / PLAN_FILE).write_text(json.dumps(plan))
     again = open_plan(out, {"table": "table3", "seeds": 2}, derive=derive)

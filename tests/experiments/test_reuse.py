@@ -34,7 +34,8 @@ def _fake_experiment(root, data, *, config=None, split=SPLIT, finished=True):
     (run / "prediction").mkdir()
     (run / "prediction" / "d.nii.gz").write_bytes(b"x")
     if finished:
-        (run / "done.json").write_text(json.dumps({"seed": 0, "metrics": {"dice_overall": 0.5}}))
+        (run / "done.json").write_text(json.dumps({"seed": 0, "metrics": {"dice_overall": 0.5},
+                                                                 "subjects": {}}))
     return run
 
 
@@ -60,7 +61,8 @@ def test_baseline_runs_are_passed_over(tmp_path):
     (baseline / "train").mkdir(parents=True)
     (baseline / "train" / "config.json").write_text(json.dumps({"kind": "monai_unet", "config": {}}))
     (baseline / "train" / "split.json").write_text(json.dumps({"dataset": str(data), **SPLIT}))
-    (baseline / "done.json").write_text(json.dumps({"seed": 0, "baseline": "monai_unet"}))
+    (baseline / "done.json").write_text(json.dumps({"seed": 0, "baseline": "monai_unet", "metrics": {},
+                                                           "subjects": {}}))
     assert (
         find_reusable_run([tmp_path / "exp6"], data, SPLIT, _config()) == tmp_path / "exp6" / "full" / "seed0"
     )

@@ -211,3 +211,40 @@ def test_a_continued_experiment_keeps_the_configuration_it_started_with(
     monkeypatch.setattr(presets, "get_preset", original)
     run_experiment(opts)
     assert json.loads((out / "plan.json").read_text())["base_config"]["train"]["lr"] == started_lr
+
+
+def test_a_baseline_prediction_resumes_and_a_failed_test_subject_stops_the_run(tiny_ring_dataset, tmp_path,
+                                                                                monkeypatch):
+    """A killed baseline prediction is continued (not refused, not redone); a test subject the baseline
+    cannot predict ends the run with one line instead of a table scored on fewer subjects."""
+    import shutil
+
+    import pscgan.baselines.predict as baseline_predict
+    from pscgan.errors import InputError
+    from pscgan.experiments.run import DONE_FILE, RunSpec, execute_run
+
+    parts = read_manifest(tiny_ring_dataset).split
+    train = sorted(parts["train"])
+    split = {"train": train[1:], "validation": train[:1], "test": sorted(parts["test"])}
+    spec = RunSpec(tmp_path / "run", tiny_ring_dataset, split, baseline="monai_unet", preset="tiny")
+    assert execute_run(spec)["test_subjects"] == split["test"]
+    pred, (first, second) = spec.folder / "prediction", split["test"]
+    (spec.folder / DONE_FILE).unlink()
+    shutil.rmtree(pred / second)
+    assert execute_run(spec) is not None
+    summary = json.loads((pred / "summary.json").read_text())
+    assert summary["kept_from_before"] == [first] and summary["predicted"] == [second]
+
+    (spec.folder / DONE_FILE).unlink()
+    shutil.rmtree(pred / second)
+    real = baseline_predict.prepare_input
+
+    def failing(item, options):  # noqa: ANN001, ANN202
+        if item.source.name == second:
+            raise InputError(item.source.path, "unreadable cine")
+        return real(item, options)
+
+    monkeypatch.setattr(baseline_predict, "prepare_input", failing)
+    with pytest.raises(InputError, match=f"1 test subject.s. could not be predicted, first {second}"):
+        execute_run(spec)
+    assert not (spec.folder / DONE_FILE).exists()

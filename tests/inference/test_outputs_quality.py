@@ -66,9 +66,13 @@ def test_tables_of_folders_without_quality_records_leave_the_cells_empty(tmp_pat
     folder = tmp_path / "s1"
     folder.mkdir()
     (folder / CLINICAL_FILE).write_text(json.dumps({
-        "subject": {"scar_volume_ml": 1.0, "myocardium_volume_ml": 10.0, "scar_ratio": 0.1},
-        "segments": {}, "slices": [{"index": 0, "level": "mid", "segments": [], "quantities": {
-            "scar_area_cm2": 1.0, "myocardium_area_cm2": 10.0, "scar_ratio": 0.1}}]}))
+        "subject": {"scar_volume_ml": 1.0, "myocardium_volume_ml": 10.0, "blood_pool_volume_ml": 8.0,
+                    "scar_ratio": 0.1, "n_slices": 1, "n_slices_with_myocardium": 1},
+        "segments": {}, "spacing_mm": [1.5, 1.5, 8.0], "scar_fraction_threshold": 0.05,
+        "slices": [{"index": 0, "level": "mid", "level_source": "metadata", "rv_insertion_angle_deg": 120.0,
+                    "rv_angle_source": "metadata", "segments": [], "quantities": {
+                        "scar_area_cm2": 1.0, "myocardium_area_cm2": 10.0, "healthy_myocardium_area_cm2": 9.0,
+                        "blood_pool_area_cm2": 8.0, "scar_ratio": 0.1}}]}))
     write_tables(tmp_path, ["s1"])
     row = next(csv.DictReader((tmp_path / "slices.csv").open()))
     assert row["assessed"] == "" and row["quality_flags"] == "" and row["scar_area_cm2"] == "1.0"

@@ -194,3 +194,40 @@ def test_training_that_keeps_diverging_stops_with_a_clear_error(tiny_ring_datase
     assert "train.lr" in str(err.value)
     assert [e["lr"] for e in _records(run) if e.get("event")] == [5e-4, 2.5e-4]
     assert not (run / "model.safetensors").exists()
+
+
+class Killed(Exception):
+    """The process ends here (a kill between two checkpoints)."""
+
+
+def test_a_run_killed_after_a_recovery_resumes_with_its_later_best(tiny_ring_dataset, tmp_path, monkeypatch):
+    """A NaN at step 5 rolls the phase back to its checkpoint of step 3 and checkpoints it again, keeping
+    the best validation of step 4; killed then, the run resumes: the resume checks accept a best score
+    after the checkpoint's step when its divergence record shows the run got there."""
+    import pscgan.training.validation as validation_module
+
+    original, real_validate = steps_module.generator_objective, validation_module.validate
+    calls, scores = {"n": 0}, iter([0.1, 0.9, 0.5, 0.5])
+
+    def poisoned(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 6:  # step 4 again, after the recovery
+            raise Killed
+        terms = original(*args, **kwargs)
+        if calls["n"] == 5:
+            terms["total"] = terms["total"] * float("nan")
+        return terms
+
+    monkeypatch.setattr(steps_module, "generator_objective", poisoned)
+    monkeypatch.setattr(validation_module, "validate", lambda *a, **k: real_validate(*a, **k) | {
+        "score": next(scores)})
+    cfg = _config(steps=6, **{"train.checkpoint_interval": 3})
+    run = tmp_path / "run"
+    with pytest.raises(Killed):
+        run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=cfg, progress=False))
+    stopped = load_checkpoint(run)
+    (phase, best), = stopped.state["train"]["best"].items()
+    assert stopped.path.name == "step_00000003" and best == {"score": 0.9, "step": 4}
+    monkeypatch.setattr(steps_module, "generator_objective", original)
+    weights = run_training(TrainOptions(run=run, resume=True, progress=False))
+    assert weights.is_file() and load_checkpoint(run).state["train"]["best"][phase]["step"] == 4

@@ -20,7 +20,10 @@ def test_a_run_without_environment_or_with_a_broken_one(tmp_path):
     _check_world_size(tmp_path / "missing.json", 4)  # older runs: nothing to compare
     env = tmp_path / "environment.json"
     env.write_text("{not json")
-    with pytest.raises(InputError, match="unreadable"):
+    with pytest.raises(InputError, match="environment.json: not valid JSON"):
+        _check_world_size(env, 1)
+    env.write_text('{"world_size": "2"}')
+    with pytest.raises(InputError, match="not a run environment"):
         _check_world_size(env, 1)
 
 

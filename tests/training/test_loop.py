@@ -113,3 +113,80 @@ def test_a_non_finite_step_the_task_did_not_catch_is_rolled_back(tmp_path):
     assert torch.isfinite(result.task.net.weight).all() and result.finished
     assert {g["lr"] for g in result.task.optimizers["net"].param_groups} == {0.05}
     assert [r["step"] for r in _records(run) if "event" not in r] == [2, 4, 6]
+
+
+def test_a_resumed_state_is_cross_checked_before_anything_is_restored(tmp_path):
+    """``check_resume`` sees the checkpoint as unpacked, before the loop restores it: the resume checks of a
+    one-task run (:func:`check_task_resume`, the baselines') pass the loop's own checkpoint, which carries
+    the split's digest, and refuse it, in one line, for a run whose split changed since."""
+    import shutil
+
+    from pscgan.errors import InputError
+    from pscgan.training.resume_checks import check_task_resume, split_digest
+
+    split = {"train": ["a", "b"], "validation": ["c"]}
+    guard = DivergenceGuard(base_lr=0.1)
+    seen = []
+
+    def loop(run, now, stop_after=None):
+        def check(ck, state, optimizers):
+            seen.append((ck.path.name, state.step, sorted(optimizers)))
+            check_task_resume(ck, state, optimizers, steps=6, batch_size=2, n_train=len(DATA), guard=guard,
+                              best_name="best", split=now)
+
+        return TrainingLoop(lambda resumed: Noisy(), DATA, Schedule(steps=6, batch_size=2, seed=4), run=run,
+                            ctx=single_process(), layout=TaskLayout(split_sha256=split_digest(split)),
+                            guard=guard, stop_after=stop_after, check_resume=check)
+
+    run = tmp_path / "run"
+    run.mkdir()
+    assert not loop(run, split, stop_after=4).run().finished
+    assert load_checkpoint(run).state["split_sha256"] == split_digest(split)
+    shutil.copytree(run, tmp_path / "swapped")
+    assert loop(run, split).run(_resume(run)).finished
+    assert seen == [("step_00000004", 4, ["net"])]
+    swapped = {"train": ["a", "c"], "validation": ["b"]}  # the same counts, other subjects
+    with pytest.raises(InputError, match="differs from the split"):
+        loop(tmp_path / "swapped", swapped).run(_resume(tmp_path / "swapped"))
+
+
+class Killed(Exception):
+    """The process ends here (a kill between two checkpoints)."""
+
+
+def test_a_run_killed_after_a_recovery_resumes_with_its_later_best(tmp_path):
+    """A divergence rolls the run back behind its best validation (the best of step 4 is kept, the run goes
+    back to step 3 and checkpoints it): killed then, it resumes from that checkpoint, which the resume checks
+    accept, since the divergence record shows the run reached step 4."""
+    from pscgan.training.resume_checks import check_task_resume
+
+    calls = {"n": 0}
+
+    class Doomed(Noisy):
+        def step(self, batches, index):
+            calls["n"] += 1
+            if calls["n"] == 6:  # steps 1-4, step 5 (NaN), rolled back to 3: killed in step 4 again
+                raise Killed
+            return super().step(batches, index)
+
+    guard = DivergenceGuard(base_lr=0.1)
+    poison = {5}
+
+    def loop(task):
+        def check(ck, state, optimizers):
+            check_task_resume(ck, state, optimizers, steps=6, batch_size=2, n_train=len(DATA), guard=guard,
+                              best_name="best")
+
+        schedule = Schedule(steps=6, batch_size=2, seed=4, validation_interval=2, checkpoint_interval=3)
+        return TrainingLoop(lambda resumed: task(), DATA, schedule, run=run, ctx=single_process(),
+                            layout=TaskLayout(), guard=guard, check_resume=check)
+
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(Killed):
+        loop(lambda: Doomed((0.1, 0.9), poison=poison)).run()
+    stopped = load_checkpoint(run)
+    assert stopped.path.name == "step_00000003"
+    assert stopped.state["train"]["best"] == {"score": 0.9, "step": 4}
+    result = loop(lambda: Noisy((0.5,))).run(_resume(run))
+    assert result.finished and result.state.best == {"score": 0.9, "step": 4}

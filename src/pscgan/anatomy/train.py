@@ -88,7 +88,14 @@ def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[
 
     from pscgan.anatomy.model import save_anatomy_weights
     from pscgan.io.atomic import write_json_atomic
-    from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+    from pscgan.errors import ConfigError
+    from pscgan.training.checkpoint import (
+        checkpoint_errors,
+        latest_checkpoint,
+        load_checkpoint,
+        save_checkpoint,
+    )
+    from pscgan.training.resume_checks import check_step_resume
     from pscgan.training.run_folder import MetricsLog
 
     run = Path(run)
@@ -111,11 +118,17 @@ def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[
               **(training_record or {})}
     if latest_checkpoint(run) is not None:
         ckpt = load_checkpoint(run, map_location=device)
-        if ckpt.state.get("config") != config.model_dump(mode="json"):
-            raise ValueError(f"{run} was trained with another anatomy configuration; use a new folder")
-        net.load_state_dict(ckpt.module_state("net"))
-        opt.load_state_dict(ckpt.state["optimizer"])
-        step, best = int(ckpt.state["step"]), dict(ckpt.state["best"])
+        if not isinstance(ckpt.state, dict) or ckpt.state.get("config") != config.model_dump(mode="json"):
+            raise ConfigError(ckpt.path / "state.json", "the run was trained with another anatomy "
+                                                        "configuration; use a new folder")
+        with checkpoint_errors(ckpt.path):
+            # checksums prove the files are as written, not that an edited state.json fits this run
+            step = check_step_resume(ckpt, step=ckpt.state["step"], steps=config.steps,
+                                     optimizers={"network": ckpt.state["optimizer"]}, best=ckpt.state["best"],
+                                     best_key="dice_mean", best_file=run / "best.safetensors")
+            net.load_state_dict(ckpt.module_state("net"))
+            opt.load_state_dict(ckpt.state["optimizer"])
+            best = dict(ckpt.state["best"])
         metrics.truncate_after(step)
         log(f"resumed at step {step}")
     else:
@@ -124,7 +137,7 @@ def train_anatomy(run: str | Path, config: AnatomyConfig, train: dict[str, list[
 
             start = AnatomyModel.from_weights(init)
             if start.config.channels != config.channels or start.config.num_res_units != config.num_res_units:
-                raise ValueError(f"{init} holds another network ({start.config.channels}) than this run's")
+                raise ConfigError(init, f"holds another network ({start.config.channels}) than this run's")
             net.load_state_dict(start.network.state_dict())
             record["init"] = {"file": Path(init).name, "sha256": start.metadata.get("sha256", "")}
         write_json_atomic(run / "config.json", record)

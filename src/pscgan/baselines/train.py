@@ -27,10 +27,10 @@ Example:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from pscgan.baselines.config import BaselineConfig, baseline_config, baseline_plan
@@ -38,9 +38,12 @@ from pscgan.baselines.tasks import BaselineTask, build_task
 from pscgan.baselines.validation import validate_baseline
 from pscgan.config.schema import PreprocessingConfig
 from pscgan.errors import ConfigError, InputError
+from pscgan.io.lock import output_lock
+from pscgan.io.paths import check_not_input
 from pscgan.migrations import BASELINE_CONFIGURATION, migrate
 
-__all__ = ["BEST", "WEIGHTS_FILE", "train_baseline", "validate_baseline"]
+__all__ = ["BEST", "WEIGHTS_FILE", "check_targets", "check_training_inputs", "train_baseline",
+           "validate_baseline"]
 
 WEIGHTS_FILE = "model.safetensors"
 BEST = "best"
@@ -87,10 +90,20 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
     plan = {"kind": config.kind.value, "preset": preset, "steps": steps, "seed": seed,
             "config": config.model_dump(mode="json")}
     parts = {k: sorted(split.get(k, [])) for k in ("train", "validation", "test")}
-    weights = run / WEIGHTS_FILE
-    if _start_or_resume(run, plan, parts, data, overwrite) and weights.is_file():
-        return weights
     dev = _device(device)
+    check_training_inputs(data, parts)
+    check_not_input(run, [data])
+    with output_lock(run):
+        weights = run / WEIGHTS_FILE
+        if _start_or_resume(run, plan, parts, data, overwrite) and weights.is_file():
+            return weights
+        return _train_with(config, plan, parts, data, run, dev, deterministic, stop_after, num_threads)
+
+
+def _train_with(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[str]], data: Path,
+                run: Path, dev: torch.device, deterministic: bool, stop_after: int | None,
+                num_threads: int | None) -> Path:
+    """:func:`_train` with torch's determinism and thread count set for it, and put back after."""
     previous, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
     torch.use_deterministic_algorithms(deterministic or previous)
     if num_threads:
@@ -102,23 +115,50 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         torch.set_num_threads(threads)
 
 
+def check_training_inputs(data: Path, parts: dict[str, list[str]]) -> None:
+    """Refuse, in one line, a dataset a baseline cannot train on: missing, unreadable manifest, a subject
+    folder named unlike its ``subject_id``, partial labels, or a split naming subjects it does not hold
+    (they would be left out silently).
+
+    Raises:
+        InputError: naming the dataset (or its file) and the problem.
+    """
+    from pscgan.data.annotation import require_training_annotation
+    from pscgan.data.layout import check_subject_ids, list_subject_folders
+
+    held = {f.name for f in list_subject_folders(data)}
+    check_subject_ids(data)
+    require_training_annotation(data)
+    unknown = sorted({s for k in ("train", "validation") for s in parts[k]} - held)
+    if unknown:
+        raise InputError(data, f"the split names {len(unknown)} subject(s) the dataset does not hold, e.g. "
+                               f"{unknown[:3]}")
+
+
 def _start_or_resume(run: Path, plan: dict[str, Any], parts: dict[str, list[str]], data: Path,
                      overwrite: bool) -> bool:
-    """Write the plan of a new run, or check a saved one; True when ``run`` already holds this plan."""
-    from pscgan.io.atomic import prepare_output_dir, write_json_atomic
+    """Write the plan of a new run, or check a saved one; True when ``run`` already holds this plan.
+
+    A saved plan is continued only in a folder pscgan wrote (its output marker, or a run written before
+    the marker existed: plan and split both there); ``overwrite`` empties only such a folder.
+    """
+    from pscgan.io.atomic import prepare_output_dir, write_json_atomic, written_by_pscgan
+    from pscgan.io.jsonfile import read_json
     from pscgan.training.run_folder import CONFIG_FILE, SPLIT_FILE
 
     saved_plan = run / CONFIG_FILE
-    if saved_plan.is_file() and not overwrite:
-        saved = json.loads(saved_plan.read_text())
-        if isinstance(saved, dict):  # a run started by an older pscgan continues with its plan as it meant
-            saved["config"] = migrate(BASELINE_CONFIGURATION, saved.get("config"), source=saved_plan)[0]
-        saved_split = json.loads((run / SPLIT_FILE).read_text())
+    ours = written_by_pscgan(run) or (run / SPLIT_FILE).is_file()
+    if saved_plan.is_file() and ours and not overwrite:
+        saved = read_json(saved_plan, expect=dict, what="baseline run plan")
+        # a run started by an older pscgan continues with its plan as it meant
+        saved["config"] = migrate(BASELINE_CONFIGURATION, saved.get("config"), source=saved_plan)[0]
+        saved_split = read_json(run / SPLIT_FILE, expect=dict, what="run split")
         if saved != plan or {k: saved_split.get(k) for k in parts} != parts:
             raise ConfigError(saved_plan, "the run was started with another baseline, budget, seed or split; "
                                           "use another run folder (or overwrite)")
         return True
-    prepare_output_dir(run, overwrite=overwrite)
+    # a folder pscgan marked but whose plan was never written has not started training: nothing to lose
+    prepare_output_dir(run, overwrite=overwrite or (written_by_pscgan(run) and not saved_plan.is_file()))
     write_json_atomic(run / SPLIT_FILE, {"dataset": str(data.resolve()), **parts})
     write_json_atomic(saved_plan, plan)  # last: its presence marks a started run
     return False
@@ -143,19 +183,36 @@ def _datasets(config: BaselineConfig, data: Path, run: Path, parts: dict[str, li
     train_idx, val_idx = cache.indices_of(parts["train"]), cache.indices_of(parts["validation"])
     if not train_idx:
         raise InputError(data, f"none of the training subjects is in the dataset (e.g. {parts['train'][:3]})")
+    check_targets(cache, train_idx, data, config)
     return CineLgeDataset(cache, train_idx), (CineLgeDataset(cache, val_idx) if val_idx else None)
+
+
+def check_targets(cache: Any, train_idx: list[int], data: Path, config: BaselineConfig) -> None:
+    """Refuse training slices without anything to learn: a segmentation baseline needs labels, pix2pix
+    LGE; a baseline trained on none would finish without a warning and learn nothing.
+
+    Raises:
+        InputError: no training slice has the target this baseline learns.
+    """
+    parts = config.defined_parts()
+    for key, wanted, file in (("has_labels", parts.segmentation, "labels.nii.gz"),
+                              ("has_lge", parts.synthetic_lge, "lge.nii.gz")):
+        if wanted and not np.asarray(cache.arrays[key])[train_idx].any():
+            raise InputError(data, f"no training subject has {file}: {config.kind.value} cannot learn from "
+                                   "this dataset; check it with `pscgan data check`")
 
 
 def _train(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[str]], data: Path, run: Path,
            device: torch.device, deterministic: bool, stop_after: int | None) -> Path:
     """Train (or resume) through the one training loop; the final weights are the best validation ones."""
     from pscgan.baselines.weights import save_baseline_weights
-    from pscgan.training.checkpoint import latest_checkpoint, load_checkpoint
+    from pscgan.training.checkpoint import Checkpoint, latest_checkpoint, load_checkpoint
     from pscgan.training.distributed import single_process
     from pscgan.training.divergence import DivergenceGuard
     from pscgan.training.loop import Schedule, TrainingLoop
-    from pscgan.training.loop_state import TaskLayout
-    from pscgan.training.run_folder import ENV_FILE, environment_info, write_run_json
+    from pscgan.training.loop_state import LoopState, TaskLayout
+    from pscgan.training.resume_checks import check_task_resume, split_digest
+    from pscgan.training.run_folder import ENV_FILE, SPLIT_FILE, environment_info, write_run_json
 
     steps, seed = plan["steps"], plan["seed"]
     write_run_json(
@@ -167,9 +224,17 @@ def _train(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[s
                         checkpoint_interval=config.checkpoint_interval, seed=seed)
     # the cascade's recovery rule and defaults (train.divergence_retries, train.divergence_lr_factor)
     guard = DivergenceGuard(base_lr=config.lr, run=run)
+    layout = TaskLayout(best_name=BEST, split_sha256=split_digest(parts))  # the split in every checkpoint
+
+    def check(ck: Checkpoint, state: LoopState, optimizers: dict[str, Any]) -> None:
+        # checksums prove the files are as written, not that an edited state.json fits this run
+        check_task_resume(ck, state, optimizers, steps=steps, batch_size=config.batch_size,
+                          n_train=len(train_ds), guard=guard, best_name=BEST, split=parts,
+                          split_path=run / SPLIT_FILE)
+
     loop = TrainingLoop(lambda resumed: build_task(config, device, val_ds), train_ds, schedule, run=run,
-                        ctx=single_process(device), layout=TaskLayout(best_name=BEST), guard=guard,
-                        stop_after=stop_after)
+                        ctx=single_process(device), layout=layout, guard=guard, stop_after=stop_after,
+                        check_resume=check)
     resume = load_checkpoint(run, map_location=device) if latest_checkpoint(run) is not None else None
     result = loop.run(resume)
     if not result.finished:  # stopped by stop_after: resumable, no weights file yet

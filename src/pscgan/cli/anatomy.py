@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -95,12 +96,13 @@ def train(
     for key, value in pairs(overrides, "--set").items():
         try:
             fields[key] = json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # not JSON (or nested too deep): the text
             fields[key] = value
     try:
         config = AnatomyConfig(**fields)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(None, f"invalid anatomy configuration: {exc}") from None
+        problem = " ".join(str(exc).split())  # pydantic's report spans lines: one line here
+        raise ConfigError(None, f"invalid anatomy configuration: {problem[:500]}") from None
     if out.is_dir() and any(out.iterdir()) and not (out / "config.json").is_file():
         from pscgan.errors import OutputExistsError
 
@@ -121,7 +123,7 @@ def train(
         record["budget"] = {"minutes": budget_minutes, "seconds_per_step": per_step, "steps": steps}
         console().print(f"budget {budget_minutes} min: {per_step * 1000:.1f} ms per step -> {steps} steps")
     elif budget_minutes is not None:  # a resumed run keeps the steps it was given
-        config = AnatomyConfig(**json.loads((out / "config.json").read_text())["config"])
+        config = _resumed_config(out / "config.json")
     inputs = [Path(v) for v in pairs(packs, "--pack").values()] + [validation, init]
     with writing(out, inputs):
         summary = train_anatomy(out, config, train_sets, training_frames(load_slices(validation)),
@@ -129,6 +131,20 @@ def train(
                                 log=console().print,
                                 max_seconds=None if max_minutes is None else max_minutes * 60, init=init)
     console().print(json.dumps(summary))
+
+
+def _resumed_config(path: Path) -> Any:
+    """The configuration a training run folder records (its ``config.json``), checked."""
+    from pscgan.anatomy.network import AnatomyConfig
+    from pscgan.errors import InputError
+    from pscgan.io.jsonfile import read_json
+
+    record = read_json(path, expect=dict, what="anatomy training record")
+    try:
+        return AnatomyConfig(**record["config"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(path, f"holds no valid anatomy configuration ({str(exc).splitlines()[0][:200]})"
+                         ) from None
 
 
 def _is_slice_pack(path: Path) -> bool:

@@ -452,7 +452,7 @@ def apply_overrides(config: PscganConfig, overrides: list[str] | tuple[str, ...]
             raise ConfigError(None, f"override {item!r}: {section} has no field {field!r}")
         try:
             value = json.loads(raw)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # not JSON (or nested too deep): the text
             value = raw
         data[section][field] = value
     data["preset"] = config.preset if not overrides else f"{config.preset}+overrides"

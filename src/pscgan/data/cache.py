@@ -222,6 +222,10 @@ def build_cache(dataset: str | Path, out: str | Path | None = None, *, options: 
     return out
 
 
+#: The arrays every cache holds, one entry per slice.
+_CACHE_ARRAYS = ("cine", "lge", "labels", "has_lge", "has_labels", "spacing")
+
+
 class TrainingCache:
     """Read-only, memory-mapped view of a cache written by :func:`build_cache`.
 
@@ -234,6 +238,14 @@ class TrainingCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        try:
+            self._open()
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, OSError,
+                RecursionError) as exc:  # a header edited or damaged past its format tag
+            raise InputError(self.path, f"corrupt cache ({type(exc).__name__}: {str(exc)[:100]}); rebuild "
+                                        "it with `pscgan data cache`") from None
+
+    def _open(self) -> None:
         header, data_start = _read_header(self.path)
         meta = header.pop("__metadata__", {})
         if meta.get("format") != CACHE_FORMAT:
@@ -258,7 +270,9 @@ class TrainingCache:
         self.entries = [CacheEntry(**e) for e in json.loads(meta["index"])]
         self.options = json.loads(meta["options"])
         self.fingerprint = meta["fingerprint"]
-        if len(self.entries) != len(self.arrays["cine"]):
+        n = len(self.entries)
+        if any(len(self.arrays[k]) != n for k in _CACHE_ARRAYS) or not all(
+                isinstance(e.subject_id, str) and type(e.slice_index) is int for e in self.entries):
             raise InputError(self.path, "index and arrays disagree; rebuild the cache")
 
     def __len__(self) -> int:
@@ -308,7 +322,7 @@ def _read_header(path: Path) -> tuple[dict[str, Any], int]:
             raise InputError(path, "corrupt cache file (header length out of range)")
         try:
             header = json.loads(fh.read(n).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise InputError(path, "corrupt cache file (header is not JSON)") from None
     if not isinstance(header, dict):
         raise InputError(path, "corrupt cache file (header is not a JSON object)")

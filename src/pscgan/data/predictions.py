@@ -158,11 +158,11 @@ def read_prediction_record(pred_dir: Path, *, unreadable: str) -> tuple[Path, di
             continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            data = None
-        if not isinstance(data, dict) or not isinstance(data.get("weights"), dict):
-            raise InputError(path, f"unreadable: {unreadable}")
-        return path, migrate(PREDICTION_RECORD, data, source=path)[0]
+            if isinstance(data, dict) and isinstance(data.get("weights"), dict):
+                return path, migrate(PREDICTION_RECORD, data, source=path)[0]
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deeply
+            pass
+        raise InputError(path, f"unreadable: {unreadable}")
     return None
 
 
@@ -172,5 +172,5 @@ def output_failures(out: Path, name: str) -> list[dict[str, str]]:
     try:
         record = json.loads((subject_folder(out, name) / OUTPUTS_FILE).read_text(encoding="utf-8"))
         return [dict(f) for f in record.get("failed", [])]
-    except (InputError, OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError):
+    except (InputError, OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError, RecursionError):
         return []

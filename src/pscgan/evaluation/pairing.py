@@ -103,6 +103,12 @@ def pair_subject(pred_dir: Path, ref_dir: Path, sid: str, *, frames: int, crop: 
     if subject.cine.array.shape[2] != len(geometry):
         raise InputError(ref_dir / sid, f"has {subject.cine.array.shape[2]} slices, the prediction "
                                         f"{len(geometry)}")
+    shape_rc = (subject.cine.array.shape[1], subject.cine.array.shape[0])
+    if any(tuple(g.original_shape_rc) != shape_rc for g in geometry):
+        described = tuple(geometry[0].original_shape_rc)
+        raise InputError(pred_dir / sid / RECORDS_FILE,
+                         f"field original_shape_rc: the records describe slices of {described} pixels, the "
+                         f"reference cine has {shape_rc}: not the cine this prediction was made from")
     prepared = prepare_subject(subject, protocol.options(frames=frames, crop=crop), geometry=geometry)
     labels_pred = arrays["segmentation"] if parts.segmentation else None
     lge_pred = arrays["lge_synthetic"] if parts.synthetic_lge else None

@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -85,10 +84,15 @@ def read_parts(folder: Path) -> DefinedParts:
     path = Path(folder) / PARTS_FILE
     if not path.is_file():
         return DefinedParts()
+    from pscgan.io.jsonfile import validation_problem
+    from pscgan.io.jsonfile import read_json
+
+    declared = read_json(path, expect=dict, what="declaration of the predicted parts")
     try:
-        return DefinedParts.model_validate(json.loads(path.read_text()))
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise InputError(path, f"not a valid declaration of the predicted parts ({exc})") from None
+        return DefinedParts.model_validate(declared)
+    except ValidationError as exc:
+        problem = validation_problem(exc)
+        raise InputError(path, f"not a valid declaration of the predicted parts: {problem}") from None
 
 
 def write_parts(folder: Path, parts: DefinedParts) -> None:

@@ -177,16 +177,16 @@ def _notify(on_fold: Callable[[int, str], None] | None, index: int, status: str)
 
 def summarise_folds(out: Path, plan: dict[str, Any]) -> dict[str, Any]:
     """Mean (sd) across the finished folds of every Table 1 / Table 2 quantity."""
-    import json
 
     from pscgan.experiments.metrics import flatten_evaluation
     from pscgan.experiments.stats import seed_summary
+    from pscgan.io.jsonfile import read_json
 
     per_fold: dict[str, dict[str, float | None]] = {}
     for i in range(len(plan["splits"])):
         folder = out / f"fold{i}"
         if read_done(folder) is not None:
-            evaluation = json.loads((folder / "evaluation" / "evaluation.json").read_text(encoding="utf-8"))
+            evaluation = read_json(folder / "evaluation" / "evaluation.json", expect=dict, what="evaluation")
             per_fold[f"fold{i}"] = flatten_evaluation(evaluation)
     names = list(next(iter(per_fold.values())).keys()) if per_fold else []
     quantities = {n: seed_summary([f[n] for f in per_fold.values()]).as_dict() for n in names}

@@ -10,9 +10,10 @@ otherwise (unless ``overwrite``, which starts over).
 Example:
     >>> import tempfile, pathlib
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "exp"
-    >>> plan = open_plan(out, {"table": "table3", "seeds": 2}, derive=lambda: {"split": {}})
-    >>> open_plan(out, {"table": "table3", "seeds": 2}, derive=dict)["split"]
-    {}
+    >>> split = {"train": ["a", "b"], "validation": [], "test": ["c"]}
+    >>> plan = open_plan(out, {"table": "table3", "seeds": 2}, derive=lambda: {"split": split})
+    >>> open_plan(out, {"table": "table3", "seeds": 2}, derive=dict)["split"]["test"]
+    ['c']
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from pscgan.config.schema import PscganConfig
-from pscgan.errors import ConfigError
+from pscgan.errors import ConfigError, InputError
 from pscgan.io.atomic import prepare_output_dir, write_json_atomic
 from pscgan.migrations import EXPERIMENT_PLAN, migrate
 
@@ -73,14 +76,8 @@ def open_plan(
     request = _normalised(request)
     plan_path = out / PLAN_FILE
     if plan_path.is_file() and not overwrite:
-        try:
-            plan = json.loads(plan_path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(plan_path, f"not a readable experiment plan: {exc}") from None
-        if not isinstance(plan, dict) or plan.get("format") != PLAN_FORMAT or not isinstance(
-                plan.get("request"), dict):
-            raise ConfigError(plan_path, "not an experiment plan")
-        plan = migrate(EXPERIMENT_PLAN, plan, source=plan_path)[0]
+        # checked field by field as written, then brought to today's version (pscgan.migrations)
+        plan = migrate(EXPERIMENT_PLAN, read_plan(plan_path), source=plan_path)[0]
         diffs = _differences(plan["request"], request)
         if diffs:
             raise ConfigError(
@@ -104,6 +101,85 @@ def open_plan(
     }
     save_plan(out, plan)
     return plan
+
+
+def read_plan(path: Path) -> dict[str, Any]:
+    """An experiment's ``plan.json``, checked for what continuing the experiment reads from it.
+
+    Raises:
+        InputError: unreadable, not JSON, or a field of the wrong type (naming the field).
+        ConfigError: not an experiment plan.
+    """
+    from pydantic import ValidationError
+
+    from pscgan.io.jsonfile import non_finite, read_json, validation_problem
+
+    plan = read_json(path, expect=dict, what="experiment plan")
+    if plan.get("format") != PLAN_FORMAT or not isinstance(plan.get("request"), dict):
+        raise ConfigError(path, "not an experiment plan")
+    bad = non_finite(plan)
+    if bad is not None:
+        raise InputError(path, bad)
+    # an experiment's plan fixes the split, seeds and variants; a cross-validation's its folds
+    needed = {"experiment": ("split", "seed_values", "variants"), "cv": ("folds", "splits")}
+    kind = plan["request"].get("kind")
+    missing = [k for k in needed.get(kind if isinstance(kind, str) else "", ()) if plan.get(k) is None]
+    if missing:
+        raise InputError(path, f"field {missing[0]}: missing; repeat the original command in a new folder, "
+                               "or pass --overwrite to start over")
+    try:
+        _PlanFile.model_validate(plan)
+    except ValidationError as exc:
+        raise InputError(path, f"{validation_problem(exc)}; repeat the original command in a new folder, or "
+                               "pass --overwrite to start over") from None
+    return plan
+
+
+_NAME = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,199}$")]  # a folder name, no path
+_IDS = list[Annotated[str, Field(max_length=1000)]]
+
+
+class _Split(BaseModel):
+    model_config = ConfigDict(strict=True, extra="allow")
+
+    train: _IDS
+    validation: _IDS
+    test: _IDS
+
+
+class _PlanVariant(BaseModel):
+    model_config = ConfigDict(strict=True, extra="allow")
+
+    name: _NAME
+    label: str
+    overrides: list[str] | None
+    baseline: str | None
+    note: str = ""
+
+
+class _Calibration(BaseModel):
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, extra="allow")
+
+    seconds_per_iteration: dict[str, Annotated[float, Field(gt=0.0)]] | None = None
+    seconds_per_step_all_phases: float = Field(gt=0.0)
+    load_average_1min: float | None = None
+    cpu_count: int | None = None
+
+
+class _PlanFile(BaseModel):
+    """The fields of ``plan.json`` a continued experiment or cross-validation reads (others are kept)."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, extra="allow")
+
+    request: dict[str, Any]
+    split: _Split | None = None
+    splits: list[_Split] | None = Field(default=None, min_length=1)
+    folds: list[_IDS] | None = None
+    seed_values: list[Annotated[int, Field(ge=0)]] | None = Field(default=None, min_length=1)
+    variants: list[_PlanVariant] | None = Field(default=None, min_length=1)
+    calibration: dict[str, _Calibration]
+    steps_per_phase: dict[str, Annotated[int, Field(ge=1, le=10**9)]]
+    base_config: dict[str, Any] | None = None
 
 
 def save_plan(out: Path, plan: dict[str, Any]) -> None:

@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterable
@@ -110,7 +109,9 @@ def _trained_config(train: Path) -> dict[str, Any]:
 def _recorded_split(train: Path) -> dict[str, Any]:
     from pscgan.training.run_folder import SPLIT_FILE
 
-    return json.loads((train / SPLIT_FILE).read_text(encoding="utf-8"))
+    from pscgan.training.launch import read_split
+
+    return read_split(train / SPLIT_FILE)
 
 
 def _same_split(recorded: dict[str, Any], dataset: str, split: dict[str, list[str]]) -> bool:

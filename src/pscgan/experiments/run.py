@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 from pscgan.config.schema import PscganConfig
 from pscgan.errors import InputError
 from pscgan.io.atomic import safe_child, write_json_atomic
+from pscgan.io.jsonfile import read_json
 
 DONE_FILE = "done.json"
 TIMING_FILE = "timing.json"
@@ -73,10 +73,12 @@ class RunSpec:
 
 def read_done(folder: Path) -> dict[str, Any] | None:
     """The ``done.json`` record of a finished run, or ``None``."""
+    from pscgan.experiments.run_record import check_done_record
+
     path = Path(folder) / DONE_FILE
     if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return check_done_record(path, read_json(path, expect=dict, what="finished-run record"))
 
 
 def execute_run(
@@ -104,15 +106,36 @@ def execute_run(
     if spec.baseline:
         from pscgan.baselines import predict_baseline
 
-        predict_baseline(weights, spec.data, pred, split="test", device=device or "cpu")
+        summary = predict_baseline(weights, spec.data, pred, split="test", device=device or "cpu",
+                                   resume=pred.is_dir())
     else:
         from pscgan.inference.batch import predict_batch
 
         inputs = [safe_child(spec.data, sid) for sid in spec.split["test"]]
         summary = predict_batch(inputs, pred, weights=weights, device=device or "cpu", resume=pred.is_dir())
-        if summary["failures"]:
-            raise InputError(pred, f"prediction failed for {summary['failures'][0]}")
+    check_predicted(pred, summary, spec.split["test"])
     return _evaluate(spec, pred)
+
+
+def check_predicted(pred: Path, summary: dict[str, Any], test: list[str]) -> None:
+    """Refuse a prediction that lacks test subjects: a run scored on fewer subjects than its table says
+    would pass silently (a subject that failed, or a dataset whose test part no longer matches the plan).
+
+    Raises:
+        InputError: naming the prediction folder, how many subjects failed or are missing, and the first
+            reason.
+    """
+    failures = summary.get("failures") or []
+    if failures:
+        first = failures[0]
+        who = first.get("subject", first.get("input"))
+        raise InputError(pred, f"{len(failures)} test subject(s) could not be predicted, first {who}: "
+                               f"{first.get('error')}; fix the input and repeat the command (finished runs "
+                               "are kept)")
+    missing = sorted(set(test) - set(summary.get("subjects") or []))
+    if missing:
+        raise InputError(pred, f"{len(missing)} test subject(s) of the experiment's plan were not predicted, "
+                               f"e.g. {missing[:3]}: does the dataset's test split still match the plan?")
 
 
 def run_config(spec: RunSpec) -> PscganConfig:
@@ -180,10 +203,21 @@ def _train_split(split: dict[str, list[str]]) -> dict[str, list[str]]:
 
 def _add_training_seconds(folder: Path, seconds: float) -> None:
     path = folder / TIMING_FILE
-    timing = json.loads(path.read_text()) if path.is_file() else {"training_seconds": 0.0, "sessions": 0}
+    timing = _read_timing(path) if path.is_file() else {"training_seconds": 0.0, "sessions": 0}
     timing["training_seconds"] += seconds
     timing["sessions"] += 1
     write_json_atomic(path, timing)
+
+
+def _read_timing(path: Path) -> dict[str, Any]:
+    """A run's ``timing.json``: training seconds (a finite number >= 0) and sittings (an integer)."""
+    timing = read_json(path, expect=dict, what="training time record")
+    seconds, sessions = timing.get("training_seconds"), timing.get("sessions")
+    if not (isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 1e12) \
+            or type(sessions) is not int or sessions < 0:
+        raise InputError(path, "fields training_seconds and sessions must be a number of seconds and a "
+                               "count; delete the file (the run's training time is then counted from now)")
+    return timing
 
 
 def _steps_trained(spec: RunSpec) -> int | None:
@@ -202,8 +236,8 @@ def _evaluate(spec: RunSpec, pred: Path) -> dict[str, Any]:
     result = evaluate(pred, spec.data, spec.folder / "evaluation", overwrite=True)
     subjects = subject_metrics(result["pairs"])
     write_json_atomic(spec.folder / SUBJECT_METRICS_FILE, jsonable(subjects))
-    evaluation = json.loads((spec.folder / "evaluation" / "evaluation.json").read_text())
-    timing = json.loads((spec.folder / TIMING_FILE).read_text())
+    evaluation = read_json(spec.folder / "evaluation" / "evaluation.json", expect=dict, what="evaluation")
+    timing = _read_timing(spec.folder / TIMING_FILE)
     steps = _steps_trained(spec)
     record = {
         "seed": spec.seed,
@@ -218,6 +252,9 @@ def _evaluate(spec: RunSpec, pred: Path) -> dict[str, Any]:
     }
     adopted = spec.folder / ADOPTED_FILE
     if adopted.is_file():
-        record["reused_from"] = json.loads(adopted.read_text(encoding="utf-8"))["reused_from"]
+        origin = read_json(adopted, expect=dict, what="adoption record").get("reused_from")
+        if not isinstance(origin, str):
+            raise InputError(adopted, "field reused_from: must name the run folder this run was copied from")
+        record["reused_from"] = origin
     write_json_atomic(spec.folder / DONE_FILE, record)
     return record

@@ -50,7 +50,7 @@ from pscgan.data.predictions import (
     staged_subject,
     subject_folder,
 )
-from pscgan.errors import ConfigError
+from pscgan.errors import ConfigError, InputError
 from pscgan.evaluation.tables import csv_table
 from pscgan.inference.inputs import InputKind, LoadedInput
 from pscgan.inference.predictor import Prediction
@@ -201,12 +201,14 @@ def write_tables(out: Path, names: list[str]) -> None:
     Not defined or not assessed values are empty cells, never 0; ``assessed`` is empty for a slice the
     quality check did not see (a baseline's prediction has no quality check).
     """
+    from pscgan.evaluation.prediction_files import read_clinical
+
     slice_rows, subject_rows = [], []
     for name in names:
         f = out / name / CLINICAL_FILE
         if not f.is_file():
             continue
-        q = json.loads(f.read_text())
+        q = read_clinical(f)  # a kept subject's file is checked: --resume keeps what it finds
         s = q["subject"]
         scarred = [k for k, v in q["segments"].items() if v["scar_present"]]
         subject_rows.append([name, _fmt(s["scar_volume_ml"]), _fmt(s["myocardium_volume_ml"]),
@@ -232,13 +234,15 @@ def quality_summary(out: Path, names: list[str]) -> dict[str, Any] | None:
     subject, input file and reasons (None when no subject was checked)."""
     from collections import Counter
 
+    from pscgan.evaluation.prediction_files import read_clinical
+
     checked, flagged = 0, []
     counts: Counter[str] = Counter()
     for name in names:
         f = out / name / CLINICAL_FILE
         if not f.is_file():
             continue
-        q = json.loads(f.read_text())
+        q = read_clinical(f)  # a kept subject's file is checked: --resume keeps what it finds
         for sl in q["slices"]:
             check = sl.get("quality")
             if check is None:
@@ -320,8 +324,11 @@ def check_resume_weights(out: Path, record: dict[str, Any]) -> None:
                                                    "over with --overwrite or predict into a new folder")
     if found is None:
         return
-    before = found[1]["weights"]
-    sha, file = before.get("sha256"), before.get("file")
+    path, before = found[0], found[1]["weights"]
+    if "sha256" not in before:  # a record naming no weights cannot be compared with these
+        raise InputError(path, "unreadable (no weights.sha256): cannot tell which weights predicted this "
+                               "folder; start over with --overwrite or predict into a new folder")
+    sha, file = before["sha256"], before.get("file")
     if sha != record["sha256"]:
         raise ConfigError(
             out,

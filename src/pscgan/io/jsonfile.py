@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from pscgan.errors import InputError
 
 #: Larger JSON files than this are refused unread (pscgan's own are a few MB at most).
 MAX_JSON_BYTES = 256 * 2**20
+#: No number in pscgan's own JSON comes near this: larger ones are refused before anything sums them.
+MAX_NUMBER = 1e12
 _TYPE_NAMES: dict[type, str] = {dict: "an object", list: "an array"}
 
 
@@ -58,3 +61,33 @@ def read_json(path: str | Path, *, expect: type | None = None, what: str = "JSON
         raise InputError(path, f"the {what} must hold {_TYPE_NAMES.get(expect, expect.__name__)}, "
                                f"not {type(value).__name__}")
     return value
+
+
+def non_finite(value: Any, where: str = "") -> str | None:
+    """The first number in a parsed JSON value that is NaN, infinite or beyond :data:`MAX_NUMBER` (its
+    field and value), or ``None``. JSON from Python may hold ``NaN``; pscgan never writes it."""
+    stack: list[tuple[str, Any]] = [(where, value)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, bool) or v is None or isinstance(v, str):
+            continue
+        if isinstance(v, (int, float)):
+            # an int may be too large for a float: compare it as it is
+            if (isinstance(v, float) and not math.isfinite(v)) or abs(v) > MAX_NUMBER:
+                return f"field {path.lstrip('.') or '(top level)'}: {v!r} is not a finite number within " \
+                       f"+-{MAX_NUMBER:g}"
+        elif isinstance(v, dict):
+            stack.extend((f"{path}.{k}", x) for k, x in reversed(list(v.items())))
+        elif isinstance(v, list):
+            stack.extend((f"{path}[{i}]", x) for i, x in reversed(list(enumerate(v))))
+    return None
+
+
+def validation_problem(exc: Any) -> str:
+    """The first error of a pydantic report as one line: ``field a.b[0].c: what is wrong`` (and how many
+    more there are)."""
+    errors = exc.errors()
+    first = errors[0]
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"field {where or '(top level)'}: {first['msg']}{more}"

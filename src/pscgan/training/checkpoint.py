@@ -238,6 +238,9 @@ def load_checkpoint(root_or_folder: str | Path, *, map_location: str | torch.dev
     if "meta_sha256" in meta and _meta_digest(meta) != meta["meta_sha256"]:
         raise InputError(meta_path, "checksum mismatch: the checkpoint metadata is corrupted; resume from an "
                                     "earlier one")
+    if "name" in meta and meta["name"] != path.name:  # a state copied or renamed into another folder
+        raise InputError(meta_path, f"records checkpoint {str(meta['name'])[:80]!r} but lies in folder "
+                                    f"{path.name!r}; resume from an earlier one")
     listed = meta.get("sha256")
     if not isinstance(listed, dict) or set(listed) != {"weights.safetensors", "state.safetensors"}:
         # checked before any file is opened: a tampered list could name files outside the checkpoint

@@ -6,7 +6,6 @@ files; every rank reads the same cache and trains on its share of each epoch.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,7 +113,7 @@ def run_training(opts: TrainOptions) -> Path:
 
     from pscgan.data.annotation import require_training_annotation
     from pscgan.data.cache import TrainingCache, ensure_cache
-    from pscgan.data.layout import check_subject_ids
+    from pscgan.data.layout import check_subject_ids, list_subject_folders
     from pscgan.data.protocol import planned_options, preprocess_options
     from pscgan.io.atomic import prepare_output_dir
     from pscgan.models.cascade import Cascade
@@ -131,6 +130,7 @@ def run_training(opts: TrainOptions) -> Path:
         resumed_environment,
         write_run_json,
     )
+    from pscgan.training.resume_checks import check_split
     from pscgan.training.trainer import WEIGHTS_FILE, ProgressiveTrainer
     from pscgan.ui import progress_enabled
 
@@ -177,6 +177,8 @@ def run_training(opts: TrainOptions) -> Path:
                     ),
                 ),
             )
+        check_split(opts.run / SPLIT_FILE if opts.resume else data, split,
+                    {f.name for f in list_subject_folders(data)})
         train_idx, val_idx = cache.indices_of(split["train"]), cache.indices_of(split["validation"])
         logger = file_logger(opts.run, enabled=ctx.is_main)
         check_targets(cache, train_idx, data, logger)
@@ -191,7 +193,8 @@ def run_training(opts: TrainOptions) -> Path:
         show = ctx.is_main and (progress_enabled() if opts.progress is None else opts.progress)
         with _ProgressReporter(show, phases_of(config), t.steps_per_phase) as reporter:
             trainer = ProgressiveTrainer(config, opts.run, cache, train_idx, val_idx, ctx, reporter=reporter,
-                                         logger=logger, tensorboard=tb, stop_after=opts.stop_after)
+                                         logger=logger, tensorboard=tb, stop_after=opts.stop_after,
+                                         split=split)
             generators = trainer.train()
         weights = opts.run / WEIGHTS_FILE
         if generators is None:
@@ -236,15 +239,16 @@ def _check_world_size(env_file: Path, world_size: int) -> dict[str, Any] | None:
     """Refuse to resume with another number of processes: the batch stream's position and the global
     batch depend on it, so the run would not continue where it stopped. Returns the run's environment
     record (None for an older run without one)."""
+    from pscgan.io.jsonfile import non_finite, read_json
+
     if not env_file.is_file():
         return None
-    try:
-        previous = json.loads(env_file.read_text())
-        saved = previous.get("world_size", 1)
-    except (OSError, ValueError, AttributeError):
-        raise InputError(
-            env_file, "unreadable run environment; cannot check the number of processes"
-        ) from None
+    previous = read_json(env_file, expect=dict, what="run environment")
+    saved = previous.get("world_size", 1)
+    bad = non_finite(previous)
+    if bad is not None or type(saved) is not int or not isinstance(previous.get("resumes", []), list):
+        what = bad or "world_size or resumes of the wrong type"
+        raise InputError(env_file, f"not a run environment ({what}); cannot check the number of processes")
     if saved != world_size:
         raise ConfigError(
             env_file,

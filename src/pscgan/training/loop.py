@@ -20,7 +20,9 @@ loop owns what is the same for every task:
 * distribution: the same seeded initial weights on every rank (and rank 0's broadcast), a seed of its
   own per rank for the draws of training, the ranks' losses averaged, only rank 0 writes.
 
-How a run names its checkpoints and records is its :class:`~pscgan.training.loop_state.CheckpointLayout`.
+How a run names its checkpoints and records is its :class:`~pscgan.training.loop_state.CheckpointLayout`;
+what a resumed state must agree with besides its checksums is the run's ``check_resume``
+(:mod:`pscgan.training.resume_checks`), called before anything of the checkpoint is loaded.
 
 Example:
     >>> import tempfile, torch
@@ -78,6 +80,9 @@ from pscgan.training.stream import BatchStream, Samples
 from pscgan.training.task import Task
 
 KEEP_CHECKPOINTS = 2  # resumable states kept besides the protected ones (the best weights)
+
+# (checkpoint, its loop state, its optimisers' state dicts) -> None, or InputError: see TrainingLoop
+ResumeCheck = Callable[[Checkpoint, LoopState, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -139,15 +144,22 @@ class TrainingLoop:
         tensorboard: a ``SummaryWriter``; each numeric field of a record as ``<task>/<field>``.
         on_step: called on rank 0 after every step with the step and its record (or ``None``).
         stop_after: stop, with a checkpoint, after this many steps in this call.
+        check_resume: called with the checkpoint given to :meth:`run`, its unpacked loop state and its
+            optimisers' state dicts before any of it is restored; raises
+            :class:`~pscgan.errors.InputError` when the state does not fit the run (a ``state.json``
+            edited with its checksum recomputed). The cascade checks its whole state before it rebuilds
+            its frozen phases (:meth:`~pscgan.training.trainer.ProgressiveTrainer.train`), so it passes
+            none.
     """
 
     def __init__(self, build: Callable[[bool], Task], data: Samples, schedule: Schedule, *, run: Path,
                  ctx: DistContext, layout: CheckpointLayout, guard: DivergenceGuard, logger: Any = None,
                  tensorboard: Any = None, on_step: Callable[[int, dict[str, Any] | None], None] | None = None,
-                 stop_after: int | None = None) -> None:
+                 stop_after: int | None = None, check_resume: ResumeCheck | None = None) -> None:
         self.build, self.data, self.schedule = build, data, schedule
         self.run_dir, self.ctx, self.layout, self.guard = Path(run), ctx, layout, guard
         self.logger, self.tb, self.on_step, self.stop_after = logger, tensorboard, on_step, stop_after
+        self.check_resume = check_resume
         self.metrics = MetricsLog(self.run_dir / METRICS_FILE)
         self.best_weights: dict[str, dict[str, torch.Tensor]] | None = None
         self.steps_done = 0
@@ -191,6 +203,8 @@ class TrainingLoop:
             state = unpacked[0]
             if not 0 <= state.step <= self.schedule.steps:
                 raise ValueError(f"step {state.step} is outside this run")
+            if self.check_resume is not None:
+                self.check_resume(checkpoint, state, unpacked[1])
         return state
 
     def _setup(self, state: LoopState, checkpoint: Checkpoint | None) -> tuple[Task, BatchStream]:

@@ -6,7 +6,7 @@ best checkpoint and adds a run's own fields to each ``metrics.jsonl`` record. Tw
 every run folder written before the loop was shared keeps resuming:
 
 * :class:`TaskLayout` -- one task per run (the baselines): ``{"train": {"step", "best", "divergence",
-  "log_window"}, "rng", "stream", "optimizers"}``, best weights in ``checkpoints/best``;
+  "log_window"}, "rng", "stream", "optimizers", "split_sha256"}``, best weights in ``checkpoints/best``;
 * :class:`pscgan.training.phase_layout.PhaseLayout` -- the cascade's phases, one after another in one
   run folder, with the earlier phases' frozen generators in each checkpoint.
 
@@ -94,10 +94,14 @@ class TaskLayout:
 
     Args:
         best_name: the best weights' checkpoint folder.
+        step_offset: added to the step in checkpoint names and records (0: the run is this one task).
+        split_sha256: the digest of the run's split (:func:`pscgan.training.resume_checks.split_digest`),
+            saved in every checkpoint so that a resume can tell the split was not changed since.
     """
 
     best_name: str = "best"
     step_offset: int = 0
+    split_sha256: str | None = None
 
     @property
     def protect(self) -> set[str]:
@@ -113,7 +117,11 @@ class TaskLayout:
         train = {BASELINE_TRAINING_STATE.key: BASELINE_TRAINING_STATE.current, "step": state.step,
                  "best": state.best, "divergence": asdict(state.divergence),
                  "log_window": asdict(state.log_window)}
-        return {"train": train, "rng": rng, "stream": dict(state.stream), "optimizers": optimizers}
+        payload: dict[str, Any] = {"train": train, "rng": rng, "stream": dict(state.stream),
+                                   "optimizers": optimizers}
+        if self.split_sha256 is not None:
+            payload["split_sha256"] = self.split_sha256
+        return payload
 
     def unpack(self, payload: Any) -> tuple[LoopState, dict[str, Any]]:
         train = migrate(BASELINE_TRAINING_STATE, payload["train"])[0]  # of today's version or an older one

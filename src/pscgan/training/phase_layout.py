@@ -5,7 +5,7 @@ All phases share one run folder and one step axis: phase ``i`` step ``s`` is glo
 ``phase_step``) and divergence events. A checkpoint holds the frozen generators of the phases before the
 current one beside its networks, so a run resumes in the middle of any phase; its ``state`` is::
 
-    {"train": TrainState, "rng": ..., "opt_g": ..., "opt_d": ... or None}
+    {"train": TrainState, "rng": ..., "opt_g": ..., "opt_d": ... or None, "split_sha256": ...}
 
 and each phase's best validation weights are ``checkpoints/best_<phase>``.
 
@@ -79,6 +79,8 @@ class PhaseLayout:
         phases: every phase of the run, in order.
         frozen: the trained generators of the phases before it (saved in each checkpoint).
         earlier_best: the best validation of the phases before it, by phase name (kept in ``best``).
+        split_sha256: the digest of the run's split (:func:`pscgan.training.resume_checks.split_digest`),
+            saved in every checkpoint so that a resume can tell the split was not changed since.
     """
 
     phase: Phase
@@ -87,6 +89,7 @@ class PhaseLayout:
     phases: tuple[Phase, ...]
     frozen: Mapping[Phase, nn.Module] = field(default_factory=dict)
     earlier_best: dict[str, dict[str, float]] = field(default_factory=dict)
+    split_sha256: str | None = None
 
     @property
     def best_name(self) -> str:
@@ -112,7 +115,11 @@ class PhaseLayout:
             best[self.phase.value] = state.best
         train = TrainState(phase_index=self.index, phase_step=state.step, stream=dict(state.stream),
                            best=best, divergence=state.divergence, log_window=state.log_window)
-        return {"train": train.to_dict(), "rng": rng, "opt_g": optimizers["g"], "opt_d": optimizers.get("d")}
+        payload: dict[str, Any] = {"train": train.to_dict(), "rng": rng, "opt_g": optimizers["g"],
+                                   "opt_d": optimizers.get("d")}
+        if self.split_sha256 is not None:
+            payload["split_sha256"] = self.split_sha256
+        return payload
 
     def unpack(self, payload: Any) -> tuple[LoopState, dict[str, Any]] | None:
         train = payload.get("train") if isinstance(payload, dict) else None

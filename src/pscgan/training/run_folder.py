@@ -138,17 +138,23 @@ class MetricsLog:
         if not self.path.is_file():
             return []
         out = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut short by a crash
+                record = json.loads(line)
+            except (ValueError, RecursionError):
+                continue  # a line cut short by a crash (or not a record at all)
+            if isinstance(record, dict):
+                out.append(record)
         return out
 
     def truncate_after(self, step: int, key: str = "step") -> None:
-        """Drop records logged after ``step`` (they will be logged again when training resumes)."""
-        kept = [r for r in self.read() if r.get(key, -1) <= step]
-        write_json_lines_atomic(self.path, kept)
+        """Drop records logged after ``step`` (they will be logged again when training resumes), and
+        records whose ``key`` is not a number (not what training writes)."""
+        def before(record: dict[str, Any]) -> bool:
+            value = record.get(key, -1)
+            return isinstance(value, (int, float)) and not isinstance(value, bool) and value <= step
+
+        write_json_lines_atomic(self.path, [r for r in self.read() if before(r)])
 
 
 def write_json_lines_atomic(path: Path, records: list[dict[str, Any]]) -> None:

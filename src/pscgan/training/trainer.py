@@ -31,6 +31,7 @@ from pscgan.training.divergence import DivergenceGuard
 from pscgan.training.loop import Schedule, TrainingLoop
 from pscgan.training.phase_layout import PhaseLayout, TrainState
 from pscgan.training.phase_task import PhaseNets, PhaseTask, build_phase
+from pscgan.training.resume_checks import check_cascade_resume, split_digest
 from pscgan.training.run_folder import METRICS_FILE, MetricsLog
 
 __all__ = ["WEIGHTS_FILE", "PhaseNets", "ProgressiveTrainer", "TrainState", "build_phase"]
@@ -53,11 +54,14 @@ class ProgressiveTrainer:
         logger: ``train.log``'s logger.
         tensorboard: a ``SummaryWriter``, or ``None``.
         stop_after: stop, with a checkpoint, after this many generator steps in this process.
+        split: the run's split (``split.json``): its digest is saved in every checkpoint, and a resume
+            must find the same split (:mod:`pscgan.training.resume_checks`).
     """
 
     def __init__(self, config: PscganConfig, run: Path, cache: Any, train_indices: list[int],
                  val_indices: list[int], ctx: DistContext, reporter: Any = None, logger: Any = None,
-                 tensorboard: Any = None, stop_after: int | None = None) -> None:
+                 tensorboard: Any = None, stop_after: int | None = None,
+                 split: dict[str, Any] | None = None) -> None:
         if not train_indices:
             raise InputError(run, "no training slices")
         self.config, self.run, self.cache, self.ctx = config, Path(run), cache, ctx
@@ -72,6 +76,8 @@ class ProgressiveTrainer:
         self.best: dict[str, dict[str, float]] = {}  # each finished phase's best validation (score, step)
         # Stop (with a checkpoint) after this many generator steps in this process: budgeted sessions.
         self.stop_after = stop_after
+        # the run's split: its digest goes into every checkpoint, and a resume must find the same one
+        self.split = split
         self.steps_done = 0
         self.stopped = False
 
@@ -98,8 +104,13 @@ class ProgressiveTrainer:
             raise InputError(ck.path / "state.json", "not a resumable training checkpoint")
         with checkpoint_errors(ck.path):
             state = TrainState.from_dict(ck.state["train"])
-            if not (0 <= state.phase_index < len(self.phases) and 0 <= state.phase_step <= self.steps):
+            if not all(type(v) is int for v in (state.phase_index, state.phase_step)) or not (
+                    0 <= state.phase_index < len(self.phases) and 0 <= state.phase_step <= self.steps):
                 raise ValueError(f"phase {state.phase_index} step {state.phase_step} is outside this run")
+        # type-valid is not enough: state.json edited with its checksum recomputed must still fit the run
+        check_cascade_resume(ck, state, self.config, n_train=len(self.train_indices),
+                             world_size=self.ctx.world_size, split=self.split)
+        with checkpoint_errors(ck.path):
             self.best = dict(state.best)
             for p in self.phases[: state.phase_index]:
                 g = build_phase(self.config, p, self.ctx.device).generator
@@ -134,7 +145,8 @@ class ProgressiveTrainer:
                             checkpoint_interval=t.checkpoint_interval,
                             seed=t.seed + index, stream_seed=t.seed + 1000 * index)
         layout = PhaseLayout(phase, index, self.steps, self.phases, frozen=self.frozen,
-                             earlier_best=self.best)
+                             earlier_best=self.best,
+                             split_sha256=split_digest(self.split) if self.split is not None else None)
         budget = None if self.stop_after is None else self.stop_after - self.steps_done
         loop = TrainingLoop(build, Subset(samples, self.train_indices), schedule, run=self.run, ctx=ctx,
                             layout=layout, guard=self.guard, logger=self.logger, tensorboard=self.tb,
