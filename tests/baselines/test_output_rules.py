@@ -154,6 +154,7 @@ def test_an_edited_checkpoint_state_is_refused_on_resume(tiny_ring_dataset, base
             node = pair[1]
 
     cases = {"step": (("train", "step"), 1, "holds the state of step 1"),
+             "step-text": (("train", "step"), "2", "not an integer"),
              "stream": (("stream", "position"), 0, "batch stream"),
              "best": (("train", "best", "step"), 2 + 1, "step of the best score"),
              "optimizers": (("optimizers",), {"__dict__": []}, "does not fit this run"),

@@ -125,7 +125,9 @@ class TaskLayout:
 
     def unpack(self, payload: Any) -> tuple[LoopState, dict[str, Any]]:
         train = migrate(BASELINE_TRAINING_STATE, payload["train"])[0]  # of today's version or an older one
-        state = LoopState(step=int(train["step"]), stream=dict(payload["stream"]), best=train["best"],
+        if type(train["step"]) is not int:  # as written, never rounded: an edited state.json is refused
+            raise ValueError(f"step {str(train['step'])[:40]!r} is not an integer")
+        state = LoopState(step=train["step"], stream=dict(payload["stream"]), best=train["best"],
                           divergence=DivergenceState(**train["divergence"]),
                           log_window=LogWindow.from_dict(train["log_window"]))
         return state, dict(payload["optimizers"])
