@@ -52,10 +52,10 @@ class Noisy(Task):
         return {"score": self.scores[(self.validations - 1) % len(self.scores)]}
 
 
-def _loop(run, task, steps=6, stop_after=None, **intervals):
+def _loop(run, task, steps=6, stop_after=None, lr_schedule="constant", **intervals):
     run.mkdir(exist_ok=True)
-    schedule = Schedule(steps=steps, batch_size=2, seed=4, **({"log_interval": 2, "checkpoint_interval": 3}
-                                                             | intervals))
+    schedule = Schedule(steps=steps, batch_size=2, seed=4, lr_schedule=lr_schedule,
+                        **({"log_interval": 2, "checkpoint_interval": 3} | intervals))
     guard = DivergenceGuard(base_lr=0.1, run=run)
     return TrainingLoop(lambda resumed: task(), DATA, schedule, run=run, ctx=single_process(),
                         layout=TaskLayout(), guard=guard, stop_after=stop_after)
@@ -79,6 +79,29 @@ def test_a_stop_after_any_step_resumes_to_the_uninterrupted_weights_and_records(
     assert second.finished and second.steps_done == 6 - stop
     assert torch.equal(straight.task.net.weight, second.task.net.weight)
     assert _records(tmp_path / "a") == _records(tmp_path / "b")
+
+
+class LrRecorder(Noisy):
+    """Records the learning rate each of its steps ran with."""
+
+    seen: list[float] = []
+
+    def step(self, batches, index):
+        LrRecorder.seen.append(self.optimizers["net"].param_groups[0]["lr"])
+        return super().step(batches, index)
+
+
+@pytest.mark.parametrize("stop", [2, 4])
+def test_the_poly_schedule_decays_to_zero_and_resumes_on_the_same_curve(tmp_path, stop):
+    LrRecorder.seen = []
+    straight = _loop(tmp_path / "a", LrRecorder, lr_schedule="poly").run()
+    expected = [0.1 * (1 - i / 6) ** 0.9 for i in range(6)]
+    assert LrRecorder.seen == pytest.approx(expected)
+    LrRecorder.seen = []
+    _loop(tmp_path / "b", LrRecorder, lr_schedule="poly", stop_after=stop).run()
+    second = _loop(tmp_path / "b", LrRecorder, lr_schedule="poly").run(_resume(tmp_path / "b"))
+    assert LrRecorder.seen == pytest.approx(expected)
+    assert torch.equal(straight.task.net.weight, second.task.net.weight)
 
 
 def test_records_average_every_update_since_the_last_one(tmp_path):

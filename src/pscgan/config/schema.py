@@ -54,6 +54,8 @@ class EncoderKind(str, Enum):
     LSTM_CONV2D = "lstm_conv2d"
     GRU_CONV2D = "gru_conv2d"
     RNN_CONV2D = "rnn_conv2d"
+    # not in the paper: the frames stacked as channels of a 2D encoder, as the U-Net baseline reads them
+    FRAME_STACK = "frame_stack"
 
 
 class Pathways(str, Enum):
@@ -257,6 +259,13 @@ class LossConfig(_Section):
     auxiliary_weight: float = Field(1.0, ge=0.0)
 
 
+class LearningRateSchedule(str, Enum):
+    """How the learning rate moves over a phase (:func:`pscgan.training.loop.lr_factor`)."""
+
+    CONSTANT = "constant"  # the paper's (section 6.3 names one rate)
+    POLY = "poly"  # (1 - step / steps) ** 0.9, zero at the phase's end, as nnU-Net trains (not in the paper)
+
+
 class TrainConfig(_Section):
     """Optimisation schedule (section 6.3) and training data protocol; consumed by the trainer.
 
@@ -266,6 +275,8 @@ class TrainConfig(_Section):
     """
 
     lr: float = Field(1e-3, gt=0.0, description="Adam learning rate of both networks (paper: 0.001).")
+    lr_schedule: LearningRateSchedule = Field(
+        LearningRateSchedule.CONSTANT, description="constant (paper) or poly: decays to 0 over each phase.")
     betas: tuple[float, float] = Field((0.9, 0.999), description="Adam betas (not in the paper: defaults).")
     batch_size: int = Field(1, ge=1, le=1024, description="Paper: 1.")
     d_steps_per_g_step: int = Field(

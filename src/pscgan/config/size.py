@@ -44,7 +44,8 @@ def estimated_sizes(model: ModelConfig) -> dict[str, int]:
     from pscgan.config.schema import AttentionMode, BottleneckInput, EncoderKind
 
     b = model.bottleneck_size
-    time_factor = model.frames if model.bottleneck_input is BottleneckInput.FLATTEN else 1
+    frames = 1 if model.encoder is EncoderKind.FRAME_STACK else model.frames  # stacked as channels
+    time_factor = frames if model.bottleneck_input is BottleneckInput.FLATTEN else 1
     fc1 = (model.widths[-1] * b * b * time_factor + 1) * model.bottleneck_features
     condition = (model.image_size // model.condition_pool) ** 2 * model.classes
     fc2 = (model.bottleneck_features + condition + 1) * model.decoder_start_channels * b * b
@@ -53,7 +54,7 @@ def estimated_sizes(model: ModelConfig) -> dict[str, int]:
     for i, width in enumerate(model.widths):
         size = model.image_size // 2 ** (i + 1)
         pixels = size * size
-        activation = max(activation, model.frames * pixels * max(width, model.decoder_widths[-1 - i]))
+        activation = max(activation, frames * pixels * max(width, model.decoder_widths[-1 - i]))
         if model.encoder is not EncoderKind.SCLN:
             continue
         positions = model.frames * pixels

@@ -12,6 +12,9 @@ baselines' layers; these are the plainest versions of each idea at the SCLN's wi
   along time at each pixel.
 * ``lstm_conv2d`` / ``gru_conv2d`` / ``rnn_conv2d``: a strided per-frame 3x3 convolution, then an
   LSTM / GRU / Elman RNN along time at each pixel, with a residual connection.
+* ``frame_stack`` (not in the paper): the frames stacked as the channels of a 2D residual encoder,
+  as the stacked-frames U-Net baseline reads them. Time is folded into the first convolution, so
+  every stage has one "frame" (T = 1) and a step costs a fraction of a per-frame encoder's.
 
 Example:
     >>> import torch
@@ -30,7 +33,7 @@ from torch import Tensor, nn
 
 from pscgan.config.schema import EncoderKind, ModelConfig
 from pscgan.models.interfaces import EncoderOutput
-from pscgan.models.layers import FrameConv, SequenceLayerNorm, TimeConv, volume_to_frames
+from pscgan.models.layers import FrameConv, ImageLayerNorm, SequenceLayerNorm, TimeConv, volume_to_frames
 from pscgan.models.scln import SCLNEncoder
 
 
@@ -44,6 +47,21 @@ class _Conv3dStage(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.body(x)
+
+
+class _FrameStackStage(nn.Module):
+    """Conv 3x3 stride 2 -> LN -> LeakyReLU -> residual (conv 3x3 -> LN -> LeakyReLU) on (B, C, 1, H, W)."""
+
+    def __init__(self, in_ch: int, out_ch: int, slope: float) -> None:
+        super().__init__()
+        self.down = nn.Sequential(nn.Conv2d(in_ch, out_ch, 3, stride=2, padding=1), ImageLayerNorm(out_ch),
+                                  nn.LeakyReLU(slope))
+        self.refine = nn.Sequential(nn.Conv2d(out_ch, out_ch, 3, padding=1), ImageLayerNorm(out_ch),
+                                    nn.LeakyReLU(slope))
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.down(x[:, :, 0])
+        return (y + self.refine(y)).unsqueeze(2)
 
 
 class ConvLSTM(nn.Module):
@@ -90,16 +108,19 @@ class StagedEncoder(nn.Module):
     Args:
         stages: four modules mapping (B, C_in, T, H, W) -> (B, C_out, T, H/2, W/2).
         bottleneck_head: optional module applied to the last stage's output (e.g. an LSTM).
+        time_as_channels: give the first stage the frames as channels, (B, T, 1, H, W).
     """
 
-    def __init__(self, stages: list[nn.Module], bottleneck_head: nn.Module | None = None) -> None:
+    def __init__(self, stages: list[nn.Module], bottleneck_head: nn.Module | None = None, *,
+                 time_as_channels: bool = False) -> None:
         super().__init__()
         self.stages = nn.ModuleList(stages)
         self.bottleneck_head = bottleneck_head
+        self.time_as_channels = time_as_channels
 
     def forward(self, cine: Tensor) -> EncoderOutput:
         outs = []
-        x = cine
+        x = cine.transpose(1, 2) if self.time_as_channels else cine
         for stage in self.stages:
             x = stage(x)
             outs.append(x)
@@ -120,13 +141,23 @@ class FrameFeatureLSTM(nn.Module):
         return out.view(b, t, c, h, w).transpose(1, 2)
 
 
+def encoded_frames(config: ModelConfig) -> int:
+    """How many frames the encoder's features keep: T, or 1 where the frames were stacked as channels."""
+    return 1 if config.encoder is EncoderKind.FRAME_STACK else config.frames
+
+
 def build_encoder(config: ModelConfig) -> nn.Module:
     """The cine encoder selected by ``config.encoder``."""
     kind = config.encoder
     if kind is EncoderKind.SCLN:
         return SCLNEncoder(config)
-    chans = (1, *config.widths)
     slope = config.leaky_slope
+    if kind is EncoderKind.FRAME_STACK:
+        # (B, 1, T, H, W) -> (B, T, 1, H, W): the frames become the first stage's input channels
+        stacked = [_FrameStackStage(a, b, slope) for a, b in zip((config.frames, *config.widths[:3]),
+                                                                   config.widths, strict=True)]
+        return StagedEncoder(stacked, time_as_channels=True)
+    chans = (1, *config.widths)
     pairs = [(chans[i], chans[i + 1]) for i in range(4)]
     if kind in (EncoderKind.CONV3D, EncoderKind.CONV3D_LSTM):
         stages: list[nn.Module] = [_Conv3dStage(a, b, slope) for a, b in pairs]

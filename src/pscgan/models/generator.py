@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pscgan.config.schema import BottleneckInput, ConditionInjection, ModelConfig, SkipCollapse
-from pscgan.models.encoders import build_encoder
+from pscgan.models.encoders import build_encoder, encoded_frames
 from pscgan.models.interfaces import LGE, MASK_LOGITS
 from pscgan.models.layers import ImageLayerNorm, TemporalProjection, TimeWeighting
 from pscgan.models.phase import Phase
@@ -72,7 +72,8 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config
         self.phase = phase
-        t, s4, widths = config.frames, config.bottleneck_size, config.widths
+        s4, widths = config.bottleneck_size, config.widths
+        t = encoded_frames(config)
         self.encoder = build_encoder(config)
         if config.skip_collapse is SkipCollapse.TEMPORAL_PROJECTION:
             self.skip_weights = nn.ModuleList(TemporalProjection(c, t) for c in widths[:3])
@@ -89,7 +90,8 @@ class Generator(nn.Module):
         # the paper's decoder has no skip at full resolution; frame_stack_skip gives it the frames
         self.frame_stack = None
         if config.frame_stack_skip:
-            self.frame_stack = nn.Sequential(nn.Conv2d(t, widths[0], 3, padding=1), ImageLayerNorm(widths[0]),
+            self.frame_stack = nn.Sequential(nn.Conv2d(config.frames, widths[0], 3, padding=1),
+                                             ImageLayerNorm(widths[0]),
                                              nn.LeakyReLU(config.leaky_slope))
         skip_channels = (widths[2], widths[1], widths[0], widths[0] if config.frame_stack_skip else 0)
         self.decoder_condition = (

@@ -96,6 +96,7 @@ class Schedule:
         seed: seeds the task's initial weights (equal on every rank) and, through
             :func:`~pscgan.training.distributed.rank_seed`, each rank's random draws while it trains.
         stream_seed: seeds the batch order (``None``: ``seed``).
+        lr_schedule: ``constant``, or ``poly``: the learning rate times :func:`lr_factor` of the step.
     """
 
     steps: int
@@ -105,6 +106,23 @@ class Schedule:
     checkpoint_interval: int = 1
     seed: int = 0
     stream_seed: int | None = None
+    lr_schedule: str = "constant"
+
+
+def lr_factor(schedule: str, step: int, steps: int) -> float:
+    """The learning rate's multiplier at ``step`` (0-based) of ``steps``: 1, or ``(1 - step/steps)**0.9``.
+
+    A function of the step alone, so a resumed run continues the schedule exactly.
+
+    Example:
+        >>> lr_factor("constant", 5, 10), round(lr_factor("poly", 5, 10), 3), lr_factor("poly", 0, 10)
+        (1.0, 0.536, 1.0)
+    """
+    if schedule == "constant":
+        return 1.0
+    if schedule == "poly":
+        return (1.0 - step / steps) ** 0.9
+    raise ValueError(f"unknown learning-rate schedule {schedule!r}")
 
 
 @dataclass
@@ -215,6 +233,7 @@ class TrainingLoop:
         for module in task.modules.values():
             broadcast_module(module, ctx)
         base_lrs = [[g["lr"] for g in opt.param_groups] for opt in task.optimizers.values()]
+        self._task_optimizers = list(task.optimizers.values())
         stream = BatchStream(self.data, s.batch_size, seed=s.seed if s.stream_seed is None else s.stream_seed,
                              rank=ctx.rank, world_size=ctx.world_size)
         seed_everything(rank_seed(s.seed, ctx.rank))
@@ -230,11 +249,18 @@ class TrainingLoop:
                 set_rng_state(checkpoint.state["rng"])
             if ctx.rank > 0:  # the checkpoint holds rank 0's generators: the others draw their own again
                 seed_everything(rank_seed(s.seed, ctx.rank) + state.step)
-        for opt, lrs in zip(task.optimizers.values(), base_lrs):
-            for group, lr in zip(opt.param_groups, lrs):
-                group["lr"] = lr * state.divergence.lr_scale
+        self._base_lrs = base_lrs
+        self._set_lr(state)
         task.train()
         return task, stream
+
+    def _set_lr(self, state: LoopState) -> None:
+        """The configured rates, times the divergence recovery's scale and the schedule's factor."""
+        s = self.schedule
+        factor = state.divergence.lr_scale * lr_factor(s.lr_schedule, state.step, s.steps)
+        for opt, lrs in zip(self._task_optimizers, self._base_lrs):
+            for group, lr in zip(opt.param_groups, lrs):
+                group["lr"] = lr * factor
 
     def _checkpoint(self, state: LoopState, task: Task) -> None:
         if not self.ctx.is_main:
@@ -250,6 +276,8 @@ class TrainingLoop:
         s, ctx = self.schedule, self.ctx
         clock, timed = time.perf_counter(), 0
         while state.step < s.steps:
+            if s.lr_schedule != "constant":
+                self._set_lr(state)
             logs = task.step(stream, state.step)
             check_losses(logs, ctx)  # the same rule for a task whose updates do not check themselves
             state.log_window.add(logs)

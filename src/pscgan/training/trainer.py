@@ -143,7 +143,8 @@ class ProgressiveTrainer:
         schedule = Schedule(steps=self.steps, batch_size=t.batch_size, log_interval=t.log_interval,
                             validation_interval=t.validation_interval,
                             checkpoint_interval=t.checkpoint_interval,
-                            seed=t.seed + index, stream_seed=t.seed + 1000 * index)
+                            seed=t.seed + index, stream_seed=t.seed + 1000 * index,
+                            lr_schedule=t.lr_schedule.value)
         layout = PhaseLayout(phase, index, self.steps, self.phases, frozen=self.frozen,
                              earlier_best=self.best,
                              split_sha256=split_digest(self.split) if self.split is not None else None)
