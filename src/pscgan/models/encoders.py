@@ -154,8 +154,9 @@ def build_encoder(config: ModelConfig) -> nn.Module:
     slope = config.leaky_slope
     if kind is EncoderKind.FRAME_STACK:
         # (B, 1, T, H, W) -> (B, T, 1, H, W): the frames become the first stage's input channels
-        stacked = [_FrameStackStage(a, b, slope) for a, b in zip((config.frames, *config.widths[:3]),
-                                                                   config.widths, strict=True)]
+        ins = (config.frames, *config.widths[:3])
+        stacked: list[nn.Module] = [_FrameStackStage(a, b, slope)
+                                    for a, b in zip(ins, config.widths, strict=True)]
         return StagedEncoder(stacked, time_as_channels=True)
     chans = (1, *config.widths)
     pairs = [(chans[i], chans[i + 1]) for i in range(4)]
