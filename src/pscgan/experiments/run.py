@@ -231,12 +231,14 @@ def _steps_trained(spec: RunSpec) -> int | None:
 
 def _evaluate(spec: RunSpec, pred: Path) -> dict[str, Any]:
     from pscgan.evaluation.evaluate import evaluate, jsonable
+    from pscgan.evaluation.result_file import read_evaluation
     from pscgan.experiments.metrics import run_metrics, subject_metrics
 
     result = evaluate(pred, spec.data, spec.folder / "evaluation", overwrite=True)
     subjects = subject_metrics(result["pairs"])
     write_json_atomic(spec.folder / SUBJECT_METRICS_FILE, jsonable(subjects))
-    evaluation = read_json(spec.folder / "evaluation" / "evaluation.json", expect=dict, what="evaluation")
+    evaluation = read_evaluation(spec.folder / "evaluation" / "evaluation.json",
+                                 redo="repeat the command to evaluate the run again")
     timing = _read_timing(spec.folder / TIMING_FILE)
     steps = _steps_trained(spec)
     record = {
