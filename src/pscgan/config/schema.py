@@ -429,7 +429,7 @@ def config_from_dict(data: Any, *, source: str | Path | None = None) -> PscganCo
 
 def config_from_record(data: Any, *, source: str | Path | None = None, where: str = "") -> PscganConfig:
     """A configuration pscgan wrote itself (an experiment plan's ``base_config``), read as the hostile
-    input it may be: every field of its version present (a missing one would silently become today's
+    input it may be: every field of today's version present (a missing one would silently become today's
     default), each of its type without coercion (``"2"`` and ``2.0`` are not an integer, ``1`` is not
     true) and within the schema's bounds. An older version is brought up to date first.
 
@@ -449,7 +449,9 @@ def config_from_record(data: Any, *, source: str | Path | None = None, where: st
         raise InputError(source, f"field {prefix}schema_version: {version!r} is not a configuration version "
                                  f"(1 to {SCHEMA_VERSION})")
     data = migrate(CONFIGURATION, data, source=source)[0]
-    for name, info in PscganConfig.model_fields.items():
+    # a record of today's version has every field; an older one may lack fields its version had no step
+    # for, which meant their defaults (pscgan.migrations)
+    for name, info in (PscganConfig.model_fields.items() if version == SCHEMA_VERSION else ()):
         if name not in data:
             raise InputError(source, f"field {prefix}{name}: missing")
         section = info.annotation

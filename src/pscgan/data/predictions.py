@@ -207,8 +207,6 @@ def output_failures(out: Path, name: str) -> list[dict[str, str]] | None:
         return None
     advice = (f"cannot tell whether the optional outputs (DICOM) of {name} were written: delete the folder "
               f"{name} to predict it again, or start over with --overwrite")
-    if path.is_dir():
-        raise InputError(path, f"is a folder, not a record of failed outputs; {advice}")
     try:
         record = read_json(path, expect=dict, what="record of failed outputs")
     except InputError as exc:

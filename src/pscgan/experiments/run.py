@@ -252,11 +252,22 @@ def _evaluate(spec: RunSpec, pred: Path) -> dict[str, Any]:
         "metrics": jsonable(run_metrics(evaluation)),
         "subjects": jsonable(subjects),
     }
-    adopted = spec.folder / ADOPTED_FILE
-    if adopted.is_file():
-        origin = read_json(adopted, expect=dict, what="adoption record").get("reused_from")
-        if not isinstance(origin, str):
-            raise InputError(adopted, "field reused_from: must name the run folder this run was copied from")
+    origin = reused_from(spec.folder)
+    if origin is not None:
         record["reused_from"] = origin
     write_json_atomic(spec.folder / DONE_FILE, record)
     return record
+
+
+def reused_from(folder: Path) -> str | None:
+    """The training run folder the run in ``folder`` adopted (its ``adopted.json``), or None.
+
+    Raises:
+        InputError: ``adopted.json`` is not an adoption record (a folder or a broken link in its place too).
+    """
+    from pscgan.experiments.run_record import check_adoption_record
+
+    adopted = Path(folder) / ADOPTED_FILE
+    if not adopted.exists() and not adopted.is_symlink():
+        return None
+    return check_adoption_record(adopted, read_json(adopted, expect=dict, what="adoption record"))
