@@ -35,8 +35,8 @@ def _refused(fuzz_cases, args: list[str], *, code: int = 2, names: Path | str | 
     text = " ".join(res.output.split())
     assert res.exit_code == code, (args, res.output, res.exception)
     assert "Traceback" not in res.output and isinstance(res.exception, SystemExit), (args, res.output)
-    if code == 2:
-        assert text.count("error:") == 1, text
+    if code == 2:  # one error (a field of a record may be named "error" too)
+        assert sum(line.startswith("error:") for line in res.output.splitlines()) == 1, text
     if names is not None:
         assert str(names) in text.replace(" ", "") or str(names) in text, (names, text)
     return text
@@ -532,14 +532,13 @@ def test_flag_values_nested_too_deep_are_one_line(world, command, fuzz_cases):
 
 
 RESUMED = {"clinical-array": ("ring_01/clinical.json", "[]"), "clinical-nan": ("ring_01/clinical.json", None),
-           "batch-deep": ("batch.json", DEEP), "batch-weights-array": ("batch.json", '{"weights": []}'),
-           "outputs-deep": ("ring_01/outputs.json", DEEP)}
+           "batch-deep": ("batch.json", DEEP), "batch-weights-array": ("batch.json", '{"weights": []}')}
 
 
 @pytest.mark.parametrize("case", list(RESUMED))
 def test_hostile_prediction_folders_on_resume(world, case, fuzz_cases):
     """``predict --resume`` keeps the finished subjects it finds and reads the folder's records: a damaged
-    one is one line naming it (a subject's outputs.json that cannot be read lists no failed output)."""
+    one is one line naming it."""
     tmp, ds, pred, weights = world
     name, content = RESUMED[case]
     target = pred / name
@@ -548,9 +547,113 @@ def test_hostile_prediction_folders_on_resume(world, case, fuzz_cases):
         clinical["subject"]["myocardium_volume_ml"] = float("nan")
         content = json.dumps(clinical)
     target.write_text(content)
+    _refused(fuzz_cases, ["predict", ds, "--weights", weights, "--resume", "--out", pred], names=target)
+
+
+def _outputs_records(good: dict) -> dict[str, object]:
+    """A subject's outputs.json, damaged: each is not a record of failed outputs (text: written as is)."""
+    failure = {"output": "dicom/segmentation.dcm", "description": "DICOM SEG", "error": "E"}
+    cases: dict[str, object] = {"deep": DEEP, "not-json": '{"failed": [', "bytes": b"\xff\xfe{", "empty": "",
+                                "array": [], "null": None, "text": "x", "number": 3,
+                                "no-failed": {"notes": []}, "failed-null": {**good, "failed": None},
+                                "failed-text": {**good, "failed": "none"},
+                                "failed-object": {**good, "failed": {}},
+                                "failed-nested-deep": {**good, "failed": json.loads("[" * 500 + "]" * 500)},
+                                "failed-too-many": {**good, "failed": [failure] * 101},
+                                "notes-text": {**good, "notes": "x"}, "notes-numbers": {**good, "notes": [1]}}
+    for field in failure:  # each field of a failure: removed, or of another type
+        for label, value in {"missing": MISSING, "number": 7, "null": None, "bool": True, "array": [],
+                             "nan": float("nan")}.items():
+            edited = dict(failure)
+            if value is MISSING:
+                del edited[field]
+            else:
+                edited[field] = value
+            cases[f"failure-{field}-{label}"] = {**good, "failed": [edited]}
+    cases["failure-empty-output"] = {**good, "failed": [{**failure, "output": ""}]}
+    cases["failure-huge-error"] = {**good, "failed": [{**failure, "error": "x" * 200_000}]}
+    return cases
+
+
+def test_damaged_outputs_records_are_refused_on_resume(world, fuzz_cases):
+    """A kept subject's outputs.json says which optional outputs failed, so that ``--resume`` predicts the
+    subject again; one that does not read as such a record (not JSON, nested too deep, of the wrong type,
+    a failure without its fields or with fields of the wrong type) refuses the resume in one line naming the
+    file and what to do, and changes nothing; a folder in its place too."""
+    tmp, ds, pred, weights = world
+    target = pred / "ring_01" / "outputs.json"
+    good = json.loads(target.read_text())
     args = ["predict", ds, "--weights", weights, "--resume", "--out", pred]
-    if case == "outputs-deep":  # an unreadable record of failed optional outputs lists none
-        with fuzz_cases.watchdog("predict --resume"):
-            assert CliRunner().invoke(app, [str(a) for a in args]).exit_code == 0
-    else:
-        _refused(fuzz_cases, args, names=target)
+    cases = _outputs_records(good)
+    for case, content in cases.items():
+        _hostile_json(target, content)
+        before = _snapshot(pred)
+        text = _refused(fuzz_cases, args, names=target)
+        assert "delete the folder ring_01 to predict it again" in text and "--overwrite" in text, (case, text)
+        assert _snapshot(pred) == before, case
+    target.unlink()
+    target.mkdir()
+    _refused(fuzz_cases, args, names=target)
+    assert len(cases) > 30
+
+
+def test_a_missing_outputs_record_is_judged_by_what_is_on_disk(world, fuzz_cases):
+    """A finished subject without outputs.json (from a pscgan before the file, or deleted) is kept when its
+    input has no optional outputs (a NIfTI subject), and is not counted as having none unread."""
+    tmp, ds, pred, weights = world
+    (pred / "ring_01" / "outputs.json").unlink()
+    before = _snapshot(pred / "ring_01")
+    with fuzz_cases.watchdog("predict --resume"):
+        res = CliRunner().invoke(app, [str(a) for a in ["predict", ds, "--weights", weights, "--resume",
+                                                        "--out", pred]])
+    assert res.exit_code == 0, res.output
+    assert json.loads((pred / "summary.json").read_text())["kept_from_before"] == ["ring_00", "ring_01",
+                                                                                  "ring_02"]
+    assert _snapshot(pred / "ring_01") == before
+
+
+def _batch_records(good: dict) -> dict[str, dict]:
+    """batch.json with its weights' SHA-256 or anatomy record damaged."""
+    weights = good["weights"]
+    shas = {"number": 5, "null": None, "short": "ab12", "upper": weights["sha256"].upper(),
+            "array": [weights["sha256"]], "bool": True, "long": "a" * 10_000}
+    cases = {f"sha-{label}": {**good, "weights": {**weights, "sha256": v}} for label, v in shas.items()}
+    cases["sha-missing"] = {**good, "weights": {k: v for k, v in weights.items() if k != "sha256"}}
+    cases["anatomy-text"] = {**good, "weights": {**weights, "anatomy": "acdc"}}
+    cases["anatomy-array"] = {**good, "weights": {**weights, "anatomy": []}}
+    cases["anatomy-no-sha"] = {**good, "weights": {**weights, "anatomy": {"file": "a.safetensors"}}}
+    cases["anatomy-sha-number"] = {**good, "weights": {**weights, "anatomy": {"sha256": 1}}}
+    return cases
+
+
+def test_damaged_batch_records_are_refused_on_resume(world, fuzz_cases):
+    """batch.json names the weights (and the anatomy network) that predicted the folder; a SHA-256 that is
+    not one, or an anatomy record that is not an object with one, refuses the resume in one line naming the
+    file and the field, and changes nothing."""
+    tmp, ds, pred, weights = world
+    target = pred / "batch.json"
+    good = json.loads(target.read_text())
+    args = ["predict", ds, "--weights", weights, "--resume", "--out", pred]
+    for case, content in _batch_records(good).items():
+        _hostile_json(target, content)
+        before = _snapshot(pred)
+        text = _refused(fuzz_cases, args, names=target)
+        assert "field weights." in text, (case, text)
+        assert _snapshot(pred) == before, case
+
+
+def test_resume_refuses_another_anatomy_network(world, fuzz_cases):
+    """A folder predicted with the anatomy network is not resumed without it (nor the other way round): one
+    folder never mixes two ways of finding the LV."""
+    tmp, ds, pred, weights = world
+    target = pred / "batch.json"
+    good = json.loads(target.read_text())
+    args = ["predict", ds, "--weights", weights, "--resume", "--out", pred]
+    had = good["weights"].get("anatomy") is not None
+    text = _refused(fuzz_cases, [*args, "--no-anatomy"] if had else args, names=pred)
+    assert "anatomy network" in text
+    anatomy = {"file": "other.safetensors", "sha256": "0" * 64}
+    other = {**good, "weights": {**good["weights"], "anatomy": anatomy}}
+    target.write_text(json.dumps(other))
+    text = _refused(fuzz_cases, args, names=pred)
+    assert "other.safetensors" in text

@@ -131,3 +131,179 @@ def test_a_broken_timing_record_is_one_line(tmp_path, content, fuzz_cases):
     (tmp_path / TIMING_FILE).write_text(content)
     with fuzz_cases.watchdog("timing"), pytest.raises(PscganError, match=TIMING_FILE):
         _read_timing(tmp_path / TIMING_FILE)
+
+
+def _summary(mean: float) -> dict:
+    return {"mean": mean, "sd": 0.1, "median": mean, "n": 4, "n_undefined": 1}
+
+
+def _evaluation() -> dict:
+    """An evaluation.json with every value a cross-validation or a run record reads defined."""
+    seg_class = {m: _summary(0.5) for m in ("accuracy", "sensitivity", "specificity", "dice")}
+    seg_class["hd95_mm"] = _summary(4.0)
+    agreement = {"pearson": {"r": 0.8, "p_value": 0.01, "n": 8, "n_excluded": 0},
+                 "bland_altman": {"bias": 0.2, "sd": 0.1, "lower": 0.0, "upper": 0.4, "n": 8,
+                                  "n_excluded": 0}}
+    diagnostic = {"tp": 3, "fp": 1, "tn": 10, "fn": 2, "sensitivity": 0.6, "specificity": 0.9, "ppv": 0.75,
+                  "npv": 0.83, "auc": 0.8}
+    return {"n_subjects": 2,
+            "imaging": {"segmentation": {"per_class": {c: copy.deepcopy(seg_class) for c in
+                                                       ("lv_blood_pool", "healthy_myocardium", "scar")},
+                                         "overall": copy.deepcopy(seg_class)},
+                        "synthesis": {"ssim": _summary(0.6), "psnr_db": _summary(20.0),
+                                      "nrmse": _summary(0.3)}},
+            "clinical": {"scar_size_slice_cm2": agreement, "scar_volume_ml": copy.deepcopy(agreement),
+                         "scar_ratio": copy.deepcopy(agreement), "segment_localisation": diagnostic,
+                         "transmurality": copy.deepcopy(diagnostic)},
+            "per_subject": [{"subject": "ring_01", "scar_ratio_abs_error": 0.05}]}
+
+
+def _cv(tmp_path):  # noqa: ANN001, ANN202
+    """A finished two-fold cross-validation folder (its runs' records only) and its plan."""
+    out = tmp_path / "cv"
+    splits = [{"train": ["ring_00"], "validation": [], "test": ["ring_01"]},
+              {"train": ["ring_01"], "validation": [], "test": ["ring_00"]}]
+    plan = {"format": "pscgan-experiment-plan", "version": 2,
+            "request": {"kind": "cv", "data": "ds", "folds": 2, "preset": "tiny", "overrides": [],
+                        "budget": None, "validation_fraction": 0.0, "seed": 0},
+            "folds": [["ring_01"], ["ring_00"]], "splits": splits, "calibration": {},
+            "steps_per_phase": {"pscgan": 1}}
+    for i in range(2):
+        (out / f"fold{i}" / "evaluation").mkdir(parents=True)
+        (out / f"fold{i}" / DONE_FILE).write_text(json.dumps(_record(0, 1.0)))
+        (out / f"fold{i}" / "evaluation" / "evaluation.json").write_text(json.dumps(_evaluation()))
+    (out / PLAN_FILE).write_text(json.dumps(plan))
+    return out, plan
+
+
+def _refused(fuzz_cases, target, call) -> bool:  # noqa: ANN001
+    """``call()`` ends in a result (False) or in one error naming ``target`` (True)."""
+    with fuzz_cases.watchdog(f"reading {target.name}"):
+        try:
+            call()
+        except PscganError as exc:
+            assert target.name in str(exc) and "\n" not in str(exc), str(exc)
+            return True
+    return False
+
+
+def _must_refuse(original, mutation) -> bool:  # noqa: ANN001
+    """Whether setting a field holding ``original`` to ``mutation`` can never be read as a value."""
+    if mutation is MISSING or (isinstance(mutation, dict) and mutation == {}):
+        return True
+    if isinstance(mutation, (int, float)) and not isinstance(mutation, bool) and not abs(mutation) < 1e12:
+        return True  # NaN, inf, 1e308, 10**40
+    if isinstance(mutation, str):  # text where no text belongs
+        return not isinstance(original, str)
+    if isinstance(mutation, list):
+        return not isinstance(original, list)
+    return False
+
+
+def test_every_field_of_a_folds_evaluation(tmp_path, fuzz_cases):
+    """Each field of a finished fold's evaluation.json (every one the cross-validation reads) set to NaN,
+    inf, 1e308, 10**40, -7, text, null, an array or an object, or removed: the summary is written, or one
+    line names the file and the field; a value of the wrong type, a non-finite or removed one is always
+    refused, never averaged."""
+    from pscgan.experiments.cv import summarise_folds
+    from pscgan.experiments.cv_report import write_summary
+
+    out, plan = _cv(tmp_path)
+    target = out / "fold1" / "evaluation" / "evaluation.json"
+    original = _evaluation()
+
+    def summarise() -> None:
+        write_summary(out, summarise_folds(out, read_plan(out / PLAN_FILE)))
+
+    assert not _refused(fuzz_cases, target, summarise)
+    for text in ("[]", "[" * 100_000 + "]" * 100_000, "{", "\udcff"):
+        target.write_text(text, errors="surrogateescape")
+        assert _refused(fuzz_cases, target, summarise)
+    n = 0
+    for path in list(_fields(original)):
+        node = original
+        for key in path:
+            node = node[key]
+        for mutation in MUTATIONS:
+            edited = copy.deepcopy(original)
+            inner = edited
+            for key in path[:-1]:
+                inner = inner[key]
+            if mutation is MISSING:
+                if isinstance(path[-1], int):
+                    continue
+                del inner[path[-1]]
+            else:
+                inner[path[-1]] = mutation
+            target.write_text(json.dumps(edited))
+            refused = _refused(fuzz_cases, target, summarise)
+            absent_allowed = mutation is MISSING and path[-1] == "scar_ratio_abs_error"  # not defined there
+            assert refused or absent_allowed or not _must_refuse(node, mutation), (path, mutation)
+            n += 1
+    assert n > 1000
+    # a value in range of its type but outside its quantity's range
+    for path, value in ((("imaging", "segmentation", "overall", "dice", "mean"), 1.5),
+                        (("imaging", "segmentation", "overall", "dice", "sd"), -0.1),
+                        (("clinical", "scar_ratio", "pearson", "r"), 7.0),
+                        (("imaging", "synthesis", "ssim", "n"), -1),
+                        (("imaging", "synthesis", "ssim", "mean"), None)):  # a mean of 4 values is not null
+        edited = copy.deepcopy(original)
+        inner = edited
+        for key in path[:-1]:
+            inner = inner[key]
+        inner[path[-1]] = value
+        target.write_text(json.dumps(edited))
+        assert _refused(fuzz_cases, target, summarise), path
+
+
+def test_every_field_of_a_plans_base_config(tmp_path, fuzz_cases):
+    """Each field of the configuration a plan fixes for every later run (``base_config``) set to NaN, inf,
+    1e308, 10**40, -7, text, null, an array or an object, true, 1 or "1", or removed: the continued
+    experiment gets exactly a configuration, or one line names plan.json and the field; a removed field
+    (which would silently become today's default) and a value of another type are always refused."""
+    from pscgan.config.presets import get_preset
+    from pscgan.experiments.plan import fixed_config
+
+    out = _exp(tmp_path)
+    target = out / PLAN_FILE
+    config = get_preset("tiny")
+    base = json.loads(config.to_json())
+    plan = {**PLAN, "version": 2, "base_config": base}
+
+    def continued() -> None:
+        opened = open_plan(out, copy.deepcopy(PLAN["request"]), derive=dict)
+        assert fixed_config(out, opened, config, [], "tiny").model_dump() == config.model_dump()
+
+    def reads(edited_base) -> bool:  # noqa: ANN001
+        target.write_text(json.dumps({**plan, "base_config": edited_base}))
+        return _refused(fuzz_cases, target, lambda: fixed_config(
+            out, open_plan(out, copy.deepcopy(PLAN["request"]), derive=dict), config, [], "tiny"))
+
+    target.write_text(json.dumps(plan))
+    assert not _refused(fuzz_cases, target, continued)
+    n = 0
+    for path in list(_fields(base)):
+        node = base
+        for key in path:
+            node = node[key]
+        for mutation in [*MUTATIONS, True, 1, "1"]:
+            edited = copy.deepcopy(base)
+            inner = edited
+            for key in path[:-1]:
+                inner = inner[key]
+            if mutation is MISSING:
+                if isinstance(path[-1], int):
+                    continue
+                del inner[path[-1]]
+            else:
+                inner[path[-1]] = mutation
+            if edited == base:
+                continue
+            refused = reads(edited)
+            wrong_type = (mutation is True and type(node) is not bool) or (
+                type(mutation) is int and mutation == 1 and isinstance(node, (bool, str)))
+            assert refused or not (_must_refuse(node, mutation) or wrong_type), (path, mutation)
+            n += 1
+    assert n > 500
+    for whole in ("x", [], 5, {"schema_version": "2"}, {"schema_version": 99}):
+        assert reads(whole), whole

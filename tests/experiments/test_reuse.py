@@ -18,6 +18,21 @@ from pscgan.experiments.variants import ExperimentTable
 SPLIT = {"train": ["a", "b"], "validation": ["c"], "test": ["d", "e"]}
 
 
+PLAN = {"format": "pscgan-experiment-plan", "version": 2, "base_config": None,
+        "request": {"kind": "experiment", "table": "table5", "data": "data", "preset": "tiny",
+                    "overrides": [], "seeds": 1, "budget": None, "validation_fraction": 0.1},
+        "split": SPLIT, "seed_values": [0], "calibration": {}, "steps_per_phase": {"full": 3},
+        "variants": [{"name": "full", "label": "PSCGAN", "overrides": [], "baseline": None, "note": ""}]}
+
+
+def _weights(path, config) -> None:  # noqa: ANN001
+    """Final weights of ``config`` (untrained: reuse reads only the configuration they carry)."""
+    from pscgan.models.factory import build_cascade
+    from pscgan.models.weights import save_weights
+
+    save_weights(path, build_cascade(config), config)
+
+
 def _config(**changes):
     cfg = apply_overrides(get_preset("tiny"), ["train.seed=0", "train.steps_per_phase=3"])
     return apply_overrides(cfg, [f"{k}={v}" for k, v in changes.items()])
@@ -26,7 +41,7 @@ def _config(**changes):
 def _fake_experiment(root, data, *, config=None, split=SPLIT, finished=True):
     """An experiment folder with one PSCGAN run, as far as reuse looks (no weights needed)."""
     root.mkdir(parents=True)
-    (root / "plan.json").write_text("{}")
+    (root / "plan.json").write_text(json.dumps(PLAN))
     run = root / "full" / "seed0"
     (run / "train").mkdir(parents=True)
     (config or _config()).save(run / "train" / "config.json")
@@ -93,7 +108,7 @@ def _fake_training_run(folder, data, *, config=None, weights=True):
         "2026-01-01 10:00:42,000 INFO final weights written\n"
     )
     if weights:
-        (folder / "model.safetensors").write_bytes(b"w")
+        _weights(folder / "model.safetensors", config or _config())
     return folder
 
 
@@ -116,7 +131,7 @@ def test_an_adopted_training_run_brings_its_training_time_and_waits_for_evaluati
     run = _fake_training_run(tmp_path / "run", data)
     dest = tmp_path / "exp3" / "full" / "seed0"
     assert adopt_run(run, dest) is None  # not finished: prediction and evaluation are still to do
-    assert (dest / "train" / "model.safetensors").read_bytes() == b"w"
+    assert (dest / "train" / "model.safetensors").read_bytes() == (run / "model.safetensors").read_bytes()
     assert json.loads((dest / "timing.json").read_text()) == {"training_seconds": 42.0, "sessions": 1}
     assert json.loads((dest / "adopted.json").read_text()) == {"reused_from": str(run.resolve())}
     assert not (dest / "done.json").exists()
@@ -200,3 +215,212 @@ def test_an_experiment_adopts_a_training_run_and_only_predicts_and_evaluates_it(
     assert done["training_seconds"] > 0 and done["steps_trained"] == source["steps_trained"]
     table = json.loads((out / "table3.json").read_text())
     assert table["rows"][0]["reused_from"] == [done["reused_from"]]
+
+
+# --reuse-from sources and adoption records as hostile input (issue 19) ------------------------------------
+
+MISSING = object()
+MUTATIONS = [float("nan"), float("inf"), 1e308, 10**40, -7, "x", None, [], {}, True, 1, "1", MISSING]
+
+
+def _fields(value, path=()):  # noqa: ANN001, ANN202
+    if path:
+        yield path
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _fields(inner, (*path, key))
+    elif isinstance(value, list) and value:
+        yield from _fields(value[0], (*path, 0))
+
+
+def _reuse_cleanly(fuzz_cases, sources, data, names):  # noqa: ANN001, ANN202
+    """``find_reusable_run``: a run, None, or one InputError naming a file or folder in ``names``."""
+    from pscgan.errors import PscganError
+
+    with fuzz_cases.watchdog("reuse"):
+        try:
+            return find_reusable_run(sources, data, SPLIT, _config())
+        except PscganError as exc:
+            assert "\n" not in str(exc) and any(str(n) in str(exc) for n in names), str(exc)
+            return MISSING
+
+
+def test_every_field_of_a_reused_runs_configuration(tmp_path, fuzz_cases):
+    """Each field of a training run's config.json set to NaN, inf, 1e308, 10**40, -7, text, null, an array,
+    an object, true, 1 or "1", or removed: the run is adopted only when its configuration is exactly the
+    one wanted, else passed over or refused in one line naming config.json; a removed field (which would
+    read as today's default) and a value of another type are always refused, never adopted."""
+    data = tmp_path / "data"
+    data.mkdir()
+    run = _fake_training_run(tmp_path / "run", data)
+    target = run / "config.json"
+    original = json.loads(target.read_text())
+    n = 0
+    for path in list(_fields(original)):
+        node = original
+        for key in path:
+            node = node[key]
+        for mutation in MUTATIONS:
+            edited = json.loads(json.dumps(original))
+            inner = edited
+            for key in path[:-1]:
+                inner = inner[key]
+            if mutation is MISSING:
+                if isinstance(path[-1], int):
+                    continue
+                del inner[path[-1]]
+            else:
+                inner[path[-1]] = mutation
+            if edited == original:
+                continue
+            target.write_text(json.dumps(edited))
+            found = _reuse_cleanly(fuzz_cases, [run], data, [target])
+            # only the name of the preset it started from may differ in a run that is adopted
+            assert found is not run or path == ("preset",), (path, mutation)
+            wrong_type = mutation is MISSING or (mutation is True and type(node) is not bool) or (
+                isinstance(mutation, str) and not isinstance(node, str)) or mutation in ([], {}) or (
+                isinstance(mutation, float) and not abs(mutation) < 1e12)
+            assert found is MISSING or not wrong_type, (path, mutation, found)
+            n += 1
+    assert n > 500
+
+
+def test_a_configuration_edited_to_match_is_not_what_the_weights_trained(tmp_path, fuzz_cases):
+    """config.json edited into the configuration wanted, while the final weights carry (under their
+    checksum) the one the run really trained: refused in one line naming the field, never adopted."""
+    data = tmp_path / "data"
+    data.mkdir()
+    run = _fake_training_run(tmp_path / "run", data, config=_config(**{"train.seed": 7}))
+    _config().save(run / "config.json")
+    assert _reuse_cleanly(fuzz_cases, [run], data, [run / "config.json"]) is MISSING
+    with pytest.raises(InputError, match=r"field train\.seed is not what model\.safetensors was trained"):
+        find_reusable_run([run], data, SPLIT, _config())
+    for content in (b"w", b"\x00" * 100, b"{}"):  # weights that are no weights: one line naming them
+        (run / "model.safetensors").write_bytes(content)
+        assert _reuse_cleanly(fuzz_cases, [run], data, [run / "model.safetensors"]) is MISSING
+
+
+SPLITS = {"not-json": "{", "deep": "[" * 100_000 + "]" * 100_000, "array": "[]", "bytes": b"\xff\xfe{",
+          "dataset-number": {"dataset": 5}, "dataset-nul": {"dataset": "da\x00ta"},
+          "dataset-long": {"dataset": "d" * 100_000}, "train-text": {"train": "a"},
+          "train-numbers": {"train": [1, 2]}, "no-validation": {"validation": None}}
+
+
+@pytest.mark.parametrize("case", list(SPLITS))
+def test_hostile_split_of_a_reused_run(tmp_path, case, fuzz_cases):
+    """A training run's split.json that is not one ends in one line naming it, or the run is passed over
+    (a dataset named so is not this one); never adopted, never a traceback."""
+    data = tmp_path / "data"
+    data.mkdir()
+    run = _fake_training_run(tmp_path / "run", data)
+    target = run / "split.json"
+    content = SPLITS[case]
+    if isinstance(content, dict):
+        content = json.dumps({"dataset": str(data), **SPLIT, **content})
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content)
+    assert _reuse_cleanly(fuzz_cases, [run], data, [target]) in (None, MISSING)
+
+
+PLANS = {"empty": "{}", "array": "[]", "deep": "[" * 100_000 + "]" * 100_000, "bytes": b"\xff\xfe{",
+         "cv": {**PLAN, "request": {**PLAN["request"], "kind": "cv"}},
+         "split-text": {**PLAN, "split": "all"}, "seeds-negative": {**PLAN, "seed_values": [-1]}}
+
+
+@pytest.mark.parametrize("case", list(PLANS))
+def test_hostile_plan_of_a_reused_experiment(tmp_path, case, fuzz_cases):
+    """An experiment folder given to --reuse-from is judged by its plan.json: one that is damaged, or a
+    cross-validation's, is one line naming it (or the folder)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    _fake_experiment(tmp_path / "exp", data)
+    target = tmp_path / "exp" / "plan.json"
+    content = PLANS[case]
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content if isinstance(content, str) else json.dumps(content))
+    assert _reuse_cleanly(fuzz_cases, [tmp_path / "exp"], data, [target, tmp_path / "exp"]) is MISSING
+
+
+@pytest.mark.parametrize("case", ["link-out", "link-loop", "fifo"])
+def test_a_run_holding_links_or_special_files_is_not_copied(tmp_path, case, fuzz_cases):
+    """Adoption copies a run whole: a symbolic link (which would bring a file from outside the run, or
+    loop) or a FIFO (which would block the copy) in it is refused in one line naming it, nothing copied."""
+    import os
+
+    data = tmp_path / "data"
+    data.mkdir()
+    run = _fake_training_run(tmp_path / "run", data)
+    (tmp_path / "secret.txt").write_text("not the run's")
+    entry = run / "checkpoints" / "odd"
+    entry.parent.mkdir()
+    if case == "link-out":
+        entry.symlink_to(tmp_path / "secret.txt")
+    elif case == "link-loop":
+        entry.symlink_to(entry)
+    else:
+        os.mkfifo(entry)
+    dest = tmp_path / "exp" / "full" / "seed0"
+    with fuzz_cases.watchdog("adopt"), pytest.raises(InputError) as err:
+        adopt_run(run, dest)
+    assert str(entry) in str(err.value) and "\n" not in str(err.value)
+    assert not dest.exists() and not (dest.parent / ".seed0.reusing").exists()
+
+
+@pytest.mark.parametrize("case", ["not-utf8", "backwards", "empty"])
+def test_the_training_log_of_an_adopted_run(tmp_path, case, fuzz_cases):
+    """The training time of an adopted run comes from its train.log: bytes that are not UTF-8 in a message
+    do not matter; time stamps that go backwards are one line naming the log, never a negative time."""
+    data = tmp_path / "data"
+    data.mkdir()
+    run = _fake_training_run(tmp_path / "run", data)
+    log = run / "train.log"
+    if case == "not-utf8":
+        log.write_bytes(log.read_bytes() + b"2026-01-01 10:00:50,000 WARNING \xff\xfe odd\n")
+    elif case == "backwards":
+        log.write_text("2026-01-01 10:00:00,000 INFO run R: start\n2026-01-01 09:00:00,000 INFO done\n")
+    else:
+        log.write_text("")
+    dest = tmp_path / "exp" / "full" / "seed0"
+    with fuzz_cases.watchdog("adopt"):
+        if case == "backwards":
+            with pytest.raises(InputError, match="time stamps go backwards") as err:
+                adopt_run(run, dest)
+            assert str(log) in str(err.value)
+            return
+        adopt_run(run, dest)
+    timing = json.loads((dest / "timing.json").read_text())
+    assert timing["training_seconds"] == (50.0 if case == "not-utf8" else 0.0)
+
+
+ADOPTED = {"number": {"reused_from": 5}, "null": {"reused_from": None}, "missing": {},
+           "relative": {"reused_from": "runs/r"}, "control": {"reused_from": "/runs/r\n"},
+           "long": {"reused_from": "/" + "r" * 5000}, "array": [], "deep": "[" * 100_000 + "]" * 100_000,
+           "bytes": b"\xff\xfe{", "not-json": "{", "folder": None}
+
+
+@pytest.mark.parametrize("case", list(ADOPTED))
+def test_hostile_adoption_records(tmp_path, case, fuzz_cases):
+    """A run's adopted.json (which its done.json and table repeat) that does not name an absolute run folder
+    is one line naming it and the field; a good one is read back as written."""
+    from pscgan.errors import PscganError
+    from pscgan.experiments.run import reused_from
+
+    target = tmp_path / "adopted.json"
+    content = ADOPTED[case]
+    if case == "folder":
+        target.mkdir()
+    elif isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content if isinstance(content, str) else json.dumps(content))
+    with fuzz_cases.watchdog("adopted.json"), pytest.raises(PscganError) as err:
+        reused_from(tmp_path)
+    assert str(target) in str(err.value) and "\n" not in str(err.value)
+    target.unlink() if target.is_file() else target.rmdir()
+    assert reused_from(tmp_path) is None
+    target.write_text(json.dumps({"reused_from": "/runs/r"}))
+    assert reused_from(tmp_path) == "/runs/r"

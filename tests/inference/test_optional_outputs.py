@@ -73,3 +73,22 @@ def test_missing_source_images_fail_both_dicom_outputs(write_dicom_cine: Callabl
     assert res.exit_code == 1, res.output
     assert "failed: series_a: DICOM outputs (dicom/) not written: InputError:" in res.output
     assert (out / "series_a" / LGE_FILE).is_file() and not (out / "series_a" / "dicom").exists()
+
+
+def test_a_dicom_subject_without_its_outputs_record_is_judged_by_what_is_on_disk(
+        write_dicom_cine: Callable[..., Path], tiny_weights: Path, tmp_path: Path) -> None:
+    """Without outputs.json (a pscgan from before it, or deleted), ``--resume`` keeps a DICOM subject whose
+    DICOM outputs are all on disk and predicts again one whose SEG is missing, never assuming none failed."""
+    series, out = write_dicom_cine(tmp_path / "series_a"), tmp_path / "pred"
+    assert _predict(series, tiny_weights, out).exit_code == 0
+    subject = out / "series_a"
+    (subject / OUTPUTS_FILE).unlink()
+    res = _predict(series, tiny_weights, out, "--resume")
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "summary.json").read_text())["kept_from_before"] == ["series_a"]
+    (subject / "dicom" / "segmentation.dcm").unlink()
+    res = _predict(series, tiny_weights, out, "--resume")
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "summary.json").read_text())["predicted"] == ["series_a"]
+    assert (subject / "dicom" / "segmentation.dcm").is_file()
+    assert json.loads((subject / OUTPUTS_FILE).read_text())["failed"] == []

@@ -438,6 +438,50 @@ def config_from_dict(data: Any, *, source: str | Path | None = None) -> PscganCo
         raise ConfigError(source, _describe(exc)) from None
 
 
+def config_from_record(data: Any, *, source: str | Path | None = None, where: str = "") -> PscganConfig:
+    """A configuration pscgan wrote itself (an experiment plan's ``base_config``), read as the hostile
+    input it may be: every field of today's version present (a missing one would silently become today's
+    default), each of its type without coercion (``"2"`` and ``2.0`` are not an integer, ``1`` is not
+    true) and within the schema's bounds. An older version is brought up to date first.
+
+    Args:
+        where: the record's field in ``source`` (``base_config``), prefixed to the field an error names.
+
+    Raises:
+        InputError: naming ``source`` and the field.
+    """
+    from pscgan.errors import InputError
+
+    prefix = f"{where}." if where else ""
+    if not isinstance(data, dict):
+        raise InputError(source, f"field {where or '(top level)'}: not a configuration (an object)")
+    version = data.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
+        raise InputError(source, f"field {prefix}schema_version: {version!r} is not a configuration version "
+                                 f"(1 to {SCHEMA_VERSION})")
+    data = migrate(CONFIGURATION, data, source=source)[0]
+    # a record of today's version has every field; an older one may lack fields its version had no step
+    # for, which meant their defaults (pscgan.migrations)
+    for name, info in (PscganConfig.model_fields.items() if version == SCHEMA_VERSION else ()):
+        if name not in data:
+            raise InputError(source, f"field {prefix}{name}: missing")
+        section = info.annotation
+        if isinstance(section, type) and issubclass(section, BaseModel) and isinstance(data[name], dict):
+            missing = [k for k in section.model_fields if k not in data[name]]
+            if missing:
+                raise InputError(source, f"field {prefix}{name}.{missing[0]}: missing")
+    try:
+        # JSON mode: strict, yet arrays are tuples and text is an enum's value, as pscgan writes them
+        return PscganConfig.model_validate_json(json.dumps(data), strict=True)
+    except (ValueError, RecursionError) as exc:
+        if not isinstance(exc, ValidationError):  # NaN or nesting json.dumps cannot write
+            raise InputError(source, f"field {where or '(top level)'}: not a configuration ({exc})") from None
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise InputError(source, f"field {prefix}{loc or '(top level)'}: {first['msg']}{more}") from None
+
+
 #: The sections of a configuration, as ``--set section.field=value`` names them.
 SECTIONS = ("model", "loss", "train", "preprocessing")
 

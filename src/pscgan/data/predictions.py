@@ -42,7 +42,9 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pscgan.errors import InputError
 from pscgan.io.atomic import safe_child
@@ -166,11 +168,51 @@ def read_prediction_record(pred_dir: Path, *, unreadable: str) -> tuple[Path, di
     return None
 
 
-def output_failures(out: Path, name: str) -> list[dict[str, str]]:
-    """The optional outputs of ``OUT/name`` that could not be written (from its ``outputs.json``; empty
-    when the subject is not finished or has no such file, as a baseline's prediction)."""
+class _OutputFailure(BaseModel):
+    """An optional output that could not be written (``pscgan.inference.outputs``'s ``_failure``)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    output: str = Field(min_length=1, max_length=1000)
+    description: str = Field(max_length=1000)
+    error: str = Field(max_length=100_000)
+
+
+class OutputsRecord(BaseModel):
+    """A subject's ``outputs.json``: the optional outputs that could not be written, and the reader's notes
+    on the input (fields a newer pscgan adds are not read)."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    failed: list[_OutputFailure] = Field(max_length=100)
+    notes: list[Annotated[str, Field(max_length=100_000)]] = Field(default_factory=list, max_length=10_000)
+
+
+def output_failures(out: Path, name: str) -> list[dict[str, str]] | None:
+    """The optional outputs of ``OUT/name`` that could not be written, from its ``outputs.json``; None when
+    the subject folder has no such file (not finished, a baseline's prediction, a pscgan from before the
+    file, or deleted: :func:`pscgan.inference.outputs.failed_outputs` then looks at what is on disk).
+
+    ``--resume`` keeps a finished subject only when this says nothing failed, so a damaged record is never
+    read as "nothing failed".
+
+    Raises:
+        InputError: naming the file: not JSON, or not a record of failed outputs (field by field), and
+            what to do (predict the subject again, or start over).
+    """
+    from pscgan.io.jsonfile import read_json, validation_problem
+
+    path = subject_folder(out, name) / OUTPUTS_FILE
+    if not path.exists() and not path.is_symlink():
+        return None
+    advice = (f"cannot tell whether the optional outputs (DICOM) of {name} were written: delete the folder "
+              f"{name} to predict it again, or start over with --overwrite")
     try:
-        record = json.loads((subject_folder(out, name) / OUTPUTS_FILE).read_text(encoding="utf-8"))
-        return [dict(f) for f in record.get("failed", [])]
-    except (InputError, OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError, RecursionError):
-        return []
+        record = read_json(path, expect=dict, what="record of failed outputs")
+    except InputError as exc:
+        raise InputError(path, f"{exc.problem}; {advice}") from None
+    try:
+        checked = OutputsRecord.model_validate(record)
+    except ValidationError as exc:
+        raise InputError(path, f"{validation_problem(exc)}; {advice}") from None
+    return [f.model_dump() for f in checked.failed]

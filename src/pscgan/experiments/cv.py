@@ -27,7 +27,7 @@ import numpy as np
 from pscgan.errors import ConfigError, InputError
 from pscgan.experiments.budget import Budget, BudgetKind, calibrate, steps_for_budget
 from pscgan.experiments.plan import fixed_config, open_plan, save_plan
-from pscgan.experiments.run import RunSpec, execute_run, read_done
+from pscgan.experiments.run import DONE_FILE, RunSpec, execute_run, read_done
 
 
 @dataclass
@@ -176,17 +176,23 @@ def _notify(on_fold: Callable[[int, str], None] | None, index: int, status: str)
 
 
 def summarise_folds(out: Path, plan: dict[str, Any]) -> dict[str, Any]:
-    """Mean (sd) across the finished folds of every Table 1 / Table 2 quantity."""
+    """Mean (sd) across the finished folds of every Table 1 / Table 2 quantity.
 
+    Raises:
+        InputError: a finished fold's ``done.json`` or ``evaluation.json`` is damaged (naming the file and
+            the field).
+    """
+
+    from pscgan.evaluation.result_file import read_evaluation
     from pscgan.experiments.metrics import flatten_evaluation
     from pscgan.experiments.stats import seed_summary
-    from pscgan.io.jsonfile import read_json
 
     per_fold: dict[str, dict[str, float | None]] = {}
     for i in range(len(plan["splits"])):
         folder = out / f"fold{i}"
         if read_done(folder) is not None:
-            evaluation = read_json(folder / "evaluation" / "evaluation.json", expect=dict, what="evaluation")
+            evaluation = read_evaluation(folder / "evaluation" / "evaluation.json",
+                                         redo=f"delete {folder.name}/{DONE_FILE} to evaluate the fold again")
             per_fold[f"fold{i}"] = flatten_evaluation(evaluation)
     names = list(next(iter(per_fold.values())).keys()) if per_fold else []
     quantities = {n: seed_summary([f[n] for f in per_fold.values()]).as_dict() for n in names}

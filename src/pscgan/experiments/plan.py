@@ -112,6 +112,7 @@ def read_plan(path: Path) -> dict[str, Any]:
     """
     from pydantic import ValidationError
 
+    from pscgan.config.schema import config_from_record
     from pscgan.io.jsonfile import non_finite, read_json, validation_problem
 
     plan = read_json(path, expect=dict, what="experiment plan")
@@ -125,14 +126,19 @@ def read_plan(path: Path) -> dict[str, Any]:
     kind = plan["request"].get("kind")
     missing = [k for k in needed.get(kind if isinstance(kind, str) else "", ()) if plan.get(k) is None]
     if missing:
-        raise InputError(path, f"field {missing[0]}: missing; repeat the original command in a new folder, "
-                               "or pass --overwrite to start over")
+        raise InputError(path, f"field {missing[0]}: missing; {_START_OVER}")
     try:
         _PlanFile.model_validate(plan)
+        if plan.get("base_config") is not None:  # what every later run trains with, checked field by field
+            config_from_record(plan["base_config"], source=path, where="base_config")
     except ValidationError as exc:
-        raise InputError(path, f"{validation_problem(exc)}; repeat the original command in a new folder, or "
-                               "pass --overwrite to start over") from None
+        raise InputError(path, f"{validation_problem(exc)}; {_START_OVER}") from None
+    except InputError as exc:
+        raise InputError(path, f"{exc.problem}; {_START_OVER}") from None
     return plan
+
+
+_START_OVER = "repeat the original command in a new folder, or pass --overwrite to start over"
 
 
 _NAME = Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,199}$")]  # a folder name, no path
@@ -200,12 +206,14 @@ def fixed_config(
 
     Raises:
         ConfigError: such a run was trained with another configuration.
+        InputError: the recorded ``base_config`` is damaged (a field missing, of another type or out of
+            bounds; :func:`~pscgan.config.schema.config_from_record`).
     """
-    from pscgan.config.schema import apply_overrides, config_from_dict, load_config
+    from pscgan.config.schema import apply_overrides, config_from_record, load_config
     from pscgan.training.run_folder import CONFIG_FILE
 
     if plan.get("base_config") is not None:
-        return config_from_dict(plan["base_config"], source=Path(out) / PLAN_FILE)
+        return config_from_record(plan["base_config"], source=Path(out) / PLAN_FILE, where="base_config")
     for run, seed in runs:
         trained_path = Path(run) / "train" / CONFIG_FILE
         if not trained_path.is_file():

@@ -23,15 +23,17 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pscgan.config.schema import PscganConfig
 from pscgan.errors import InputError
-from pscgan.experiments.plan import PLAN_FILE
+from pscgan.experiments.plan import PLAN_FILE, read_plan
 from pscgan.experiments.run import ADOPTED_FILE, DONE_FILE, TIMING_FILE, read_done
 from pscgan.io.atomic import write_json_atomic
 
@@ -81,6 +83,11 @@ def _candidates(source: Path) -> list[tuple[Path, Path]]:
         raise InputError(source, "neither an experiment folder (no plan.json) nor a finished training run "
                                  "(config.json, split.json and model.safetensors); --reuse-from takes the "
                                  "--out folder of an earlier pscgan experiment or pscgan train")
+    # the plan says what the folder is; a damaged one is one line (read_plan)
+    if read_plan(source / PLAN_FILE)["request"].get("kind") == "cv":
+        raise InputError(source, "a cross-validation folder: its folds train on other subjects than an "
+                                 "experiment's split; --reuse-from takes the --out folder of an earlier "
+                                 "pscgan experiment or pscgan train")
     found = []
     for done_path in sorted(source.glob(f"*/seed*/{DONE_FILE}")):
         run = done_path.parent
@@ -100,10 +107,50 @@ def _training_content(config: PscganConfig) -> dict[str, Any]:
 
 
 def _trained_config(train: Path) -> dict[str, Any]:
-    from pscgan.config.schema import load_config
-    from pscgan.training.run_folder import CONFIG_FILE
+    """What the run in ``train`` trained, from its ``config.json`` read as pscgan wrote it (every field,
+    no coercion), checked against the configuration its final weights carry under their checksum.
 
-    return _training_content(load_config(train / CONFIG_FILE))
+    Raises:
+        InputError: the configuration is damaged, or is not the one the weights were trained with.
+    """
+    from pscgan.config.schema import config_from_record
+    from pscgan.io.jsonfile import read_json
+    from pscgan.models.weights import read_weights_metadata
+    from pscgan.training.run_folder import CONFIG_FILE
+    from pscgan.training.trainer import WEIGHTS_FILE
+
+    path = train / CONFIG_FILE
+    try:
+        config = _training_content(config_from_record(read_json(path, what="run configuration"), source=path))
+    except InputError as exc:
+        raise InputError(path, f"{exc.problem}; {_LEAVE_OUT}") from None
+    weights = train / WEIGHTS_FILE
+    if not weights.is_file():  # an experiment's run is adopted with its evaluation, not its weights
+        return config
+    meta = read_weights_metadata(weights)
+    try:
+        stored = json.loads(meta["config"])
+    except (KeyError, TypeError, ValueError, RecursionError):
+        raise InputError(weights, f"holds no readable configuration; {_LEAVE_OUT}") from None
+    trained = _training_content(config_from_record(stored, source=weights, where="config"))
+    if trained != config:
+        raise InputError(path, f"field {_first_difference(config, trained)} is not what {WEIGHTS_FILE} was "
+                               f"trained with (the file was edited); {_LEAVE_OUT}")
+    return config
+
+
+def _first_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """The first field (``section.name``) where two configurations' contents differ."""
+    for section in a:
+        if a[section] != b.get(section):
+            inner, other = a[section], b.get(section)
+            inner, other = (inner, other) if isinstance(inner, dict) and isinstance(other, dict) else ({}, {})
+            key = next((k for k in inner if inner[k] != other.get(k)), None)
+            return section if key is None else f"{section}.{key}"
+    return "(a field only one of them has)"
+
+
+_LEAVE_OUT = "--reuse-from cannot tell what this run trained: leave its folder out of --reuse-from"
 
 
 def _recorded_split(train: Path) -> dict[str, Any]:
@@ -115,9 +162,29 @@ def _recorded_split(train: Path) -> dict[str, Any]:
 
 
 def _same_split(recorded: dict[str, Any], dataset: str, split: dict[str, list[str]]) -> bool:
-    if str(Path(recorded.get("dataset", "")).resolve()) != dataset:
+    try:
+        if str(Path(recorded.get("dataset", "")).resolve()) != dataset:
+            return False
+    except (OSError, ValueError):  # a name no folder can have (a NUL byte, too long): not this dataset
         return False
     return all(sorted(recorded.get(part, [])) == sorted(split.get(part, [])) for part in SPLIT_PARTS)
+
+
+def _check_plain_tree(source: Path) -> None:
+    """Refuse a run to copy that holds anything but folders and regular files: a symbolic link would
+    bring files from outside the run into the experiment, and a FIFO or device would block the copy.
+
+    Raises:
+        InputError: naming the first such entry.
+    """
+    for root, dirs, files in os.walk(source):
+        for name in [*dirs, *files]:
+            entry = Path(root) / name
+            mode = entry.lstat().st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file or folder"
+                raise InputError(entry, f"{kind} in a run to reuse; --reuse-from copies only plain files "
+                                        "and folders: leave this run out of --reuse-from")
 
 
 def adopt_run(source: Path, dest: Path) -> dict[str, Any] | None:
@@ -144,6 +211,7 @@ def adopt_run(source: Path, dest: Path) -> dict[str, Any] | None:
     staging = dest.parent / f".{dest.name}.reusing"
     if staging.exists():
         shutil.rmtree(staging)  # left by an interrupted copy: never a finished run
+    _check_plain_tree(source)
     origin = str(Path(source).resolve())
     if training_run:
         sittings = training_sittings(source)

@@ -231,12 +231,14 @@ def _steps_trained(spec: RunSpec) -> int | None:
 
 def _evaluate(spec: RunSpec, pred: Path) -> dict[str, Any]:
     from pscgan.evaluation.evaluate import evaluate, jsonable
+    from pscgan.evaluation.result_file import read_evaluation
     from pscgan.experiments.metrics import run_metrics, subject_metrics
 
     result = evaluate(pred, spec.data, spec.folder / "evaluation", overwrite=True)
     subjects = subject_metrics(result["pairs"])
     write_json_atomic(spec.folder / SUBJECT_METRICS_FILE, jsonable(subjects))
-    evaluation = read_json(spec.folder / "evaluation" / "evaluation.json", expect=dict, what="evaluation")
+    evaluation = read_evaluation(spec.folder / "evaluation" / "evaluation.json",
+                                 redo="repeat the command to evaluate the run again")
     timing = _read_timing(spec.folder / TIMING_FILE)
     steps = _steps_trained(spec)
     record = {
@@ -250,11 +252,22 @@ def _evaluate(spec: RunSpec, pred: Path) -> dict[str, Any]:
         "metrics": jsonable(run_metrics(evaluation)),
         "subjects": jsonable(subjects),
     }
-    adopted = spec.folder / ADOPTED_FILE
-    if adopted.is_file():
-        origin = read_json(adopted, expect=dict, what="adoption record").get("reused_from")
-        if not isinstance(origin, str):
-            raise InputError(adopted, "field reused_from: must name the run folder this run was copied from")
+    origin = reused_from(spec.folder)
+    if origin is not None:
         record["reused_from"] = origin
     write_json_atomic(spec.folder / DONE_FILE, record)
     return record
+
+
+def reused_from(folder: Path) -> str | None:
+    """The training run folder the run in ``folder`` adopted (its ``adopted.json``), or None.
+
+    Raises:
+        InputError: ``adopted.json`` is not an adoption record (a folder or a broken link in its place too).
+    """
+    from pscgan.experiments.run_record import check_adoption_record
+
+    adopted = Path(folder) / ADOPTED_FILE
+    if not adopted.exists() and not adopted.is_symlink():
+        return None
+    return check_adoption_record(adopted, read_json(adopted, expect=dict, what="adoption record"))

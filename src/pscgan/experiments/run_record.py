@@ -1,4 +1,5 @@
-"""A finished run's ``done.json``, read as the hostile input it may be.
+"""A run's records, read as the hostile input they may be: ``done.json`` of a finished run, and
+``adopted.json`` of a run whose training was adopted (``pscgan experiment --reuse-from``).
 
 An experiment folder is continued by repeating its command, and its tables are rebuilt from every run's
 ``done.json``: seeds, metrics averaged over seeds and per-subject metrics tested in pairs. A record edited
@@ -61,3 +62,28 @@ def check_done_record(path: Path, record: Any) -> dict[str, Any]:
         problem = validation_problem(exc)
         raise InputError(path, f"{problem}; delete this file to run the run's evaluation again") from None
     return record
+
+
+#: Longest path an adoption record may name (Linux's PATH_MAX).
+_MAX_PATH = 4096
+
+
+def check_adoption_record(path: Path, record: Any) -> str:
+    """The run folder the parsed ``adopted.json`` at ``path`` names (``reused_from``): the absolute path
+    :func:`pscgan.experiments.reuse.adopt_run` wrote, which the run's ``done.json`` and table repeat.
+
+    Raises:
+        InputError: naming ``path`` and the field.
+    """
+    origin = record.get("reused_from") if isinstance(record, dict) else None
+    problem = None
+    if not isinstance(origin, str):
+        problem = f"must name the run folder this run was copied from, not {type(origin).__name__}"
+    elif not origin.startswith("/") or len(origin) > _MAX_PATH:
+        problem = f"must be the absolute path (at most {_MAX_PATH} characters) of the run folder copied"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in origin):
+        problem = "holds a control character; no folder pscgan copied is named so"
+    if problem is not None:
+        raise InputError(path, f"field reused_from: {problem}; delete the run's folder to train it again")
+    assert isinstance(origin, str)
+    return origin

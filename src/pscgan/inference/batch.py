@@ -3,7 +3,10 @@
 Every file is written atomically and each subject folder appears only once complete, so a batch killed
 at any moment leaves finished subjects and hidden temporaries. ``resume`` keeps the finished subjects
 untouched, removes the temporaries and predicts the rest; it refuses a folder predicted with other
-weights (``batch.json``).
+weights or another anatomy network (``batch.json``). What a resume keeps is settled from the folder's
+records before anything is written: a kept subject's ``clinical.json`` or ``outputs.json`` that does not
+read refuses the resume in one line (never "nothing failed"), and a subject without ``outputs.json`` (a
+pscgan from before it) is judged by the optional outputs on disk.
 
 Example:
     >>> # summary = predict_batch([Path("phantom")], Path("pred"), weights=default_weights_path())
@@ -85,6 +88,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     from pscgan.inference.outputs import (
         check_resume_weights,
         input_notes,
+        kept_on_resume,
         preprocessing_record,
         weights_record,
         write_batch_record,
@@ -117,7 +121,6 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
         check_resume_weights(out, record)
     else:
         prepare_output_dir(out, overwrite=overwrite)
-    write_batch_record(out, record, preprocessing_record(predictor.options))
     items, failures = [], []
     for path in inputs:
         try:
@@ -128,6 +131,9 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         raise InputError(None, f"several inputs would write to the same output folder: {sorted(dupes)}")
+    # what a resume keeps is settled before anything is written: a damaged record refuses the whole resume
+    kept = {i.name for i in items if resume and kept_on_resume(out, i)}
+    write_batch_record(out, record, preprocessing_record(predictor.options))
     remove_leftovers(out, names)
     from rich.progress import Progress
 
@@ -135,7 +141,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     with Progress(*progress_columns(), disable=not progress) as bar:
         task = bar.add_task("predicting", total=len(items))
         for item in items:
-            if resume and subject_done(out, item.name) and not output_failures(out, item.name):
+            if item.name in kept:
                 skipped.append(item.name)
             else:
                 try:
@@ -145,7 +151,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
                                          keep_identifiers=keep_identifiers)
                     done.append(item.name)
                     missing_outputs += [{"input": str(item.path), "subject": item.name, **failure}
-                                        for failure in output_failures(out, item.name)]
+                                        for failure in output_failures(out, item.name) or []]
                 except PscganError as exc:
                     failures.append({"input": str(item.path), "subject": item.name, "error": str(exc)})
             bar.advance(task)

@@ -46,13 +46,14 @@ from pscgan.data.predictions import (
     SLICES_TABLE,
     SUBJECTS_TABLE,
     SUMMARY_FILE,
+    output_failures,
     read_prediction_record,
     staged_subject,
     subject_folder,
 )
 from pscgan.errors import ConfigError, InputError
 from pscgan.evaluation.tables import csv_table
-from pscgan.inference.inputs import InputKind, LoadedInput
+from pscgan.inference.inputs import InputKind, LoadedInput, PredictInput
 from pscgan.inference.predictor import Prediction
 from pscgan.io.atomic import write_json_atomic, write_text_atomic
 from pscgan.io.nifti import write_nifti
@@ -174,6 +175,44 @@ def _write_dicom_outputs(tmp: Path, item: LoadedInput, pred: Prediction, keep_id
     return failed
 
 
+
+
+def failed_outputs(out: Path, item: PredictInput) -> list[dict[str, str]]:
+    """The optional outputs of the finished subject ``OUT/<item.name>`` that are not written: those its
+    ``outputs.json`` names, or, without that file (a pscgan from before it, or deleted), those missing on
+    disk; ``--resume`` predicts such a subject again.
+
+    Raises:
+        InputError: the subject's ``outputs.json`` is damaged (naming it, and what to do).
+    """
+    recorded = output_failures(out, item.name)
+    if recorded is not None:
+        return recorded
+    if item.kind is not InputKind.DICOM:  # only a DICOM input has optional outputs
+        return []
+    folder = subject_folder(out, item.name)
+    return [_failure(path, description, f"not found in {item.name}, which has no {OUTPUTS_FILE}")
+            for path, description in _DICOM_OUTPUTS.values() if not (folder / path).exists()]
+
+
+def kept_on_resume(out: Path, item: PredictInput) -> bool:
+    """Whether ``--resume`` keeps the subject ``OUT/<item.name>``: finished, every optional output written
+    (:func:`failed_outputs`), and a ``clinical.json`` that reads (the tables are rebuilt from it).
+
+    Raises:
+        InputError: a record of the subject is damaged (naming it, and what to do).
+    """
+    from pscgan.data.predictions import subject_done
+    from pscgan.evaluation.prediction_files import read_clinical
+
+    if not subject_done(out, item.name) or failed_outputs(out, item):
+        return False
+    try:
+        read_clinical(subject_folder(out, item.name) / CLINICAL_FILE)
+    except InputError as exc:
+        raise InputError(exc.path, f"{exc.problem}; delete the folder {item.name} to predict it again, or "
+                                   "start over with --overwrite") from None
+    return True
 
 
 def failure_message(failure: dict[str, str]) -> str:
@@ -320,19 +359,54 @@ def check_resume_weights(out: Path, record: dict[str, Any]) -> None:
         InputError: the record is unreadable.
         ConfigError: the folder was predicted with other weights.
     """
-    found = read_prediction_record(out, unreadable="cannot tell which weights predicted this folder; start "
-                                                   "over with --overwrite or predict into a new folder")
+    found = read_prediction_record(out, unreadable=_CANNOT_TELL)
     if found is None:
         return
     path, before = found[0], found[1]["weights"]
-    if "sha256" not in before:  # a record naming no weights cannot be compared with these
-        raise InputError(path, "unreadable (no weights.sha256): cannot tell which weights predicted this "
-                               "folder; start over with --overwrite or predict into a new folder")
-    sha, file = before["sha256"], before.get("file")
+    sha, file = _recorded_sha(path, before, "weights"), before.get("file")
     if sha != record["sha256"]:
         raise ConfigError(
             out,
-            f"--resume: the finished subjects were predicted with {file} (SHA-256 "
-            f"{str(sha)[:12]}...), not {record['file']} ({record['sha256'][:12]}...); resume "
+            f"--resume: the finished subjects were predicted with {_shown(file)} (SHA-256 "
+            f"{sha[:12]}...), not {record['file']} ({record['sha256'][:12]}...); resume "
             "with the same weights, or start over with --overwrite or a new folder",
         )
+    # the anatomy network finds the LV and sizes the crop: one folder never mixes two either
+    anatomy = before.get("anatomy")
+    if anatomy is not None and not isinstance(anatomy, dict):
+        raise InputError(path, f"field weights.anatomy: not an object; {_CANNOT_TELL}")
+    was = None if anatomy is None else _recorded_sha(path, anatomy, "weights.anatomy")
+    if was != (record.get("anatomy") or {}).get("sha256"):
+        raise ConfigError(
+            out,
+            f"--resume: the finished subjects were predicted with {_anatomy_said(anatomy)}, not "
+            f"{_anatomy_said(record.get('anatomy'))}; resume with the same --anatomy-weights (or "
+            "--no-anatomy), or start over with --overwrite or a new folder",
+        )
+
+
+_CANNOT_TELL = ("cannot tell which weights predicted this folder; start over with --overwrite or predict "
+                "into a new folder")
+
+
+def _recorded_sha(path: Path, section: dict[str, Any], where: str) -> str:
+    """The SHA-256 a prediction record gives for weights (64 hex digits), else an InputError naming the
+    field: a record naming no weights cannot be compared with these."""
+    sha = section.get("sha256")
+    if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        shown = repr(sha) if len(repr(sha)) <= 40 else f"{repr(sha)[:37]}..."
+        raise InputError(path, f"field {where}.sha256: {shown} is not a SHA-256 (64 hex digits); "
+                               f"{_CANNOT_TELL}")
+    return sha
+
+
+def _anatomy_said(anatomy: dict[str, Any] | None) -> str:
+    if anatomy is None:
+        return "no anatomy network"
+    return f"the anatomy network {_shown(anatomy.get('file'))} ({anatomy['sha256'][:12]}...)"
+
+
+def _shown(name: object) -> str:
+    """A recorded file name as messages show it (any JSON value, cut short)."""
+    text = name if isinstance(name, str) else "unnamed weights"
+    return text if len(text) <= 60 else f"{text[:57]}..."

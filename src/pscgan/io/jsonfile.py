@@ -42,6 +42,8 @@ def read_json(path: str | Path, *, expect: type | None = None, what: str = "JSON
             wrong top-level type.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(path, f"is a folder, not a {what}")
     if not path.is_file():
         raise InputError(path, f"{what} not found")
     try:

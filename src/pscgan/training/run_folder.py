@@ -170,15 +170,20 @@ def training_sittings(run: Path) -> list[float]:
     spent stopped between sittings are not counted as training.
 
     Raises:
-        InputError: the run has no ``train.log``.
+        InputError: the run has no readable ``train.log``, or a sitting in it ends before it starts.
     """
     from pscgan.errors import InputError
 
     path = Path(run) / LOG_FILE
     if not path.is_file():
         raise InputError(path, "no training log; the training time of this run cannot be measured")
+    try:
+        # bytes that are not UTF-8 can only be in a message, never in the time stamps read here
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(path, f"cannot read the training log ({exc.strerror or exc})") from None
     sittings: list[list[datetime]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         try:
             stamp = datetime.strptime(line[:_LOG_TIME_CHARS], _LOG_TIME_FORMAT)
         except ValueError:
@@ -186,7 +191,12 @@ def training_sittings(run: Path) -> list[float]:
         if _SITTING_MARK in line or not sittings:
             sittings.append([])
         sittings[-1].append(stamp)
-    return [(s[-1] - s[0]).total_seconds() for s in sittings]
+    seconds = [(s[-1] - s[0]).total_seconds() for s in sittings]
+    backwards = next((i for i, t in enumerate(seconds) if t < 0), None)
+    if backwards is not None:
+        raise InputError(path, f"sitting {backwards + 1} ends before it starts (its time stamps go "
+                               "backwards); the training time of this run cannot be measured")
+    return seconds
 
 
 def log_sitting_start(logger: logging.Logger, run: Path, description: str, *, resumed: bool) -> None:
