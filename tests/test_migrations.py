@@ -10,7 +10,13 @@ import pytest
 
 from pscgan import migrations
 from pscgan.config.presets import get_preset
-from pscgan.config.schema import SCHEMA_VERSION, PscganConfig, config_from_dict, load_config
+from pscgan.config.schema import (
+    SCHEMA_VERSION,
+    PscganConfig,
+    config_from_dict,
+    config_from_record,
+    load_config,
+)
 from pscgan.errors import InputError, OutputExistsError
 from pscgan.migrations import (
     BASELINE_CONFIGURATION,
@@ -61,6 +67,18 @@ def test_fields_absent_from_schema_1_mean_what_they_meant_then(tmp_path):
     old = load_config(tmp_path / "old.json")
     assert old.train.register_lge is False and old.loss.mask_to_discriminator.value == "softmax"
     assert old.model == get_preset("cpu").model
+
+
+def test_schema_2_trained_at_a_constant_learning_rate(notes):
+    data = get_preset("cpu").model_dump(mode="json") | {"schema_version": 2}
+    del data["train"]["lr_schedule"]
+    migrated, said = migrate(CONFIGURATION, data)
+    assert migrated["train"]["lr_schedule"] == "constant" and migrated["schema_version"] == 3
+    assert said == ["configuration 2 -> 3: train.lr_schedule: absent, so trained at a constant learning "
+                    "rate (constant)"]
+    # an experiment plan's base_config of schema 2 is complete without the field
+    assert config_from_record(data, source="plan.json").train.lr_schedule.value == "constant"
+    assert "lr_schedule" not in data["train"]  # the input is not modified
 
 
 @pytest.mark.parametrize("data", [get_preset("tiny").model_dump(mode="json"), {"preset": "custom"}, [], "x"])

@@ -10,9 +10,10 @@ were prepared with), never with today's default, and says so: the notes are retu
 =====================  ==================  =======  ================================================
 format                 where               version  older versions
 =====================  ==================  =======  ================================================
-configuration          ``config.json``,    2        1: no ``preprocessing`` section (fixed settings),
+configuration          ``config.json``,    3        1: no ``preprocessing`` section (fixed settings),
                        weights, checkpoint          fields absent before ``train.register_lge`` and
-                                                    ``loss.mask_to_discriminator`` existed
+                                                    ``loss.mask_to_discriminator`` existed; 2: no
+                                                    ``train.lr_schedule`` (a constant rate)
 baseline configuration baseline weights,   2        1 (no ``schema_version``): no ``preprocessing``,
                        run ``config.json``          no ``register_lge`` before it existed
 training state         checkpoint          2        1 (no ``version``): no divergence recovery, no
@@ -31,7 +32,7 @@ newer one) is returned unchanged for its reader to judge.
 Example:
     >>> data, notes = migrate(CONFIGURATION, {"schema_version": 1, "train": {}, "loss": {}})
     >>> data["schema_version"], data["train"]["register_lge"], data["loss"]["mask_to_discriminator"]
-    (2, False, 'softmax')
+    (3, False, 'softmax')
     >>> data["preprocessing"]["intensity_percentiles"]
     [0.5, 99.5]
     >>> print(notes[0][:60])
@@ -131,8 +132,17 @@ def _configuration_v1(data: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _configuration_v2(data: dict[str, Any]) -> list[str]:
+    train = _section(data, "train")
+    if train is not None and "lr_schedule" not in train:
+        train["lr_schedule"] = "constant"
+        return ["train.lr_schedule: absent, so trained at a constant learning rate (constant)"]
+    return []
+
+
 #: The run configuration, stored in ``config.json``, in every weights file and checkpoint.
-CONFIGURATION = Format("configuration", "schema_version", 2, steps={1: _configuration_v1})
+CONFIGURATION = Format("configuration", "schema_version", 3,
+                       steps={1: _configuration_v1, 2: _configuration_v2})
 
 
 # baseline configuration (pscgan.baselines.config.BaselineConfig) ---------------------------------------

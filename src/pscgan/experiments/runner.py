@@ -33,7 +33,7 @@ from pscgan.experiments.budget import Budget, BudgetKind, busy_calibration, cali
 from pscgan.experiments.metrics import RUN_METRICS, SUBJECT_METRICS
 from pscgan.experiments.plan import fixed_config, open_plan, save_plan
 from pscgan.experiments.run import RunSpec, execute_run, read_done
-from pscgan.experiments.variants import ExperimentTable, Variant, variants_of
+from pscgan.experiments.variants import ExperimentTable, Variant, check_table_applies, variants_of
 
 TITLES = {ExperimentTable.TABLE3: "Table 3: contribution of each component of PSCGAN",
           ExperimentTable.TABLE4: "Table 4: SCLN components and other time-series encoders",
@@ -115,6 +115,7 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
     every = variants_of(opts.table)  # refuses an unknown table with the list of known ones
     table = ExperimentTable(opts.table)
     base = apply_overrides(get_preset(opts.preset), opts.overrides)
+    check_table_applies(table, base.model.encoder)
     selected = variants_of(table, opts.variants)
     for v in every:  # a bad combination of overrides fails here, before the folder is made
         if v.baseline is None:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
+from pscgan.config.schema import EncoderKind
 from pscgan.errors import ConfigError
 
 
@@ -135,6 +136,27 @@ TABLES: dict[ExperimentTable, tuple[Variant, ...]] = {
         ),
     ),
 }
+
+
+#: Tables that ablate the SCLN encoder itself (its pathways and attention): their reference must be one.
+SCLN_TABLES = (ExperimentTable.TABLE4, ExperimentTable.EFFICIENCY)
+
+
+def check_table_applies(table: ExperimentTable, encoder: EncoderKind) -> None:
+    """Refuse a table whose rows ablate the SCLN when the reference configuration has another encoder.
+
+    Raises:
+        ConfigError: naming the table and the ``--set`` that makes it apply.
+
+    Example:
+        >>> check_table_applies(ExperimentTable.TABLE5, EncoderKind.FRAME_STACK)  # any encoder
+        >>> check_table_applies(ExperimentTable.TABLE4, EncoderKind.SCLN)
+    """
+    if table in SCLN_TABLES and encoder is not EncoderKind.SCLN:
+        raise ConfigError(None, f"{table.value} ablates the SCLN encoder, but the configuration uses the "
+                                f"{encoder.value} encoder (the cpu preset's); add --set model.encoder=scln "
+                                "(the cpu preset's former SCLN setting also adds --set model.attention=none "
+                                "--set model.full_attention_max_positions=1600)")
 
 
 def variants_of(table: ExperimentTable | str, only: list[str] | None = None) -> list[Variant]:
