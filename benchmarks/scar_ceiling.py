@@ -159,7 +159,7 @@ def scores(result: dict[str, Any]) -> dict[str, Any]:
 def model_provenance(predictions: Path) -> dict[str, Any]:
     """The prediction folder's weights and whether they are the bundled ones."""
     from pscgan.inference.predictor import default_weights_path
-    from pscgan.inference.weights import read_weights_metadata
+    from pscgan.models.weights import read_weights_metadata
 
     summary_file = predictions / "summary.json"
     summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
