@@ -657,3 +657,112 @@ def test_resume_refuses_another_anatomy_network(world, fuzz_cases):
     target.write_text(json.dumps(other))
     text = _refused(fuzz_cases, args, names=pred)
     assert "other.safetensors" in text
+
+
+NUMERIC_MUTATIONS = {**FIELD_MUTATIONS, "true": True, "zero": 0, "text-number": "1.5", "tiny": 1e-320}
+
+
+def _must_refuse_value(original, mutation) -> bool:  # noqa: ANN001
+    """Whether a field holding ``original`` (a number, boolean or text) may never be read as ``mutation``."""
+    if mutation is MISSING:
+        return False  # an optional field may be left out
+    if isinstance(mutation, (list, dict)):
+        return not isinstance(original, (list, dict))  # a container where a value belongs
+    if isinstance(mutation, (int, float)) and not isinstance(mutation, bool) and not abs(mutation) < 1e12:
+        return True  # NaN, inf, 1e308, 10**40
+    if isinstance(original, (int, float)) and not isinstance(original, bool):
+        return isinstance(mutation, (str, bool))  # text or a boolean is no number
+    if isinstance(original, bool):
+        return mutation is not None and not isinstance(mutation, bool)
+    return False
+
+
+def test_every_field_of_subject_metadata(world, fuzz_cases):
+    """Each field of a subject's subject.json (numbers, booleans, text, its slices and provenance) set to
+    NaN, inf, 1e308, 10**40, -7, 0, 1e-320, true, "1.5", text, null, an array or an object, or removed: read
+    as every command reads it, it is a valid, finite, bounded record or one line naming the file and the
+    field, never coerced ("1.5" is not a number, true is not 1); `pscgan data check` (every tenth case)
+    reports it on one line."""
+    from pscgan.data.layout import read_subject_info
+    from pscgan.errors import PscganError
+
+    tmp, ds, _, _ = world
+    target = ds / "ring_01" / "subject.json"
+    original = json.loads(target.read_text())
+    n = 0
+    for path in list(_fields(original)):
+        if path[0] in ("phantom",) or path[:2] == ("provenance", "details"):
+            continue  # free-form records no command computes with
+        node = original
+        for key in path:
+            node = node[key]
+        for mutation in NUMERIC_MUTATIONS.values():
+            edited = _mutated(original, path, mutation)
+            if edited is None or edited == original:
+                continue
+            target.write_text(json.dumps(edited))
+            with fuzz_cases.watchdog("subject.json"):
+                try:
+                    info = read_subject_info(target.parent)
+                except PscganError as exc:
+                    assert str(target) in str(exc) and "\n" not in str(exc), str(exc)
+                else:
+                    assert not _must_refuse_value(node, mutation), (path, mutation)
+                    numbers = [*info.pixel_spacing_mm, info.slice_thickness_mm, info.n_phases, info.ed_phase,
+                               *(v for v in (info.rr_interval_ms, info.field_strength_t,
+                                             info.lge_slice_thickness_mm) if v is not None),
+                               *(v for s in info.slices for v in (s.index, s.rv_insertion_angle_deg,
+                                                                  s.position_mm) if v is not None)]
+                    assert all(np.isfinite(v) and abs(v) <= 1e5 for v in numbers), (path, mutation)
+                    assert 0 <= info.ed_phase < info.n_phases
+            if n % 10 == 0:
+                with fuzz_cases.watchdog("data check"):
+                    res = CliRunner().invoke(app, ["data", "check", str(ds)])
+                assert res.exit_code in (0, 1) and "Traceback" not in res.output, res.output
+                assert res.exception is None or isinstance(res.exception, SystemExit), res.output
+            n += 1
+    assert n > 150
+
+
+def test_every_field_of_kept_identifiers(world, fuzz_cases):
+    """Each field of a subject's identifiers.json (kept by `predict --keep-identifiers`) set to NaN, inf,
+    1e308, 10**40, -7, 0, true, a number as text, text, null, an array or an object, or removed: the report
+    shows the identifiers as text, or names the file and the field in one line; a number or a boolean is
+    never shown as if it were the patient's (report through the command every fifteenth case)."""
+    from pscgan.errors import PscganError
+    from pscgan.report.build import _identifiers
+
+    tmp, ds, pred, _ = world
+    target = pred / "ring_01" / "identifiers.json"
+    original = {"PatientName": "Doe^Jane", "PatientID": "P-0017", "PatientBirthDate": "19700101",
+                "PatientSex": "F", "StudyDate": "20240102", "AccessionNumber": "A1", "SeriesNumber": "7",
+                "StudyDescription": "cardiac", "InstitutionName": "Hospital", "SeriesDescription": "cine"}
+    n = 0
+    cases = [*(("deep", DEEP), ("array", "[]"), ("bytes", b"\xff\xfe{"), ("folder", None))]
+    for path in list(_fields(original)):
+        for label, mutation in NUMERIC_MUTATIONS.items():
+            edited = _mutated(original, path, mutation)
+            if edited is not None and edited != original:
+                cases.append((f"{path[0]}-{label}", json.dumps(edited)))
+    for case, content in cases:
+        if case == "folder":
+            target.unlink(missing_ok=True)
+            target.mkdir()
+        else:
+            _hostile_json(target, content)
+        with fuzz_cases.watchdog("identifiers.json"):
+            try:
+                shown = _identifiers(target.parent)
+            except PscganError as exc:
+                assert str(target) in str(exc) and "\n" not in str(exc), str(exc)
+            else:
+                assert all(isinstance(v, str) for v in shown.values()), (case, shown)
+                edited = json.loads(content)
+                assert all(isinstance(v, str) or v is None for v in edited.values()), (case, shown)
+        if n % 15 == 0:
+            _ends_cleanly(fuzz_cases, ["report", pred, "--keep-identifiers", "--overwrite", "--out",
+                                       tmp / "report"], target)
+        if case == "folder":
+            target.rmdir()
+        n += 1
+    assert n > 100

@@ -47,6 +47,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -54,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pscgan.errors import InputError, OutputExistsError
 from pscgan.io.atomic import safe_child, write_json_atomic
@@ -95,17 +96,26 @@ class Annotated(str, Enum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+    # numbers are finite; the typed ones below are strict too ("8" is not a number, true is not 1)
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, allow_inf_nan=False)
+
+
+# Bounds far above any scanner's, so that no value sums or indexes to something silently wrong (a slice
+# thickness of 1e308 makes every volume inf).
+_MM = typing.Annotated[float, Field(strict=True, gt=0.0, le=1e3)]  # a pixel spacing or slice thickness
+_INDEX = typing.Annotated[int, Field(strict=True, ge=0, le=100_000)]
 
 
 class SliceInfo(_Model):
     """Per-slice metadata."""
 
-    index: int = Field(ge=0, description="slice index along the third axis of the volumes")
+    index: _INDEX = Field(description="slice index along the third axis of the volumes")
     level: SliceLevel
     rv_insertion_angle_deg: float | None = Field(
-        default=None, description="anterior RV insertion angle, degrees ccw from +column, up = -row")
-    position_mm: float | None = Field(default=None, description="position along the long axis, if known")
+        default=None, strict=True, ge=-3600.0, le=3600.0,
+        description="anterior RV insertion angle, degrees ccw from +column, up = -row")
+    position_mm: float | None = Field(default=None, strict=True, ge=-1e5, le=1e5,
+                                      description="position along the long axis, if known")
 
 
 class Provenance(_Model):
@@ -113,24 +123,24 @@ class Provenance(_Model):
 
     source: str = Field(description="'phantom', 'nifti', 'dicom', 'npz', ...")
     created_by: str = Field(description="software and version that wrote the folder")
-    seed: int | None = None
+    seed: int | None = Field(default=None, strict=True, ge=-(2**63), lt=2**64)
     details: dict[str, Any] = Field(default_factory=dict)
 
 
 class SubjectInfo(_Model):
     """Content of ``subject.json``."""
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(SCHEMA_VERSION, strict=True, ge=1, le=SCHEMA_VERSION)
     subject_id: str
-    pixel_spacing_mm: tuple[float, float]
-    slice_thickness_mm: float = Field(gt=0)
-    lge_slice_thickness_mm: float | None = Field(default=None, gt=0)
-    n_phases: int = Field(ge=1)
-    rr_interval_ms: float | None = Field(default=None, gt=0)
-    ed_phase: int = Field(default=0, ge=0)
-    field_strength_t: float | None = None
+    pixel_spacing_mm: tuple[_MM, _MM]
+    slice_thickness_mm: _MM
+    lge_slice_thickness_mm: _MM | None = None
+    n_phases: int = Field(strict=True, ge=1, le=10_000)
+    rr_interval_ms: float | None = Field(default=None, strict=True, gt=0.0, le=1e5)
+    ed_phase: int = Field(default=0, strict=True, ge=0, le=10_000)
+    field_strength_t: float | None = Field(default=None, strict=True, gt=0.0, le=100.0)
     normal: bool | None = Field(
-        default=None, description="True for a subject without ischaemic heart disease"
+        default=None, strict=True, description="True for a subject without ischaemic heart disease"
     )
     slices: list[SliceInfo]
     provenance: Provenance
@@ -142,6 +152,13 @@ class SubjectInfo(_Model):
         if any(not np.isfinite(s) or s <= 0 for s in v):
             raise ValueError(f"pixel spacing must be positive, got {v}")
         return v
+
+    @model_validator(mode="after")
+    def _ed_phase_within(self) -> SubjectInfo:
+        if self.ed_phase >= self.n_phases:
+            raise ValueError(f"ed_phase {self.ed_phase} is not one of the {self.n_phases} phases (0 to "
+                             f"{self.n_phases - 1})")
+        return self
 
     @field_validator("subject_id")
     @classmethod
@@ -180,7 +197,7 @@ class SubjectInfo(_Model):
 class DatasetManifest(_Model):
     """Content of the root ``dataset.json`` (in the spirit of nnU-Net's)."""
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(SCHEMA_VERSION, strict=True, ge=1, le=SCHEMA_VERSION)
     name: str
     description: str = ""
     labels: dict[str, int] = Field(default_factory=lambda: dict(LABEL_NAMES))

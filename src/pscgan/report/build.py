@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -83,17 +82,26 @@ _IDENTIFIER_LABELS = {
 }
 
 
+#: Longest identifier shown (a DICOM long string is 64 characters, a person name 5 x 64).
+_MAX_IDENTIFIER = 1000
+
+
 def _identifiers(folder: Path) -> dict[str, str]:
+    """The identifiers ``identifiers.json`` keeps, as text: pscgan writes each DICOM value as text, so a
+    number, a boolean or an array there is a damaged file, never shown as if it were the patient's."""
+    from pscgan.io.jsonfile import read_json
+
     path = folder / IDENTIFIERS_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return {}
-    try:
-        kept = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InputError(path, "not a readable JSON file") from None
-    if not isinstance(kept, dict):
-        raise InputError(path, "expected a JSON object of DICOM keyword -> value")
-    return {label: str(kept[k]) for k, label in _IDENTIFIER_LABELS.items() if kept.get(k) not in (None, "")}
+    kept = read_json(path, expect=dict, what="record of DICOM keyword -> value")
+    for keyword, value in kept.items():  # every field, shown or not: a damaged record is not half read
+        if value is not None and (not isinstance(value, str) or len(value) > _MAX_IDENTIFIER):
+            what = type(value).__name__ if not isinstance(value, str) else f"{len(value)} characters"
+            raise InputError(path, f"field {str(keyword)[:60]}: must be the DICOM value as text (at most "
+                                   f"{_MAX_IDENTIFIER} characters), not {what}; predict the subject again "
+                                   "with --keep-identifiers")
+    return {label: kept[k] for k, label in _IDENTIFIER_LABELS.items() if kept.get(k)}
 
 
 def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
