@@ -127,6 +127,7 @@ def learning_curves_png(curves: list[LearningCurve], title: str | None = None) -
     leaves that panel's line out.
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     from pscgan.report.panels import figure_png
 
@@ -146,6 +147,10 @@ def learning_curves_png(curves: list[LearningCurve], title: str | None = None) -
                         marker=markers[j % len(markers)], markersize=3, linewidth=1.2,
                         color=colours[i % len(colours)], label=f"{curve.name}{suffix}")
         ax.set_xscale("log")
+        # plain numbers at 1, 2 and 5 of each decade: the default minor labels (2x10^-1, ...) overlap
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("training time (minutes, log scale)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
