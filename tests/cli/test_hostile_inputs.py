@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 
 from pscgan.cli.main import app
 
+from ..json_mutations import MISSING, fields, mutated, value_at
+
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -420,36 +422,8 @@ def test_edited_states_that_type_check_are_refused_on_resume(finished_run, tmp_p
     assert "checkpoint" in text or "split" in text.lower() or "subject" in text
 
 
-MISSING = object()
 FIELD_MUTATIONS = {"nan": float("nan"), "inf": float("inf"), "huge": 1e308, "bigint": 10**40, "negative": -7,
                    "text": "x", "null": None, "array": [], "object": {}, "missing": MISSING}
-
-
-def _fields(value, path=()):  # noqa: ANN001, ANN202 - a parsed JSON value
-    """Every field path of a JSON value (lists: their first element only)."""
-    if path:
-        yield path
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _fields(inner, (*path, key))
-    elif isinstance(value, list) and value:
-        yield from _fields(value[0], (*path, 0))
-
-
-def _mutated(value, path, new):  # noqa: ANN001, ANN202
-    import copy
-
-    out = copy.deepcopy(value)
-    node = out
-    for key in path[:-1]:
-        node = node[key]
-    if new is MISSING:
-        if isinstance(path[-1], int):
-            return None
-        del node[path[-1]]
-    else:
-        node[path[-1]] = new
-    return out
 
 
 def _ends_cleanly(fuzz_cases, args: list, names: Path) -> None:
@@ -488,9 +462,9 @@ def test_every_field_of_a_predictions_json_files(world, name, fuzz_cases):
     target = pred / "ring_01" / name
     original = json.loads(target.read_text())
     n = 0
-    for path in list(_fields(original)):
+    for path in list(fields(original)):
         for mutation in FIELD_MUTATIONS.values():
-            edited = _mutated(original, path, mutation)
+            edited = mutated(original, path, mutation)
             if edited is None:
                 continue
             target.write_text(json.dumps(edited))
@@ -690,14 +664,12 @@ def test_every_field_of_subject_metadata(world, fuzz_cases):
     target = ds / "ring_01" / "subject.json"
     original = json.loads(target.read_text())
     n = 0
-    for path in list(_fields(original)):
+    for path in list(fields(original)):
         if path[0] in ("phantom",) or path[:2] == ("provenance", "details"):
             continue  # free-form records no command computes with
-        node = original
-        for key in path:
-            node = node[key]
+        node = value_at(original, path)
         for mutation in NUMERIC_MUTATIONS.values():
-            edited = _mutated(original, path, mutation)
+            edited = mutated(original, path, mutation)
             if edited is None or edited == original:
                 continue
             target.write_text(json.dumps(edited))
@@ -739,9 +711,9 @@ def test_every_field_of_kept_identifiers(world, fuzz_cases):
                 "StudyDescription": "cardiac", "InstitutionName": "Hospital", "SeriesDescription": "cine"}
     n = 0
     cases = [*(("deep", DEEP), ("array", "[]"), ("bytes", b"\xff\xfe{"), ("folder", None))]
-    for path in list(_fields(original)):
+    for path in list(fields(original)):
         for label, mutation in NUMERIC_MUTATIONS.items():
-            edited = _mutated(original, path, mutation)
+            edited = mutated(original, path, mutation)
             if edited is not None and edited != original:
                 cases.append((f"{path[0]}-{label}", json.dumps(edited)))
     for case, content in cases:

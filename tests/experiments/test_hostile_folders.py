@@ -18,7 +18,8 @@ from pscgan.experiments.runner import collect_results
 from pscgan.experiments.stats import compare_variants
 from pscgan.experiments.variants import ExperimentTable
 
-MISSING = object()
+from ..json_mutations import MISSING, fields, mutated, value_at
+
 MUTATIONS = [float("nan"), float("inf"), 1e308, 10**40, -7, "x", None, [], {}, MISSING]
 SUBJECTS = ["ring_01", "ring_04"]
 
@@ -43,33 +44,15 @@ PLAN = {"format": "pscgan-experiment-plan", "version": 1,
         "steps_per_phase": {"full": 1, "progressive_off": 1}}
 
 
-def _fields(value, path=()):  # noqa: ANN001, ANN202
-    if path:
-        yield path
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _fields(inner, (*path, key))
-    elif isinstance(value, list) and value:
-        yield from _fields(value[0], (*path, 0))
-
-
 def _edits(original):  # noqa: ANN001, ANN202
     """Every field of ``original`` set to each mutation (or removed), and two whole-file replacements."""
     yield "[]"
     yield "[" * 100_000 + "]" * 100_000
-    for path in _fields(original):
+    for path in fields(original):
         for mutation in MUTATIONS:
-            if mutation is MISSING and isinstance(path[-1], int):
-                continue
-            edited = copy.deepcopy(original)
-            node = edited
-            for key in path[:-1]:
-                node = node[key]
-            if mutation is MISSING:
-                del node[path[-1]]
-            else:
-                node[path[-1]] = mutation
-            yield json.dumps(edited)
+            edited = mutated(original, path, mutation)
+            if edited is not None:
+                yield json.dumps(edited)
 
 
 def _exp(tmp_path):  # noqa: ANN001, ANN202
@@ -220,21 +203,12 @@ def test_every_field_of_a_folds_evaluation(tmp_path, fuzz_cases):
         target.write_text(text, errors="surrogateescape")
         assert _refused(fuzz_cases, target, summarise)
     n = 0
-    for path in list(_fields(original)):
-        node = original
-        for key in path:
-            node = node[key]
+    for path in list(fields(original)):
+        node = value_at(original, path)
         for mutation in MUTATIONS:
-            edited = copy.deepcopy(original)
-            inner = edited
-            for key in path[:-1]:
-                inner = inner[key]
-            if mutation is MISSING:
-                if isinstance(path[-1], int):
-                    continue
-                del inner[path[-1]]
-            else:
-                inner[path[-1]] = mutation
+            edited = mutated(original, path, mutation)
+            if edited is None:
+                continue
             target.write_text(json.dumps(edited))
             refused = _refused(fuzz_cases, target, summarise)
             absent_allowed = mutation is MISSING and path[-1] == "scar_ratio_abs_error"  # not defined there
@@ -247,12 +221,7 @@ def test_every_field_of_a_folds_evaluation(tmp_path, fuzz_cases):
                         (("clinical", "scar_ratio", "pearson", "r"), 7.0),
                         (("imaging", "synthesis", "ssim", "n"), -1),
                         (("imaging", "synthesis", "ssim", "mean"), None)):  # a mean of 4 values is not null
-        edited = copy.deepcopy(original)
-        inner = edited
-        for key in path[:-1]:
-            inner = inner[key]
-        inner[path[-1]] = value
-        target.write_text(json.dumps(edited))
+        target.write_text(json.dumps(mutated(original, path, value)))
         assert _refused(fuzz_cases, target, summarise), path
 
 
@@ -282,22 +251,11 @@ def test_every_field_of_a_plans_base_config(tmp_path, fuzz_cases):
     target.write_text(json.dumps(plan))
     assert not _refused(fuzz_cases, target, continued)
     n = 0
-    for path in list(_fields(base)):
-        node = base
-        for key in path:
-            node = node[key]
+    for path in list(fields(base)):
+        node = value_at(base, path)
         for mutation in [*MUTATIONS, True, 1, "1"]:
-            edited = copy.deepcopy(base)
-            inner = edited
-            for key in path[:-1]:
-                inner = inner[key]
-            if mutation is MISSING:
-                if isinstance(path[-1], int):
-                    continue
-                del inner[path[-1]]
-            else:
-                inner[path[-1]] = mutation
-            if edited == base:
+            edited = mutated(base, path, mutation)
+            if edited is None or edited == base:
                 continue
             refused = reads(edited)
             wrong_type = (mutation is True and type(node) is not bool) or (

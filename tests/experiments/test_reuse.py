@@ -15,6 +15,8 @@ from pscgan.experiments.reuse import adopt_run, find_reusable_run
 from pscgan.experiments.runner import ExperimentOptions, run_experiment
 from pscgan.experiments.variants import ExperimentTable
 
+from ..json_mutations import MISSING, fields, mutated, value_at
+
 SPLIT = {"train": ["a", "b"], "validation": ["c"], "test": ["d", "e"]}
 
 
@@ -219,18 +221,7 @@ def test_an_experiment_adopts_a_training_run_and_only_predicts_and_evaluates_it(
 
 # --reuse-from sources and adoption records as hostile input (issue 19) ------------------------------------
 
-MISSING = object()
 MUTATIONS = [float("nan"), float("inf"), 1e308, 10**40, -7, "x", None, [], {}, True, 1, "1", MISSING]
-
-
-def _fields(value, path=()):  # noqa: ANN001, ANN202
-    if path:
-        yield path
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _fields(inner, (*path, key))
-    elif isinstance(value, list) and value:
-        yield from _fields(value[0], (*path, 0))
 
 
 def _reuse_cleanly(fuzz_cases, sources, data, names):  # noqa: ANN001, ANN202
@@ -256,22 +247,11 @@ def test_every_field_of_a_reused_runs_configuration(tmp_path, fuzz_cases):
     target = run / "config.json"
     original = json.loads(target.read_text())
     n = 0
-    for path in list(_fields(original)):
-        node = original
-        for key in path:
-            node = node[key]
+    for path in list(fields(original)):
+        node = value_at(original, path)
         for mutation in MUTATIONS:
-            edited = json.loads(json.dumps(original))
-            inner = edited
-            for key in path[:-1]:
-                inner = inner[key]
-            if mutation is MISSING:
-                if isinstance(path[-1], int):
-                    continue
-                del inner[path[-1]]
-            else:
-                inner[path[-1]] = mutation
-            if edited == original:
+            edited = mutated(original, path, mutation)
+            if edited is None or edited == original:
                 continue
             target.write_text(json.dumps(edited))
             found = _reuse_cleanly(fuzz_cases, [run], data, [target])
