@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from pscgan.config.schema import EncoderKind
-from pscgan.models.encoders import build_encoder, encoded_frames
+from pscgan.models.encoders import build_encoder
 
 from .conftest import cine_for
 
@@ -13,7 +13,7 @@ from .conftest import cine_for
 def test_every_encoder_has_the_same_output_shapes(tiny, kind):
     cfg = tiny.model.model_copy(update={"encoder": kind})
     out = build_encoder(cfg)(cine_for(tiny))
-    w, t, s = cfg.widths, encoded_frames(cfg), cfg.image_size
+    w, t, s = cfg.widths, cfg.encoded_frames, cfg.image_size
     assert [tuple(x.shape) for x in out.skips] == [(2, w[i], t, s >> (i + 1), s >> (i + 1)) for i in range(3)]
     assert tuple(out.bottleneck.shape) == (2, w[3], t, s // 16, s // 16)
 
@@ -38,7 +38,7 @@ def test_recurrent_baselines_are_causal_in_time(tiny, kind):
 def test_the_frame_stack_encoder_folds_time_into_its_first_convolution(tiny):
     """Its features keep one frame, and every frame reaches them (no frame is dropped by the fold)."""
     cfg = tiny.model.model_copy(update={"encoder": EncoderKind.FRAME_STACK})
-    assert encoded_frames(cfg) == 1 and encoded_frames(tiny.model) == cfg.frames
+    assert cfg.encoded_frames == 1 and tiny.model.encoded_frames == cfg.frames
     enc = build_encoder(cfg)
     x = cine_for(tiny, batch=1)
     for frame in (0, cfg.frames - 1):

@@ -15,7 +15,6 @@ from pscgan.models.factory import (
     format_parameter_table,
     parameter_table,
 )
-from pscgan.models.encoders import encoded_frames
 from pscgan.models.phase import Phase
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
@@ -26,7 +25,7 @@ def test_parameter_table_matches_the_built_networks_and_the_config(preset):
     cfg = get_preset(preset)
     m = cfg.model
     rows = {(r.network, r.phase): r for r in parameter_table(cfg)}
-    s4, t, f = m.bottleneck_size, encoded_frames(m), m.bottleneck_features
+    s4, t, f = m.bottleneck_size, m.encoded_frames, m.bottleneck_features
     for phase in (Phase.COARSE, Phase.SYNTHESIS, Phase.SEGMENTATION):
         row = rows[("generator", phase.value)]
         assert sum(row.parts.values()) == row.total

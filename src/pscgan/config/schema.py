@@ -226,6 +226,11 @@ class ModelConfig(_Section):
         return self
 
     @property
+    def encoded_frames(self) -> int:
+        """Frames the encoder's features keep: T, or 1 where the frames enter as channels (frame_stack)."""
+        return 1 if self.encoder is EncoderKind.FRAME_STACK else self.frames
+
+    @property
     def bottleneck_size(self) -> int:
         """In-plane size after the 4 encoder blocks (4 for 64x64 input)."""
         return self.image_size // 16

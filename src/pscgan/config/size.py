@@ -44,7 +44,7 @@ def estimated_sizes(model: ModelConfig) -> dict[str, int]:
     from pscgan.config.schema import AttentionMode, BottleneckInput, EncoderKind
 
     b = model.bottleneck_size
-    frames = 1 if model.encoder is EncoderKind.FRAME_STACK else model.frames  # stacked as channels
+    frames = model.encoded_frames
     time_factor = frames if model.bottleneck_input is BottleneckInput.FLATTEN else 1
     fc1 = (model.widths[-1] * b * b * time_factor + 1) * model.bottleneck_features
     condition = (model.image_size // model.condition_pool) ** 2 * model.classes

@@ -141,11 +141,6 @@ class FrameFeatureLSTM(nn.Module):
         return out.view(b, t, c, h, w).transpose(1, 2)
 
 
-def encoded_frames(config: ModelConfig) -> int:
-    """How many frames the encoder's features keep: T, or 1 where the frames were stacked as channels."""
-    return 1 if config.encoder is EncoderKind.FRAME_STACK else config.frames
-
-
 def build_encoder(config: ModelConfig) -> nn.Module:
     """The cine encoder selected by ``config.encoder``."""
     kind = config.encoder

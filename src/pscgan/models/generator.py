@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from pscgan.config.schema import BottleneckInput, ConditionInjection, ModelConfig, SkipCollapse
-from pscgan.models.encoders import build_encoder, encoded_frames
+from pscgan.models.encoders import build_encoder
 from pscgan.models.interfaces import LGE, MASK_LOGITS
 from pscgan.models.layers import ImageLayerNorm, TemporalProjection, TimeWeighting
 from pscgan.models.phase import Phase
@@ -73,7 +73,7 @@ class Generator(nn.Module):
         self.config = config
         self.phase = phase
         s4, widths = config.bottleneck_size, config.widths
-        t = encoded_frames(config)
+        t = config.encoded_frames
         self.encoder = build_encoder(config)
         if config.skip_collapse is SkipCollapse.TEMPORAL_PROJECTION:
             self.skip_weights = nn.ModuleList(TemporalProjection(c, t) for c in widths[:3])

@@ -233,7 +233,6 @@ class TrainingLoop:
         for module in task.modules.values():
             broadcast_module(module, ctx)
         base_lrs = [[g["lr"] for g in opt.param_groups] for opt in task.optimizers.values()]
-        self._task_optimizers = list(task.optimizers.values())
         stream = BatchStream(self.data, s.batch_size, seed=s.seed if s.stream_seed is None else s.stream_seed,
                              rank=ctx.rank, world_size=ctx.world_size)
         seed_everything(rank_seed(s.seed, ctx.rank))
@@ -249,16 +248,16 @@ class TrainingLoop:
                 set_rng_state(checkpoint.state["rng"])
             if ctx.rank > 0:  # the checkpoint holds rank 0's generators: the others draw their own again
                 seed_everything(rank_seed(s.seed, ctx.rank) + state.step)
-        self._base_lrs = base_lrs
-        self._set_lr(state)
+        self._base_lrs = base_lrs  # before a checkpoint's optimizer state overwrote them
+        self._set_lr(state, task)
         task.train()
         return task, stream
 
-    def _set_lr(self, state: LoopState) -> None:
+    def _set_lr(self, state: LoopState, task: Task) -> None:
         """The configured rates, times the divergence recovery's scale and the schedule's factor."""
         s = self.schedule
         factor = state.divergence.lr_scale * lr_factor(s.lr_schedule, state.step, s.steps)
-        for opt, lrs in zip(self._task_optimizers, self._base_lrs):
+        for opt, lrs in zip(task.optimizers.values(), self._base_lrs):
             for group, lr in zip(opt.param_groups, lrs):
                 group["lr"] = lr * factor
 
@@ -277,7 +276,7 @@ class TrainingLoop:
         clock, timed = time.perf_counter(), 0
         while state.step < s.steps:
             if s.lr_schedule != "constant":
-                self._set_lr(state)
+                self._set_lr(state, task)
             logs = task.step(stream, state.step)
             check_losses(logs, ctx)  # the same rule for a task whose updates do not check themselves
             state.log_window.add(logs)
