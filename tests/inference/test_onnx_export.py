@@ -205,10 +205,19 @@ def test_docstring_examples_run(module):
 
 
 @pytest.mark.slow
-def test_cpu_preset_with_factorised_attention_exports(tmp_path):
-    # 14-33 s depending on machine load: the preset users deploy, with factorised attention (fused kernel)
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        (),  # the preset users deploy: the frame-stack encoder
+        # the SCLN encoder with factorised attention (its fused kernel), as the cpu preset ran before
+        ("model.encoder=scln", "model.attention=factorised", "model.full_attention_max_positions=1600"),
+    ],
+    ids=["frame_stack", "scln_factorised"],
+)
+def test_cpu_preset_exports(tmp_path, overrides):
+    # 14-33 s each depending on machine load
     report = export_onnx(
-        _weights(tmp_path / "cpu.safetensors", "cpu", overrides=("model.attention=factorised",)),
+        _weights(tmp_path / "cpu.safetensors", "cpu", overrides=overrides),
         tmp_path / "cpu.onnx",
     )
     assert report.passed, report.comparisons
