@@ -1,0 +1,107 @@
+"""Two finished experiment variants compared on the same test subjects, with their training wall-clock.
+
+``pscgan experiment`` gives a baseline as many generator steps as the reference trains in all its
+phases, so its Table 6 compares networks at equal steps. A user with one machine asks the other
+question: given the same training time, which model is better? This script pairs the runs of two
+experiment variant folders (``EXPERIMENT/VARIANT`` holding ``seed*/done.json``), usually from two
+experiments where the second variant was given as many steps as the first one's wall-clock buys
+(``--budget-steps``), and writes per metric the mean (sd) over seeds, the two-sided Wilcoxon test
+paired by (seed, test subject) as ``pscgan experiment`` does (:mod:`pscgan.experiments.stats`), and
+each run's measured training seconds and steps.
+
+Command (the file ``benchmarks/results/equal_wallclock.json`` came from it)::
+
+    pscgan experiment table6 --data phantom --out exp/frame-stack --variants full,monai_unet \\
+        --budget-steps 1500 --seeds 3 --set train.num_threads=1
+    pscgan experiment table6 --data phantom --out exp/wallclock-unet --variants monai_unet \\
+        --budget-steps 4870 --seeds 3 --set train.num_threads=1
+    python benchmarks/equal_wallclock.py --reference "PSCGAN cpu=exp/frame-stack/full" \\
+        --challenger "MONAI U-Net=exp/wallclock-unet/monai_unet" --out benchmarks/results/equal_wallclock.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from pscgan.experiments.run import DONE_FILE
+from pscgan.experiments.stats import TEST_NAME, compare_variants
+from pscgan.experiments.metrics import RUN_METRICS, SUBJECT_METRICS
+
+
+def read_runs(folder: Path) -> list[dict[str, Any]]:
+    """Every finished run (``seed*/done.json``) of one experiment variant folder, by seed."""
+    runs = []
+    for done in sorted(folder.glob(f"seed*/{DONE_FILE}")):
+        record = json.loads(done.read_text())
+        if not isinstance(record, dict) or "subjects" not in record or "metrics" not in record:
+            sys.exit(f"{done}: not a finished experiment run (no metrics or subjects)")
+        runs.append(record)
+    if not runs:
+        sys.exit(f"{folder}: no finished runs (seed*/{DONE_FILE}); finish the experiment first")
+    return runs
+
+
+def timing(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Measured training seconds and steps of each run, and their means."""
+    seconds = [r["training_seconds"] for r in runs]
+    return {
+        "seeds": [r["seed"] for r in runs],
+        "steps_trained": [r["steps_trained"] for r in runs],
+        "training_seconds": [round(s, 1) for s in seconds],
+        "mean_training_minutes": round(statistics.fmean(seconds) / 60, 2),
+        "mean_seconds_per_step": round(statistics.fmean(r["seconds_per_step"] for r in runs), 4),
+    }
+
+
+def parse_named(text: str) -> tuple[str, Path]:
+    name, sep, folder = text.partition("=")
+    if not sep or not name.strip() or not folder.strip():
+        sys.exit(f"expected NAME=EXPERIMENT/VARIANT, got {text!r}")
+    return name.strip(), Path(folder.strip())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reference", required=True, help="NAME=EXPERIMENT/VARIANT (tests are variant minus it)")
+    ap.add_argument("--challenger", required=True, help="NAME=EXPERIMENT/VARIANT")
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    (ref_name, ref_folder), (ch_name, ch_folder) = parse_named(args.reference), parse_named(args.challenger)
+    runs = {ref_name: read_runs(ref_folder), ch_name: read_runs(ch_folder)}
+    subjects = {name: {tuple(r["test_subjects"]) for r in rs} for name, rs in runs.items()}
+    if len(subjects[ref_name] | subjects[ch_name]) != 1:
+        sys.exit("the two variants were not tested on the same subjects (different data or split)")
+    comparison = compare_variants(runs, ref_name, RUN_METRICS, SUBJECT_METRICS)
+    result = {
+        "command": " ".join(["python", "benchmarks/equal_wallclock.py", *sys.argv[1:]]),
+        "reference": ref_name,
+        "test": TEST_NAME,
+        "test_subjects": len(next(iter(subjects[ref_name]))),
+        "variants": {
+            name: {"folder": str(folder), "timing": timing(runs[name])} | comparison[name]
+            for name, folder in ((ref_name, ref_folder), (ch_name, ch_folder))
+        },
+    }
+    ref_t = result["variants"][ref_name]["timing"]["mean_training_minutes"]
+    ch_t = result["variants"][ch_name]["timing"]["mean_training_minutes"]
+    result["training_time_ratio"] = round(ch_t / ref_t, 3)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    tmp.replace(args.out)
+    for name in runs:
+        v = result["variants"][name]
+        means = {m: v["metrics"][m].get("mean") for m in ("dice_overall", "dice_scar", "scar_ratio_r")}
+        shown = {k: round(x, 3) for k, x in means.items() if x is not None}
+        print(name, v["timing"]["mean_training_minutes"], "min", shown)
+    for m, t in result["variants"][ch_name]["tests"].items():
+        print(f"{m}: median diff {t['median_difference']}, p={t['p_value']}, n={t['n']}")
+
+
+if __name__ == "__main__":
+    main()
