@@ -54,3 +54,10 @@ def test_kernel_timings_are_recorded():
     assert att["scores"] == 360_000 and att["forward_s"] > 0 and att["forward_backward_unsplit_s"] > 0
     conv = convolution_timings(threads=1, channels=4, frames=2, size=8, repeats=1)
     assert conv["spatial_3x3_gflops_per_s"] > 0 and conv["temporal_3x1_gflops_per_s"] > 0
+
+
+def test_flops_of_a_pass_that_cannot_run_on_meta_are_counted_on_the_device():
+    # the Dice term (MONAI DiceLoss) reads data on the meta device; the cpu preset's phases I and III use it
+    r = measure({"preset": "tiny", "overrides": ["loss.segmentation_dice_weight=1"], "network": "iteration",
+                 "phase": "coarse", "mode": "train", "threads": 1, "repeats": 1})
+    assert r["flops"] > 0 and r["seconds"] > 0
