@@ -22,25 +22,25 @@ Command (the file ``benchmarks/results/equal_wallclock.json`` came from it)::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
-from pscgan.experiments.run import DONE_FILE
-from pscgan.experiments.stats import TEST_NAME, compare_variants
+from pscgan.errors import PscganError
 from pscgan.experiments.metrics import RUN_METRICS, SUBJECT_METRICS
+from pscgan.experiments.run import DONE_FILE, read_done
+from pscgan.experiments.stats import TEST_NAME, compare_variants
+from pscgan.io.atomic import write_json_atomic
 
 
 def read_runs(folder: Path) -> list[dict[str, Any]]:
     """Every finished run (``seed*/done.json``) of one experiment variant folder, by seed."""
-    runs = []
-    for done in sorted(folder.glob(f"seed*/{DONE_FILE}")):
-        record = json.loads(done.read_text())
-        if not isinstance(record, dict) or "subjects" not in record or "metrics" not in record:
-            sys.exit(f"{done}: not a finished experiment run (no metrics or subjects)")
-        runs.append(record)
+    try:
+        runs = [read_done(done.parent) for done in folder.glob(f"seed*/{DONE_FILE}")]
+    except PscganError as exc:
+        sys.exit(str(exc))
+    runs = sorted((r for r in runs if r is not None), key=lambda r: r["seed"])
     if not runs:
         sys.exit(f"{folder}: no finished runs (seed*/{DONE_FILE}); finish the experiment first")
     return runs
@@ -91,9 +91,7 @@ def main() -> None:
     ch_t = result["variants"][ch_name]["timing"]["mean_training_minutes"]
     result["training_time_ratio"] = round(ch_t / ref_t, 3)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(args.out)
+    write_json_atomic(args.out, result)
     for name in runs:
         v = result["variants"][name]
         means = {m: v["metrics"][m].get("mean") for m in ("dice_overall", "dice_scar", "scar_ratio_r")}
