@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from pscgan.config.schema import (
     AttentionMode,
     PscganConfig,
+    TrainConfig,
     apply_overrides,
     config_from_dict,
     load_config,
@@ -65,6 +66,26 @@ def test_overrides():
     for bad in ["lr=1", "model.nope=1", "train.lr", "model.frames=-3"]:
         with pytest.raises(ConfigError):
             apply_overrides(cfg, [bad])
+
+
+@pytest.mark.parametrize(("steps", "shares", "expected"), [
+    (1500, None, (1500, 1500, 1500)),
+    (1500, (2, 1, 2), (1800, 900, 1800)),
+    (1000, (1, 1, 1), (1000, 1000, 1000)),
+    (100, (1, 1, 1.5), (86, 86, 128)),
+    (1, (100, 1, 1), (1, 1, 1)),  # no phase is left without a step
+    (2, (100, 1, 1), (4, 1, 1)),
+])
+def test_phase_step_shares_keep_the_total(steps, shares, expected):
+    train = TrainConfig(steps_per_phase=steps, phase_step_shares=shares)
+    assert train.phase_steps(3) == expected and sum(expected) == 3 * steps
+    assert train.phase_steps(1) == (steps,)  # the joint model trains steps_per_phase
+
+
+@pytest.mark.parametrize("shares", ["[1,0,1]", "[1,-1,1]", "[1,1]", "[1,nan,1]"])
+def test_phase_step_shares_must_be_three_positive_numbers(shares):
+    with pytest.raises(ConfigError, match="phase_step_shares"):
+        apply_overrides(PscganConfig(), [f"train.phase_step_shares={shares}"])
 
 
 def test_configs_are_immutable():

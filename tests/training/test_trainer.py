@@ -85,6 +85,26 @@ def test_interrupted_and_resumed_run_ends_with_the_same_weights_and_log(tiny_rin
     assert all(r["versions"]["torch"] == torch.__version__ for r in env["resumes"])
 
 
+def test_unequal_phase_steps_resume_exactly_and_number_the_steps_on_one_axis(tiny_ring_dataset, tmp_path):
+    # 9 steps in all, split 4 / 1 / 4: checkpoints and records number them 1..9 without a collision
+    cfg = _config(steps=3, **{"train.phase_step_shares": "[2,0.5,2]", "train.log_interval": 1})
+    assert cfg.train.phase_steps(3) == (4, 1, 4)
+    full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
+                                     deterministic=True, progress=False))
+    part = tmp_path / "part"
+    for _ in range(3):  # stops in phase II's only step and mid-phase III, then finishes
+        run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, resume=part.exists(),
+                                  deterministic=True, progress=False, stop_after=3))
+    resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
+    a, b = _weights(full), _weights(resumed)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    steps = [json.loads(x) for x in (part / "metrics.jsonl").read_text().splitlines()]
+    steps = [(r["phase"], r["phase_step"], r["step"]) for r in steps if "g_total" in r]
+    assert [s for _, _, s in steps] == list(range(1, 10))
+    assert [(p, s) for p, s, _ in steps][3:6] == [("coarse", 4), ("synthesis", 1), ("segmentation", 1)]
+
+
 def test_progressive_off_trains_one_joint_generator(tiny_ring_dataset, tmp_path):
     weights = run_training(
         TrainOptions(

@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -288,8 +289,13 @@ class TrainConfig(_Section):
         2, ge=1, le=100, description="Discriminator steps per generator step (paper: 2)."
     )
     steps_per_phase: int = Field(
-        20000, ge=1, le=10**9, description="Generator steps per phase (not in the paper)."
+        20000, ge=1, le=10**9, description="Generator steps per phase (not in the paper); with "
+        "phase_step_shares, the mean over the cascade's phases."
     )
+    phase_step_shares: tuple[float, float, float] | None = Field(
+        None, description="Relative shares of phases I, II and III in the cascade's 3 x steps_per_phase "
+        "generator steps (None: equal). The total, and so an experiment's equal budget, does not change. "
+        "The joint (single-phase) model ignores it. Not in the paper.")
     validation_interval: int = Field(1000, ge=1, description="Generator steps between validations.")
     checkpoint_interval: int = Field(1000, ge=1, description="Generator steps between checkpoints.")
     log_interval: int = Field(50, ge=1)
@@ -333,6 +339,38 @@ class TrainConfig(_Section):
         if not all(0.0 <= b < 1.0 for b in v):
             raise ValueError(f"Adam betas must lie in [0, 1), got {v}")
         return v
+
+    @field_validator("phase_step_shares")
+    @classmethod
+    def _positive_shares(cls, v: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
+        if v is not None and not all(math.isfinite(x) and x > 0.0 for x in v):
+            raise ValueError(f"phase step shares must be positive numbers, got {v}")
+        return v
+
+    def phase_steps(self, phases: int) -> tuple[int, ...]:
+        """Generator steps of each of ``phases`` phases: ``steps_per_phase`` each, or the cascade's
+        ``phases * steps_per_phase`` split by ``phase_step_shares`` (largest remainders; every phase at
+        least one step).
+
+        Example:
+            >>> TrainConfig(steps_per_phase=1500, phase_step_shares=(2, 1, 2)).phase_steps(3)
+            (1800, 900, 1800)
+            >>> TrainConfig(steps_per_phase=1500, phase_step_shares=(2, 1, 2)).phase_steps(1)
+            (1500,)
+        """
+        if self.phase_step_shares is None or phases != len(self.phase_step_shares):
+            return (self.steps_per_phase,) * phases
+        total, weights = self.steps_per_phase * phases, self.phase_step_shares
+        exact = [total * w / sum(weights) for w in weights]
+        steps = [math.floor(x) for x in exact]
+        by_remainder = sorted(range(phases), key=lambda i: exact[i] - steps[i], reverse=True)
+        for i in by_remainder[: total - sum(steps)]:
+            steps[i] += 1
+        for i in range(phases):  # a tiny budget: no phase is left without a step
+            if steps[i] == 0:
+                steps[i] = 1
+                steps[steps.index(max(steps))] -= 1
+        return tuple(steps)
 
 
 class TemporalResampling(str, Enum):

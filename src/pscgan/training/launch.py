@@ -191,7 +191,8 @@ def run_training(opts: TrainOptions) -> Path:
         )
         tb = _tensorboard(opts.run) if ctx.is_main else None
         show = ctx.is_main and (progress_enabled() if opts.progress is None else opts.progress)
-        with _ProgressReporter(show, phases_of(config), t.steps_per_phase) as reporter:
+        phases = phases_of(config)
+        with _ProgressReporter(show, phases, t.phase_steps(len(phases))) as reporter:
             trainer = ProgressiveTrainer(config, opts.run, cache, train_idx, val_idx, ctx, reporter=reporter,
                                          logger=logger, tensorboard=tb, stop_after=opts.stop_after,
                                          split=split)
@@ -275,9 +276,9 @@ def _tensorboard(run: Path) -> Any:
 class _ProgressReporter:
     """A rich progress bar: phase, step, losses and ETA (rank 0 only)."""
 
-    def __init__(self, enabled: bool, phases: tuple[Any, ...], steps: int) -> None:
+    def __init__(self, enabled: bool, phases: tuple[Any, ...], steps: tuple[int, ...]) -> None:
         self.enabled, self.phases, self.steps = enabled, phases, steps
-        self.total = len(phases) * steps
+        self.total = sum(steps)
         self.progress: Any = None
 
     def __enter__(self) -> _ProgressReporter:
@@ -299,7 +300,7 @@ class _ProgressReporter:
         if record:
             losses = " ".join(f"{k}={v:.3f}" for k, v in record.items()
                               if k in ("g_total", "d_total", "val_score") and isinstance(v, float))
-        self.progress.update(self.task, completed=min(index * self.steps + step, self.total),
+        self.progress.update(self.task, completed=min(sum(self.steps[:index]) + step, self.total),
                              description=f"phase {phase.value} {step}/{steps}",
                              **({"losses": losses} if losses else {}))
 

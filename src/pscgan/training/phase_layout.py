@@ -1,9 +1,10 @@
 """How the cascade's run folder stores its phases' training state (the format of every ``pscgan train`` run).
 
-All phases share one run folder and one step axis: phase ``i`` step ``s`` is global step
-``i * steps_per_phase + s`` in checkpoint names (``step_%08d``), ``metrics.jsonl`` (with ``phase`` and
-``phase_step``) and divergence events. A checkpoint holds the frozen generators of the phases before the
-current one beside its networks, so a run resumes in the middle of any phase; its ``state`` is::
+All phases share one run folder and one step axis: phase ``i`` step ``s`` is global step ``s`` plus the
+steps of the phases before it (``TrainConfig.phase_steps``) in checkpoint names (``step_%08d``),
+``metrics.jsonl`` (with ``phase`` and ``phase_step``) and divergence events. A checkpoint holds the frozen
+generators of the phases before the current one beside its networks, so a run resumes in the middle of any
+phase; its ``state`` is::
 
     {"train": TrainState, "rng": ..., "opt_g": ..., "opt_d": ... or None, "split_sha256": ...}
 
@@ -13,7 +14,7 @@ Example:
     >>> from pscgan.models.phase import Phase
     >>> from pscgan.training.loop_state import LoopState
     >>> phases = (Phase.COARSE, Phase.SYNTHESIS, Phase.SEGMENTATION)
-    >>> layout = PhaseLayout(Phase.SYNTHESIS, index=1, steps=10, phases=phases)
+    >>> layout = PhaseLayout(Phase.SYNTHESIS, index=1, step_offset=10, phases=phases)
     >>> payload = layout.pack(LoopState(step=4), {"g": {}}, rng={})
     >>> payload["train"]["phase_index"], payload["train"]["phase_step"], payload["opt_d"], layout.step_offset
     (1, 4, None, 10)
@@ -23,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,8 +52,9 @@ class TrainState:
     divergence: DivergenceState = field(default_factory=DivergenceState)
     log_window: LogWindow = field(default_factory=LogWindow)
 
-    def global_step(self, steps_per_phase: int) -> int:
-        return self.phase_index * steps_per_phase + self.phase_step
+    def global_step(self, phase_steps: Sequence[int]) -> int:
+        """The step on the run's axis, given every phase's steps (``TrainConfig.phase_steps``)."""
+        return sum(phase_steps[: self.phase_index]) + self.phase_step
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), TRAINING_STATE.key: TRAINING_STATE.current}
@@ -75,7 +77,7 @@ class PhaseLayout:
     Args:
         phase: the phase being trained.
         index: its position in ``phases``.
-        steps: generator steps per phase.
+        step_offset: its first step on the run's step axis (the steps of the phases before it).
         phases: every phase of the run, in order.
         frozen: the trained generators of the phases before it (saved in each checkpoint).
         earlier_best: the best validation of the phases before it, by phase name (kept in ``best``).
@@ -85,7 +87,7 @@ class PhaseLayout:
 
     phase: Phase
     index: int
-    steps: int
+    step_offset: int
     phases: tuple[Phase, ...]
     frozen: Mapping[Phase, nn.Module] = field(default_factory=dict)
     earlier_best: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -98,10 +100,6 @@ class PhaseLayout:
     @property
     def protect(self) -> set[str]:
         return {f"best_{p.value}" for p in self.phases}
-
-    @property
-    def step_offset(self) -> int:
-        return self.index * self.steps
 
     def tags(self, step: int) -> dict[str, Any]:
         return {"phase": self.phase.value, "phase_step": step}

@@ -157,7 +157,7 @@ def reached_step(path: Path, divergence: Any, step: int, *, steps: int, offset: 
     """The furthest step a task reached: ``step``, or a later one when a divergence rolled it back to
     ``step`` (the steps before each event's ``failed_step`` were done, their validations included, and a
     best score found there is kept). ``offset``: the task's first step on the run's step axis (the
-    cascade's phase ``i`` starts at ``i * steps_per_phase``), as events record it."""
+    cascade's phase ``i`` starts after the steps of the phases before it), as events record it."""
     reached = step
     for event in divergence.events:
         failed = _number(path, "a divergence event's failed_step", event.get("failed_step"), offset + 1,
@@ -166,10 +166,10 @@ def reached_step(path: Path, divergence: Any, step: int, *, steps: int, offset: 
     return reached
 
 
-def check_best(path: Path, best: Any, *, phases: list[str], steps: int, current: str | None = None,
-               at: int | None = None, key: str = "score") -> None:
-    """Best scores of phases reached (``phases``), finite, at steps within the phase (``at`` bounds the
-    current phase's)."""
+def check_best(path: Path, best: Any, *, phases: list[str], steps: int | Mapping[str, int],
+               current: str | None = None, at: int | None = None, key: str = "score") -> None:
+    """Best scores of phases reached (``phases``), finite, at steps within the phase (``steps``: every
+    phase's, or each one's by name; ``at`` bounds the current phase's)."""
     if not isinstance(best, Mapping):
         raise _refuse(path, f"the best scores are {type(best).__name__}, not an object")
     for name, entry in best.items():
@@ -178,7 +178,8 @@ def check_best(path: Path, best: Any, *, phases: list[str], steps: int, current:
         if not isinstance(entry, Mapping):
             raise _refuse(path, f"the best score of phase {name!r} is not an object")
         _number(path, f"the best {key} of phase {name!r}", entry.get(key), -1e9, 1e9, integer=False)
-        high = at if name == current and at is not None else steps
+        high = at if name == current and at is not None else (
+            steps[name] if isinstance(steps, Mapping) else steps)
         _number(path, f"the step of phase {name!r}'s best score", entry.get("step"), 1, max(high, 1))
 
 
@@ -218,7 +219,8 @@ def check_cascade_resume(ck: Checkpoint, train: Any, config: PscganConfig, *, n_
     path, t = ck.path / "state.json", config.train
     phases = phases_for(progressive=config.model.progressive)
     phase, step = phases[train.phase_index], train.phase_step
-    check_checkpoint_name(ck.path, train.global_step(t.steps_per_phase))
+    phase_steps = t.phase_steps(len(phases))
+    check_checkpoint_name(ck.path, train.global_step(phase_steps))
     later = {p.value for p in phases[train.phase_index + 1:]}
     extra = sorted({k.split(".", 1)[0] for k in ck.weights} & later)
     if extra:
@@ -232,10 +234,11 @@ def check_cascade_resume(ck: Checkpoint, train: Any, config: PscganConfig, *, n_
     per_epoch = EpochOrder(n=max(n_train, 1), world_size=world_size).per_rank
     check_stream(path, train.stream, samples=t.batch_size * (step + d_steps), per_epoch=per_epoch)
     check_divergence(path, train.divergence, factor=t.divergence_lr_factor, max_retries=t.divergence_retries)
-    at = reached_step(path, train.divergence, step, steps=t.steps_per_phase,
-                      offset=train.phase_index * t.steps_per_phase)
+    at = reached_step(path, train.divergence, step, steps=phase_steps[train.phase_index],
+                      offset=sum(phase_steps[: train.phase_index]))
     reached = [p.value for p in phases[: train.phase_index + 1]]
-    check_best(path, train.best, phases=reached, steps=t.steps_per_phase, current=phase.value, at=at)
+    check_best(path, train.best, phases=reached, steps={p.value: n for p, n in zip(phases, phase_steps)},
+               current=phase.value, at=at)
     for name in train.best:
         if not (ck.path.parent / f"best_{name}").is_dir():
             raise _refuse(path, f"records best weights of phase {name!r}, but checkpoints/best_{name} is "

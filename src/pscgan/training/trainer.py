@@ -49,7 +49,7 @@ class ProgressiveTrainer:
         train_indices: cache indices used for training.
         val_indices: cache indices used for validation (held-out training subjects).
         ctx: distributed context.
-        reporter: called with ``(phase, phase_step, steps_per_phase, record or None)`` after each step
+        reporter: called with ``(phase, phase_step, phase_steps, record or None)`` after each step
             (progress bar on rank 0).
         logger: ``train.log``'s logger.
         tensorboard: a ``SummaryWriter``, or ``None``.
@@ -67,7 +67,7 @@ class ProgressiveTrainer:
         self.config, self.run, self.cache, self.ctx = config, Path(run), cache, ctx
         self.train_indices, self.val_indices = train_indices, val_indices
         self.phases = phases_for(progressive=config.model.progressive)
-        self.steps = config.train.steps_per_phase
+        self.steps = config.train.phase_steps(len(self.phases))  # generator steps of each phase
         self.metrics = MetricsLog(self.run / METRICS_FILE)
         self.reporter, self.logger, self.tb = reporter, logger, tensorboard
         self.frozen: dict[Phase, Generator] = {}
@@ -105,7 +105,8 @@ class ProgressiveTrainer:
         with checkpoint_errors(ck.path):
             state = TrainState.from_dict(ck.state["train"])
             if not all(type(v) is int for v in (state.phase_index, state.phase_step)) or not (
-                    0 <= state.phase_index < len(self.phases) and 0 <= state.phase_step <= self.steps):
+                    0 <= state.phase_index < len(self.phases)
+                    and 0 <= state.phase_step <= self.steps[state.phase_index]):
                 raise ValueError(f"phase {state.phase_index} step {state.phase_step} is outside this run")
         # type-valid is not enough: state.json edited with its checksum recomputed must still fit the run
         check_cascade_resume(ck, state, self.config, n_train=len(self.train_indices),
@@ -138,14 +139,14 @@ class ProgressiveTrainer:
             return PhaseTask(self.config, nets, ctx, val, samples=self.run / "samples")
 
         def report(step: int, record: dict[str, Any] | None) -> None:
-            self.reporter(phase, step, self.steps, record)
+            self.reporter(phase, step, self.steps[index], record)
 
-        schedule = Schedule(steps=self.steps, batch_size=t.batch_size, log_interval=t.log_interval,
+        schedule = Schedule(steps=self.steps[index], batch_size=t.batch_size, log_interval=t.log_interval,
                             validation_interval=t.validation_interval,
                             checkpoint_interval=t.checkpoint_interval,
                             seed=t.seed + index, stream_seed=t.seed + 1000 * index,
                             lr_schedule=t.lr_schedule.value)
-        layout = PhaseLayout(phase, index, self.steps, self.phases, frozen=self.frozen,
+        layout = PhaseLayout(phase, index, sum(self.steps[:index]), self.phases, frozen=self.frozen,
                              earlier_best=self.best,
                              split_sha256=split_digest(self.split) if self.split is not None else None)
         budget = None if self.stop_after is None else self.stop_after - self.steps_done
