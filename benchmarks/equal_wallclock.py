@@ -9,14 +9,19 @@ experiments where the second variant was given as many steps as the first one's 
 paired by (seed, test subject) as ``pscgan experiment`` does (:mod:`pscgan.experiments.stats`), and
 each run's measured training seconds and steps.
 
-Command (the file ``benchmarks/results/equal_wallclock.json`` came from it)::
+Commands (``benchmarks/results/equal_wallclock.json``: today's ``cpu`` preset, whose 5,100 generator
+steps take about the U-Net's 14,610 steps' time; its ``note`` names the overrides that were the preset
+when the runs were made)::
 
-    pscgan experiment table6 --data phantom --out exp/frame-stack --variants full,monai_unet \\
-        --budget-steps 1500 --seeds 3 --set train.num_threads=1
-    pscgan experiment table6 --data phantom --out exp/wallclock-unet --variants monai_unet \\
+    pscgan experiment table6 --data phantom --out exp/cand-b --variants full --budget-steps 1700 --seeds 3 \
+        --set train.num_threads=1
+    pscgan experiment table6 --data phantom --out exp/wallclock-unet --variants monai_unet \
         --budget-steps 4870 --seeds 3 --set train.num_threads=1
-    python benchmarks/equal_wallclock.py --reference "PSCGAN cpu=exp/frame-stack/full" \\
+    python benchmarks/equal_wallclock.py --reference "PSCGAN cpu=exp/cand-b/full" \
         --challenger "MONAI U-Net=exp/wallclock-unet/monai_unet" --out benchmarks/results/equal_wallclock.json
+
+``equal_wallclock_previous_preset.json`` and ``equal_wallclock_candidate.json`` hold the same comparison
+for the preset before it and for its first candidate (each file records its command).
 """
 
 from __future__ import annotations

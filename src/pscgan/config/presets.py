@@ -40,7 +40,7 @@ def paper() -> PscganConfig:
 
 
 def cpu() -> PscganConfig:
-    """Half the paper's widths and the departures that let a 2-core machine without a GPU train it well.
+    """The paper's widths and the departures that let a 2-core machine without a GPU train it well.
 
     Every difference from ``paper`` is named here and in ``docs/architecture.md``, with its measurement.
 
@@ -48,11 +48,11 @@ def cpu() -> PscganConfig:
 
     * the frame-stack encoder (``encoder=frame_stack``): the 25 frames enter a 2D residual encoder as
       channels, as the stacked-frames U-Net baseline reads them, instead of the SCLN's 25 per-frame
-      streams; widths 8/16/32/64. Phase I alone reached a validation scar Dice of 0.58 in 500 steps
-      against 0.17 with the SCLN, at a fraction of the cost per step;
+      streams; the paper's widths 16/32/64/128. Phase I alone reached a validation scar Dice of 0.58 in
+      500 steps against 0.17 with the SCLN, at a fraction of the cost per step;
     * the decoder's last block also reads the stacked frames at full resolution (``frame_stack_skip``);
-    * a time-weighted bottleneck of 256 features into a 64x4x4 decoder start (the paper's dense layer
-      from 51,200 values holds most of a generator's parameters);
+    * a time-weighted bottleneck of 256 features into a 128x4x4 decoder start, decoder widths
+      128/64/32/32 (the paper's dense layer from 51,200 values holds most of a generator's parameters);
     * the condition (phase I's mask, phase II's LGE) enters every upsampling block as well as the
       bottleneck (``condition_injection=decoder``): with the paper's bottleneck-only conditioning a
       thin subendocardial scar in the synthetic LGE cannot reach the 64x64 output through a 4x4 grid.
@@ -63,7 +63,13 @@ def cpu() -> PscganConfig:
     Losses and optimiser: a soft Dice term beside eq. (9) (``segmentation_dice_weight=1``: scar is
     about 1% of the pixels), a pixel L1 term on the synthetic LGE (weight 10), adversarial weight 0.1,
     Adam lr 1e-3 with betas (0.5, 0.999), decayed to zero over each phase (``lr_schedule=poly``),
-    batch 4, 1500 generator steps per phase.
+    batch 4. Each phase trains its first 1000 generator steps on the supervised terms alone and then
+    with its discriminator (``adversarial_warmup_steps``): the discriminator's early gradients slowed
+    phase I's scar. The cascade's 5100 generator steps (1700 per phase on average, what the U-Net
+    baseline's training time buys) go 2125 / 850 / 2125 to phases I / II / III
+    (``phase_step_shares``): phase II's validation SSIM peaked within its first 1000 steps, so its
+    discriminator would train for no gain in the shipped generator; phases I and III were still
+    improving. Measurements: ``docs/architecture.md``, "Presets".
 
     The mask discriminators see the generator's mask one-hot, as in ``paper``: with softmax
     probabilities, phase I's validation scar Dice stayed at 0.000-0.001 for 500 steps, against 0.168
@@ -75,12 +81,12 @@ def cpu() -> PscganConfig:
     """
     model = ModelConfig(
         encoder=EncoderKind.FRAME_STACK,
-        widths=(8, 16, 32, 64),
+        widths=(16, 32, 64, 128),
         frame_stack_skip=True,
         bottleneck_input=BottleneckInput.TIME_WEIGHTED,
         bottleneck_features=256,
-        decoder_start_channels=64,
-        decoder_widths=(64, 32, 16, 16),
+        decoder_start_channels=128,
+        decoder_widths=(128, 64, 32, 32),
         condition_pool=4,
         condition_injection=ConditionInjection.DECODER,
         discriminator_widths=(16, 32, 64, 128, 128),
@@ -88,7 +94,8 @@ def cpu() -> PscganConfig:
     )
     loss = LossConfig(adversarial_weight=0.1, pixel_l1_weight=10.0, segmentation_dice_weight=1.0)
     train = TrainConfig(lr=1e-3, betas=(0.5, 0.999), batch_size=4, d_steps_per_g_step=1,
-                        lr_schedule=LearningRateSchedule.POLY, steps_per_phase=1500,
+                        lr_schedule=LearningRateSchedule.POLY, steps_per_phase=1700,
+                        phase_step_shares=(5.0, 2.0, 5.0), adversarial_warmup_steps=1000,
                         validation_interval=250, checkpoint_interval=250, log_interval=25, num_threads=2,
                         warm_start_segmentation=True)
     return PscganConfig(preset="cpu", model=model, loss=loss, train=train)
