@@ -33,18 +33,7 @@ for preset in $PRESETS; do
   [ -f "$cal/model.safetensors" ] || $PY -m pscgan train --data "$WORK/phantom" --preset "$preset" --out "$cal" \
     --overwrite --device "$DEVICE" --set train.steps_per_phase=40 --set train.validation_interval=40 \
     --set train.checkpoint_interval=40 --set train.log_interval=10 >> "$OUT/log.txt" 2>&1
-  steps=$($PY - "$cal" "$MINUTES" <<'PYEOF'
-import json, statistics, sys
-from pathlib import Path
-records = [json.loads(x) for x in (Path(sys.argv[1]) / "metrics.jsonl").read_text().splitlines()]
-per_phase = {}
-for r in records:  # the first record of a phase holds its warm-up (compilation, caches)
-    if "seconds_per_step" in r and r.get("phase_step", 0) > 10:
-        per_phase.setdefault(r["phase"], []).append(r["seconds_per_step"])
-seconds = sum(statistics.median(v) for v in per_phase.values())  # one step of every phase
-print(max(1, int(0.85 * float(sys.argv[2]) * 60 / seconds)))  # 15% left for validation and checkpoints
-PYEOF
-)
+  steps=$($PY "$HERE/convergence_summary.py" "$cal" --steps-for-minutes "$MINUTES")
   log "$preset: $steps steps per phase"
   run="$WORK/run-$preset"
   if [ -d "$run/checkpoints" ] && [ ! -f "$run/model.safetensors" ]; then
