@@ -92,9 +92,9 @@ def test_unequal_phase_steps_resume_exactly_and_number_the_steps_on_one_axis(tin
     full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
                                      deterministic=True, progress=False))
     part = tmp_path / "part"
-    for _ in range(3):  # stops in phase II's only step and mid-phase III, then finishes
+    for budget in (5, 2):  # stops after phase II's only step (step 5), then mid-phase III (step 7)
         run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, resume=part.exists(),
-                                  deterministic=True, progress=False, stop_after=3))
+                                  deterministic=True, progress=False, stop_after=budget))
     resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
     a, b = _weights(full), _weights(resumed)
     for k in a:
