@@ -105,6 +105,31 @@ def test_unequal_phase_steps_resume_exactly_and_number_the_steps_on_one_axis(tin
     assert [(p, s) for p, s, _ in steps][3:6] == [("coarse", 4), ("synthesis", 1), ("segmentation", 1)]
 
 
+def test_generator_average_is_shipped_checkpointed_and_resumes_exactly(tiny_ring_dataset, tmp_path):
+    from pscgan.training.checkpoint import load_checkpoint
+
+    cfg = _config(steps=4, **{"train.generator_ema_decay": 0.9})
+    full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
+                                     deterministic=True, progress=False))
+    part = tmp_path / "part"
+    for budget in (3, 3):  # stops at step 3 (mid-phase I, between checkpoints), then 6 (mid-phase II)
+        run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, resume=part.exists(),
+                                  deterministic=True, progress=False, stop_after=budget))
+    ck = load_checkpoint(part)
+    average, raw = ck.module_state("synthesis.generator_average"), ck.module_state("synthesis.generator")
+    assert average.keys() == raw.keys()
+    assert any(not torch.equal(average[k], raw[k]) for k in raw)  # the average is not the raw weights
+    resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
+    a, b = _weights(full), _weights(resumed)
+    assert a.keys() == b.keys() and not any("average" in k for k in a)  # shipped under the usual names
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    # the shipped phase III generator is its best average: the best checkpoint holds the same weights
+    best = load_checkpoint(part / "checkpoints" / "best_segmentation").module_state("segmentation.generator")
+    for k, v in best.items():
+        torch.testing.assert_close(b[f"generators.segmentation.{k}"], v, rtol=0, atol=0, msg=k)
+
+
 def test_progressive_off_trains_one_joint_generator(tiny_ring_dataset, tmp_path):
     weights = run_training(
         TrainOptions(

@@ -325,6 +325,11 @@ class TrainConfig(_Section):
         "terms only (cross-entropy and Dice for the masks; pixel L1 and regularisation for the LGE "
         "when pixel_l1_weight > 0), without the discriminator, which starts training after them. "
         "Not in the paper (0).")
+    generator_ema_decay: float | None = Field(
+        None, gt=0.0, lt=1.0, description="Keep an exponential moving average of each phase's generator "
+        "weights with this decay per generator step (ramped up as min(decay, (1 + t) / (10 + t)) over the "
+        "phase's first steps) and validate, select, freeze and ship the average instead of the raw "
+        "weights. None: no average (the paper, which is silent on it).")
     warm_start_segmentation: bool = Field(
         False, description="Start phase III's generator from phase I's trained one instead of a random "
                            "initialisation (not in the paper, which is silent on it): the two share the "

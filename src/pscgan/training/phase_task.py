@@ -84,8 +84,16 @@ class PhaseTask(Task):
         if nets.discriminator is not None and nets.opt_d is not None:
             self.modules[f"{self.name}.discriminator"] = nets.discriminator
             self.optimizers["d"] = nets.opt_d
-        self.best_modules = {f"{self.name}.generator": nets.generator}
         t = config.train
+        # with a weight average, the average is the phase's generator: validated, kept as the best and
+        # frozen for the next phase; the raw weights are only trained (both are checkpointed)
+        self.ema_decay = t.generator_ema_decay
+        if self.ema_decay is not None:
+            from pscgan.training.weight_average import average_copy
+
+            self.generator = average_copy(nets.generator)
+            self.modules[f"{self.name}.generator_average"] = self.generator
+        self.best_modules = {f"{self.name}.generator": self.generator}
         self.warmup = t.adversarial_warmup_steps if has_supervised_target(self.phase, config.loss) else 0
 
     def step(self, batches: Iterator[Batch], index: int) -> StepLogs:
@@ -107,6 +115,10 @@ class PhaseTask(Task):
                     logs.setdefault(key, []).append(value)
         g_logs = generator_step(self.phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_g,
                                 next(batches), self.ctx, classes, supervised_only=supervised_only)
+        if self.ema_decay is not None:
+            from pscgan.training.weight_average import ramped_decay, update_average
+
+            update_average(self.generator, nets.generator, ramped_decay(self.ema_decay, index))
         out: dict[str, float | list[float]] = dict(logs)
         out.update(g_logs)
         return out
