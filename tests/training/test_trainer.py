@@ -105,10 +105,11 @@ def test_unequal_phase_steps_resume_exactly_and_number_the_steps_on_one_axis(tin
     assert [(p, s) for p, s, _ in steps][3:6] == [("coarse", 4), ("synthesis", 1), ("segmentation", 1)]
 
 
-def test_generator_average_is_shipped_checkpointed_and_resumes_exactly(tiny_ring_dataset, tmp_path):
+def test_generator_average_and_augmentation_resume_exactly_and_the_average_is_shipped(tiny_ring_dataset,
+                                                                                      tmp_path):
     from pscgan.training.checkpoint import load_checkpoint
 
-    cfg = _config(steps=4, **{"train.generator_ema_decay": 0.9})
+    cfg = _config(steps=4, **{"train.generator_ema_decay": 0.9, "train.dihedral_augmentation": 1.0})
     full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
                                      deterministic=True, progress=False))
     part = tmp_path / "part"

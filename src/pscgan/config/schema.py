@@ -325,6 +325,10 @@ class TrainConfig(_Section):
         "terms only (cross-entropy and Dice for the masks; pixel L1 and regularisation for the LGE "
         "when pixel_l1_weight > 0), without the discriminator, which starts training after them. "
         "Not in the paper (0).")
+    dihedral_augmentation: float = Field(
+        0.0, ge=0.0, le=1.0, description="Probability that a training sample of the cascade is turned by a "
+        "multiple of 90 degrees and/or mirrored (one of the 7 other symmetries of the square, equally "
+        "likely), with its LGE, labels and condition. Exact: no interpolation. Not in the paper (0).")
     generator_ema_decay: float | None = Field(
         None, gt=0.0, lt=1.0, description="Keep an exponential moving average of each phase's generator "
         "weights with this decay per generator step (ramped up as min(decay, (1 + t) / (10 + t)) over the "

@@ -97,6 +97,8 @@ class Schedule:
             :func:`~pscgan.training.distributed.rank_seed`, each rank's random draws while it trains.
         stream_seed: seeds the batch order (``None``: ``seed``).
         lr_schedule: ``constant``, or ``poly``: the learning rate times :func:`lr_factor` of the step.
+        symmetry_probability: probability that a training sample is turned and/or mirrored
+            (:mod:`pscgan.training.augmentation`).
     """
 
     steps: int
@@ -107,6 +109,7 @@ class Schedule:
     seed: int = 0
     stream_seed: int | None = None
     lr_schedule: str = "constant"
+    symmetry_probability: float = 0.0
 
 
 def lr_factor(schedule: str, step: int, steps: int) -> float:
@@ -234,7 +237,8 @@ class TrainingLoop:
             broadcast_module(module, ctx)
         base_lrs = [[g["lr"] for g in opt.param_groups] for opt in task.optimizers.values()]
         stream = BatchStream(self.data, s.batch_size, seed=s.seed if s.stream_seed is None else s.stream_seed,
-                             rank=ctx.rank, world_size=ctx.world_size)
+                             rank=ctx.rank, world_size=ctx.world_size,
+                             symmetry_probability=s.symmetry_probability)
         seed_everything(rank_seed(s.seed, ctx.rank))
         if checkpoint is not None:
             with checkpoint_errors(checkpoint.path):

@@ -38,26 +38,36 @@ class BatchStream:
         seed: run seed (the order of epoch ``e`` depends only on ``(seed, e)``).
         rank: this process's rank.
         world_size: number of processes; each rank sees its own share of every epoch.
+        symmetry_probability: probability that a sample is turned and/or mirrored
+            (:mod:`pscgan.training.augmentation`); the symmetry is a function of the seed, rank and
+            stream position, so it too resumes exactly.
     """
 
     def __init__(self, dataset: Samples, batch_size: int, *, seed: int = 0, rank: int = 0,
-                 world_size: int = 1) -> None:
+                 world_size: int = 1, symmetry_probability: float = 0.0) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
+        self.seed, self.rank, self.symmetry_probability = seed, rank, symmetry_probability
         self.order = EpochOrder(n=len(dataset), seed=seed, rank=rank, world_size=world_size)
         self.epoch = 0
         self.position = 0
 
-    def _next_index(self) -> int:
+    def _next_sample(self) -> dict[str, Any]:
         if self.position >= self.order.per_rank:
             self.epoch += 1
             self.position = 0
-        idx = next(self.order.indices(self.epoch, self.position))
+        sample = self.dataset[next(self.order.indices(self.epoch, self.position))]
+        if self.symmetry_probability > 0.0:
+            from pscgan.training.augmentation import apply_symmetry, draw_symmetry
+
+            code = draw_symmetry(seed=self.seed, rank=self.rank, epoch=self.epoch, position=self.position,
+                                 probability=self.symmetry_probability)
+            sample = apply_symmetry(sample, code)
         self.position += 1
-        return idx
+        return sample
 
     def next(self) -> dict[str, Any]:
-        return collate([self.dataset[self._next_index()] for _ in range(self.batch_size)])
+        return collate([self._next_sample() for _ in range(self.batch_size)])
 
     def __iter__(self) -> BatchStream:
         return self
