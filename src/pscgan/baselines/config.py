@@ -19,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pscgan.config.schema import PreprocessingConfig
 from pscgan.errors import ConfigError
@@ -89,6 +89,9 @@ class BaselineConfig(BaseModel):
     validation_interval: int = 250
     checkpoint_interval: int = 250
     register_lge: bool = True
+    dihedral_augmentation: float = Field(
+        0.0, ge=0.0, le=1.0, description="Probability that a training sample is turned and/or mirrored "
+        "(PSCGAN's train.dihedral_augmentation; 0: none).")
     preprocessing: PreprocessingConfig = PreprocessingConfig()
 
     @field_validator("schema_version")
@@ -144,7 +147,8 @@ def baseline_config_from_dict(data: Any, *, source: str | Path | None = None) ->
 
 
 def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *, register_lge: bool | None = None,
-                    preprocessing: PreprocessingConfig | None = None) -> BaselineConfig:
+                    preprocessing: PreprocessingConfig | None = None,
+                    dihedral_augmentation: float = 0.0) -> BaselineConfig:
     """The baseline ``kind`` sized for ``preset`` (``tiny``: test sizes; otherwise the CPU sizes).
 
     Args:
@@ -154,6 +158,8 @@ def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *, register_l
             ``--set train.register_lge=false`` trains its baselines on the same targets as PSCGAN).
         preprocessing: the input's plan, when it is not the preset's (an experiment run with
             ``--set preprocessing...`` prepares its baselines' input as PSCGAN's).
+        dihedral_augmentation: probability of turning/mirroring a training sample (an experiment run
+            with ``--set train.dihedral_augmentation=p`` augments its baselines as PSCGAN).
 
     Raises:
         ConfigError: unknown kind or preset.
@@ -172,6 +178,7 @@ def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *, register_l
         image_size=ref.model.image_size,
         batch_size=2 if tiny else 4,
         register_lge=ref.train.register_lge if register_lge is None else register_lge,
+        dihedral_augmentation=dihedral_augmentation,
         preprocessing=ref.preprocessing if preprocessing is None else preprocessing,
         **intervals,
         **_sizes(kind, tiny, ref.model.image_size),

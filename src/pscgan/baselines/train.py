@@ -33,14 +33,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from pscgan.baselines.config import BaselineConfig, baseline_config, baseline_plan
+from pscgan.baselines.config import BaselineConfig, baseline_config, baseline_config_from_dict, baseline_plan
 from pscgan.baselines.tasks import BaselineTask, build_task
 from pscgan.baselines.validation import validate_baseline
 from pscgan.config.schema import PreprocessingConfig
 from pscgan.errors import ConfigError, InputError
 from pscgan.io.lock import output_lock
 from pscgan.io.paths import check_not_input
-from pscgan.migrations import BASELINE_CONFIGURATION, migrate
 
 __all__ = ["BEST", "WEIGHTS_FILE", "check_targets", "check_training_inputs", "train_baseline",
            "validate_baseline"]
@@ -52,7 +51,8 @@ BEST = "best"
 def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, device: str | None,
                    split: dict[str, list[str]], preset: str = "cpu", deterministic: bool = False,
                    stop_after: int | None = None, overwrite: bool = False, register_lge: bool | None = None,
-                   preprocessing: PreprocessingConfig | None = None, num_threads: int | None = None) -> Path:
+                   preprocessing: PreprocessingConfig | None = None, num_threads: int | None = None,
+                   dihedral_augmentation: float = 0.0) -> Path:
     """Train (or resume, or return the finished) baseline ``kind`` in ``run``.
 
     Args:
@@ -73,6 +73,8 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
             ``train.register_lge``); part of the run's plan.
         preprocessing: the input's plan (default: the preset's ``preprocessing``); part of the run's plan.
         num_threads: CPU threads for this training (default: torch's); speed only, not the plan.
+        dihedral_augmentation: probability that a training sample is turned and/or mirrored
+            (:mod:`pscgan.training.augmentation`); part of the run's plan.
 
     Returns:
         The final weights file, ``run/model.safetensors``.
@@ -81,7 +83,8 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         ConfigError: ``run`` holds another plan; bad arguments.
         InputError: the split has no training subject, or they lack LGE or labels.
     """
-    config = baseline_config(kind, preset, register_lge=register_lge, preprocessing=preprocessing)
+    config = baseline_config(kind, preset, register_lge=register_lge, preprocessing=preprocessing,
+                             dihedral_augmentation=dihedral_augmentation)
     if steps < 1:
         raise ConfigError(None, f"steps must be >= 1, got {steps}")
     if not split.get("train"):
@@ -151,7 +154,9 @@ def _start_or_resume(run: Path, plan: dict[str, Any], parts: dict[str, list[str]
     if saved_plan.is_file() and ours and not overwrite:
         saved = read_json(saved_plan, expect=dict, what="baseline run plan")
         # a run started by an older pscgan continues with its plan as it meant
-        saved["config"] = migrate(BASELINE_CONFIGURATION, saved.get("config"), source=saved_plan)[0]
+        # (and with the defaults of fields added since, so that adding one does not refuse its runs)
+        saved["config"] = baseline_config_from_dict(saved.get("config"), source=saved_plan).model_dump(
+            mode="json")
         saved_split = read_json(run / SPLIT_FILE, expect=dict, what="run split")
         if saved != plan or {k: saved_split.get(k) for k in parts} != parts:
             raise ConfigError(saved_plan, "the run was started with another baseline, budget, seed or split; "
@@ -221,7 +226,8 @@ def _train(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[s
     train_ds, val_ds = _datasets(config, data, run, parts)
     schedule = Schedule(steps=steps, batch_size=config.batch_size, log_interval=config.log_interval,
                         validation_interval=config.validation_interval,
-                        checkpoint_interval=config.checkpoint_interval, seed=seed)
+                        checkpoint_interval=config.checkpoint_interval, seed=seed,
+                        symmetry_probability=config.dihedral_augmentation)
     # the cascade's recovery rule and defaults (train.divergence_retries, train.divergence_lr_factor)
     guard = DivergenceGuard(base_lr=config.lr, run=run)
     layout = TaskLayout(best_name=BEST, split_sha256=split_digest(parts))  # the split in every checkpoint

@@ -193,6 +193,7 @@ def _train_baseline(spec: RunSpec, device: str | None, stop_after: int | None) -
         register_lge=shared.register_lge if shared else None,
         preprocessing=spec.reference.preprocessing if spec.reference is not None else None,
         num_threads=shared.num_threads if shared else None,
+        dihedral_augmentation=shared.dihedral_augmentation if shared else 0.0,
     )
     return weights if weights.is_file() else None
 
