@@ -10,18 +10,20 @@ paired by (seed, test subject) as ``pscgan experiment`` does (:mod:`pscgan.exper
 each run's measured training seconds and steps.
 
 Commands (``benchmarks/results/equal_wallclock.json``: today's ``cpu`` preset, whose 5,100 generator
-steps take about the U-Net's 14,610 steps' time; its ``note`` names the overrides that were the preset
-when the runs were made)::
+steps take about the U-Net's 14,610 steps' time; its ``note`` names the override that is today's
+preset)::
 
-    pscgan experiment table6 --data phantom --out exp/cand-b --variants full --budget-steps 1700 --seeds 3 \
-        --set train.num_threads=1
+    pscgan experiment table6 --data phantom --out exp/aug50 --variants full --budget-steps 1700 --seeds 3 \
+        --set train.num_threads=1 --set train.dihedral_augmentation=0.5
     pscgan experiment table6 --data phantom --out exp/wallclock-unet --variants monai_unet \
         --budget-steps 4870 --seeds 3 --set train.num_threads=1
-    python benchmarks/equal_wallclock.py --reference "PSCGAN cpu=exp/cand-b/full" \
+    python benchmarks/equal_wallclock.py --reference "PSCGAN cpu=exp/aug50/full" \
         --challenger "MONAI U-Net=exp/wallclock-unet/monai_unet" --out benchmarks/results/equal_wallclock.json
 
-``equal_wallclock_previous_preset.json`` and ``equal_wallclock_candidate.json`` hold the same comparison
-for the preset before it and for its first candidate (each file records its command).
+``equal_wallclock_before_augmentation.json``, ``equal_wallclock_previous_preset.json`` and
+``equal_wallclock_candidate.json`` hold the same comparison for the presets before it;
+``augmentation.json`` and ``weight_average.json`` compare two cascade recipes the same way (each file
+records its command).
 """
 
 from __future__ import annotations

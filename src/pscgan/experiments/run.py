@@ -54,9 +54,9 @@ class RunSpec:
         preset: preset whose input geometry a baseline uses (frames, crop size; ``tiny`` also picks
             test-sized baseline networks).
         reference: the full model's configuration; a baseline takes its data protocol
-            (``train.register_lge``), input plan (``preprocessing``) and thread count
-            (``train.num_threads``) from it, so that every variant of a table trains on the same data and
-            the same CPU threads.
+            (``train.register_lge``), input plan (``preprocessing``), augmentation
+            (``train.dihedral_augmentation``) and thread count (``train.num_threads``) from it, so that
+            every variant of a table trains on the same data, augmented alike, with the same CPU threads.
     """
 
     folder: Path
