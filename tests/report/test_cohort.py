@@ -84,3 +84,18 @@ def test_imaging_metrics_summary_and_images(page_text):
     assert re.search(r"<td>Dice, scar</td><td>[0-9.]+ \([0-9.]+\)</td>", page_text)
     imgs = re.findall(r'<img src="([^"]{0,30})', page_text)
     assert len(imgs) == 2 and all(src.startswith("data:image/png") for src in imgs)
+
+
+def test_a_reference_without_scar_gets_a_sentence_not_empty_plots(cohort):
+    from dataclasses import replace
+
+    unscarred = []
+    for s in (s for s in cohort if s.reference is not None):
+        ref = replace(s.reference.subject, scar_volume_ml=None, scar_ratio=None)
+        unscarred.append(replace(s, reference=replace(s.reference, subject=ref)))
+    page = cohort_page(unscarred, subject_links={s.subject_id: "x.html" for s in unscarred})
+    assert "No plot of scar volume: 0 subject(s)" in page and "No plot of scar ratio: 0 subject(s)" in page
+    assert "Bland-Altman plots of scar volume" not in page and "Bland-Altman plots of scar ratio" not in page
+    # the full cohort keeps both figures
+    full = cohort_page(cohort, subject_links={s.subject_id: "x.html" for s in cohort})
+    assert "Bland-Altman plots of scar volume" in full and "No plot of" not in full

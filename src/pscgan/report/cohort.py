@@ -137,6 +137,12 @@ def _agreement_section(subjects: Sequence[SubjectReportData], n_without: int) ->
     plots = []
     for name, unit, attr, scale in (_QUANTITIES[0], _QUANTITIES[2]):
         pred, ref = _pairs(paired, attr, scale)
+        defined = bland_altman(pred, ref).n
+        if defined < 2:  # empty axes say nothing: say why there is no plot instead
+            plots.append(element("p", esc(f"No plot of {name}: {defined} subject(s) with it defined in both "
+                                          "the prediction and the reference (see the notes)."),
+                                 class_="muted"))
+            continue
         png = agreement_png(pred, ref, quantity=name, unit=unit)
         plots.append(
             figure(
