@@ -140,7 +140,7 @@ def _agreement_section(subjects: Sequence[SubjectReportData], n_without: int) ->
         defined = bland_altman(pred, ref).n
         if defined < 2:  # empty axes say nothing: say why there is no plot instead
             plots.append(element("p", esc(f"No plot of {name}: {defined} subject(s) with it defined in both "
-                                          "the prediction and the reference (see the notes)."),
+                                          "the prediction and the reference, and a plot needs 2."),
                                  class_="muted"))
             continue
         png = agreement_png(pred, ref, quantity=name, unit=unit)
