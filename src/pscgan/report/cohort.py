@@ -103,10 +103,11 @@ def _agreement_section(subjects: Sequence[SubjectReportData], n_without: int) ->
     )
     if len(paired) < 2:
         return section("Agreement with the reference", element("p", intro, class_="muted"), id_="agreement")
-    rows = []
+    rows, defined = [], {}
     for name, unit, attr, scale in _QUANTITIES:
         pred, ref = _pairs(paired, attr, scale)
         ba, corr = bland_altman(pred, ref), pearson(pred, ref)
+        defined[name] = ba.n
         pred_s, ref_s = summarise(pred), summarise(ref)
         loa = NOT_DEFINED if ba.lower is None else Html(f"{ba.lower:+.2f} to {ba.upper:+.2f}")
         rows.append(
@@ -136,13 +137,12 @@ def _agreement_section(subjects: Sequence[SubjectReportData], n_without: int) ->
     )
     plots = []
     for name, unit, attr, scale in (_QUANTITIES[0], _QUANTITIES[2]):
-        pred, ref = _pairs(paired, attr, scale)
-        defined = bland_altman(pred, ref).n
-        if defined < 2:  # empty axes say nothing: say why there is no plot instead
-            plots.append(element("p", esc(f"No plot of {name}: {defined} subject(s) with it defined in both "
-                                          "the prediction and the reference, and a plot needs 2."),
+        if defined[name] < 2:  # empty axes say nothing: say why there is no plot instead
+            plots.append(element("p", esc(f"No plot of {name}: {defined[name]} subject(s) with it defined in "
+                                          "both the prediction and the reference, and a plot needs 2."),
                                  class_="muted"))
             continue
+        pred, ref = _pairs(paired, attr, scale)
         png = agreement_png(pred, ref, quantity=name, unit=unit)
         plots.append(
             figure(

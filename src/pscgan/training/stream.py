@@ -47,7 +47,7 @@ class BatchStream:
                  world_size: int = 1, symmetry_probability: float = 0.0) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
-        self.seed, self.rank, self.symmetry_probability = seed, rank, symmetry_probability
+        self.symmetry_probability = symmetry_probability
         self.order = EpochOrder(n=len(dataset), seed=seed, rank=rank, world_size=world_size)
         self.epoch = 0
         self.position = 0
@@ -60,8 +60,8 @@ class BatchStream:
         if self.symmetry_probability > 0.0:
             from pscgan.training.augmentation import apply_symmetry, draw_symmetry
 
-            code = draw_symmetry(seed=self.seed, rank=self.rank, epoch=self.epoch, position=self.position,
-                                 probability=self.symmetry_probability)
+            code = draw_symmetry(seed=self.order.seed, rank=self.order.rank, epoch=self.epoch,
+                                 position=self.position, probability=self.symmetry_probability)
             sample = apply_symmetry(sample, code)
         self.position += 1
         return sample
