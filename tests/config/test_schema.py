@@ -88,6 +88,18 @@ def test_phase_step_shares_must_be_three_positive_numbers(shares):
         apply_overrides(PscganConfig(), [f"train.phase_step_shares={shares}"])
 
 
+@pytest.mark.parametrize("factors", ["[1,0,1]", "[1,-1,1]", "[1,1]", "[1,inf,1]"])
+def test_phase_lr_factors_must_be_three_positive_numbers(factors):
+    with pytest.raises(ConfigError, match="phase_lr_factors"):
+        apply_overrides(PscganConfig(), [f"train.phase_lr_factors={factors}"])
+
+
+def test_phase_lr_scales_the_rate_of_each_phase():
+    train = TrainConfig(lr=2e-3, phase_lr_factors=(1.0, 0.5, 0.25))
+    assert [train.phase_lr(i) for i in range(3)] == [2e-3, 1e-3, 5e-4]
+    assert TrainConfig(lr=2e-3).phase_lr(2) == 2e-3  # None: the paper's single rate
+
+
 def test_configs_are_immutable():
     cfg = PscganConfig()
     with pytest.raises(ValidationError, match="frozen"):

@@ -131,6 +131,35 @@ def test_generator_average_and_augmentation_resume_exactly_and_the_average_is_sh
         torch.testing.assert_close(b[f"generators.segmentation.{k}"], v, rtol=0, atol=0, msg=k)
 
 
+def test_phase_learning_rates_reach_the_optimisers_and_resume_exactly(tiny_ring_dataset, tmp_path):
+    from pscgan.models.phase import Phase
+    from pscgan.training.trainer import build_phase
+
+    cfg = _config(steps=4, **{"train.phase_lr_factors": "[1,0.5,0.1]", "train.warm_start_segmentation": True,
+                              "train.lr_schedule": "poly"})
+    rates = {p: [g["lr"] for o in (n.opt_g, n.opt_d) for g in o.param_groups]
+             for p in Phase if p is not Phase.JOINT for n in [build_phase(cfg, p, torch.device("cpu"))]}
+    lr = cfg.train.lr
+    assert rates == {Phase.COARSE: [lr, lr], Phase.SYNTHESIS: [lr / 2, lr / 2],
+                     Phase.SEGMENTATION: [pytest.approx(lr / 10)] * 2}
+    full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
+                                     deterministic=True, progress=False))
+    part = tmp_path / "part"
+    for budget in (9, 1):  # stops inside phase III (its step 1, then 2), a poly rate mid-decay
+        run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, resume=part.exists(),
+                                  deterministic=True, progress=False, stop_after=budget))
+    resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
+    a, b = _weights(full), _weights(resumed)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    one_rate = _config(steps=4, **{"train.warm_start_segmentation": True, "train.lr_schedule": "poly"})
+    slower = run_training(TrainOptions(run=tmp_path / "one", data=tiny_ring_dataset, config=one_rate,
+                                       deterministic=True, progress=False))
+    c = _weights(slower)
+    assert all(torch.equal(a[k], c[k]) for k in a if k.startswith("generators.coarse."))  # phase I alike
+    assert any(not torch.equal(a[k], c[k]) for k in a if k.startswith("generators.segmentation."))
+
+
 def test_progressive_off_trains_one_joint_generator(tiny_ring_dataset, tmp_path):
     weights = run_training(
         TrainOptions(

@@ -13,8 +13,8 @@ from pscgan.ui import console, progress_enabled
 @handle_errors
 def predict(
     inputs: list[Path] = typer.Argument(..., help="Dataset folder(s), subject folder(s), NIfTI/NPZ cine "
-                                                  "file(s) "
-                                                  "or DICOM cine series folder(s)."),
+                                                  "file(s), DICOM cine series folder(s), or folders of "
+                                                  "cine files or of series folders (one subject each)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
     weights: Path | None = typer.Option(None, "--weights", "-w",
                                         help="Trained weights (default: the bundled phantom-trained CPU "

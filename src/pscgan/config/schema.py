@@ -296,6 +296,10 @@ class TrainConfig(_Section):
         None, description="Relative shares of phases I, II and III in the cascade's 3 x steps_per_phase "
         "generator steps (None: equal). The total, and so an experiment's equal budget, does not change. "
         "The joint (single-phase) model ignores it. Not in the paper.")
+    phase_lr_factors: tuple[float, float, float] | None = Field(
+        None, description="Learning rate of phases I, II and III (generator and discriminator) as multiples "
+        "of lr (None: lr for all, the paper). A phase that starts from trained weights "
+        "(warm_start_segmentation) can fine-tune at a lower rate. The joint model ignores it.")
     validation_interval: int = Field(1000, ge=1, description="Generator steps between validations.")
     checkpoint_interval: int = Field(1000, ge=1, description="Generator steps between checkpoints.")
     log_interval: int = Field(50, ge=1)
@@ -349,11 +353,11 @@ class TrainConfig(_Section):
             raise ValueError(f"Adam betas must lie in [0, 1), got {v}")
         return v
 
-    @field_validator("phase_step_shares")
+    @field_validator("phase_step_shares", "phase_lr_factors")
     @classmethod
     def _positive_shares(cls, v: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
         if v is not None and not all(math.isfinite(x) and x > 0.0 for x in v):
-            raise ValueError(f"phase step shares must be positive numbers, got {v}")
+            raise ValueError(f"must be three positive numbers, got {v}")
         return v
 
     def phase_steps(self, phases: int) -> tuple[int, ...]:
@@ -380,6 +384,17 @@ class TrainConfig(_Section):
                 steps[i] = 1
                 steps[steps.index(max(steps))] -= 1
         return tuple(steps)
+
+    def phase_lr(self, phase_index: int) -> float:
+        """The learning rate of the cascade's phase ``phase_index`` (0, 1, 2; the joint model: 0).
+
+        Example:
+            >>> TrainConfig(lr=1e-3, phase_lr_factors=(1, 1, 0.5)).phase_lr(2)
+            0.0005
+        """
+        if self.phase_lr_factors is None:
+            return self.lr
+        return self.lr * self.phase_lr_factors[phase_index]
 
 
 class TemporalResampling(str, Enum):

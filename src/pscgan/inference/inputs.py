@@ -65,7 +65,8 @@ def discover_inputs(path: str | Path, *, split: str | None = None) -> list[Predi
     """The subjects found at ``path`` (a dataset gives one per subject).
 
     Args:
-        path: dataset folder, subject folder, NIfTI/NPZ file or DICOM series folder.
+        path: dataset folder, subject folder, NIfTI/NPZ file, DICOM series folder, or a folder of NIfTI/NPZ
+            cines or of DICOM series folders (one subject each).
         split: for a dataset with a ``dataset.json`` split, only the subjects of this part (e.g. ``test``).
 
     Raises:
@@ -100,11 +101,39 @@ def discover_inputs(path: str | Path, *, split: str | None = None) -> list[Predi
         return [_item(f, InputKind.SUBJECT) for f in folders]
     if split is not None:
         raise InputError(path, "--split applies to dataset folders only")
+    if path.is_dir():
+        batch = _folder_batch(path)
+        if batch is not None:
+            return batch
     fmt = input_format(path)
     kind = {"nifti": InputKind.NIFTI, "npz": InputKind.NPZ, "dicom": InputKind.DICOM}.get(fmt)
     if kind is None:
         raise InputError(path, "not a dataset, subject folder, NIfTI/NPZ cine or DICOM series")
     return [_item(path, kind)]
+
+
+def _visible(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def _folder_batch(folder: Path) -> list[PredictInput] | None:
+    """The inputs of a folder that collects several subjects, or ``None`` for a DICOM series folder.
+
+    A folder whose own files are all NIfTI/NPZ cines, or that holds no files but subfolders (one DICOM
+    series each, as a PACS export is often laid out), is a batch: each cine file and
+    each subfolder holding files is one subject. A folder with any other file is one DICOM series.
+    """
+    entries = _visible(folder)
+    files = [p for p in entries if p.is_file()]
+    if any(not p.name.lower().endswith((".nii", ".nii.gz", ".npz")) for p in files):
+        return None
+    series = [p for p in entries if p.is_dir() and any(q.is_file() for q in _visible(p))]
+    items = [_item(p, InputKind.NIFTI if p.name.lower().endswith((".nii", ".nii.gz")) else InputKind.NPZ)
+             for p in files] + [_item(p, InputKind.DICOM) for p in series]
+    if not items:
+        raise InputError(folder, "holds no cine: expected a dataset, a subject folder, a DICOM series, or a "
+                                 "folder of NIfTI/NPZ cines or of DICOM series folders")
+    return items
 
 
 def load_input(item: PredictInput) -> LoadedInput:

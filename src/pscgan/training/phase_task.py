@@ -10,7 +10,7 @@ the ones the next phase is conditioned on.
 Example:
     >>> import torch
     >>> from pscgan.config.presets import get_preset
-    >>> from pscgan.models.phase import Phase
+    >>> from pscgan.models.phase import Phase, phases_for
     >>> from pscgan.training.distributed import single_process
     >>> cfg = get_preset("tiny")
     >>> task = PhaseTask(cfg, build_phase(cfg, Phase.COARSE, torch.device("cpu")), single_process())
@@ -30,7 +30,7 @@ import torch
 from pscgan.config.schema import AdversarialLoss, PscganConfig
 from pscgan.models.discriminator import Discriminator
 from pscgan.models.generator import Generator
-from pscgan.models.phase import Phase
+from pscgan.models.phase import Phase, phases_for
 from pscgan.training.distributed import DistContext
 from pscgan.training.task import Batch, StepLogs, Task
 
@@ -47,15 +47,18 @@ class PhaseNets:
 
 
 def build_phase(config: PscganConfig, phase: Phase, device: torch.device) -> PhaseNets:
-    """Freshly initialised networks of ``phase`` (no discriminator without an adversarial loss), with Adam."""
+    """Freshly initialised networks of ``phase`` (no discriminator without an adversarial loss), with Adam
+    at the phase's learning rate (``train.phase_lr_factors``)."""
     from pscgan.models.factory import build_discriminator, build_generator
 
     g = build_generator(config, phase).to(device)
     adversarial = config.loss.adversarial is not AdversarialLoss.NONE
     d = build_discriminator(config, phase).to(device) if adversarial else None
     t = config.train
-    opt_g = torch.optim.Adam(g.parameters(), lr=t.lr, betas=t.betas)
-    opt_d = torch.optim.Adam(d.parameters(), lr=t.lr, betas=t.betas) if d is not None else None
+    cascade = phases_for(progressive=True)
+    lr = t.phase_lr(cascade.index(phase) if phase in cascade else 0)
+    opt_g = torch.optim.Adam(g.parameters(), lr=lr, betas=t.betas)
+    opt_d = torch.optim.Adam(d.parameters(), lr=lr, betas=t.betas) if d is not None else None
     return PhaseNets(phase, g, d, opt_g, opt_d)
 
 
