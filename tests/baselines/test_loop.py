@@ -123,23 +123,23 @@ def test_a_baseline_that_keeps_diverging_stops_with_the_cascade_s_error(
 def test_an_augmented_baseline_resumes_exactly_and_a_plan_from_before_the_option_still_resumes(
         tiny_ring_dataset, baseline_split, tmp_path):
     args = {"steps": 4, "seed": 1, "device": "cpu", "split": baseline_split, "preset": "tiny",
-            "deterministic": True, "dihedral_augmentation": 1.0}
+            "deterministic": True, "dihedral_augmentation": 1.0, "ed_shift_augmentation": 1}
     straight = train_baseline("monai_unet", tiny_ring_dataset, tmp_path / "straight", **args)
     part = tmp_path / "part"
     train_baseline("monai_unet", tiny_ring_dataset, part, stop_after=2, **args)
     plan = json.loads((part / "config.json").read_text())
-    assert plan["config"]["dihedral_augmentation"] == 1.0
+    assert plan["config"]["dihedral_augmentation"] == 1.0 and plan["config"]["ed_shift_augmentation"] == 1
     _same_weights(straight, train_baseline("monai_unet", tiny_ring_dataset, part, **args))
     unaugmented = train_baseline("monai_unet", tiny_ring_dataset, tmp_path / "plain",
-                                 **(args | {"dihedral_augmentation": 0.0}))
+                                 **(args | {"dihedral_augmentation": 0.0, "ed_shift_augmentation": 0}))
     assert load_file(str(unaugmented)).keys() == load_file(str(straight)).keys()
     assert any(not torch.equal(a, b) for a, b in zip(load_file(str(unaugmented)).values(),
                                                      load_file(str(straight)).values()))
     # a run whose plan was written before the option existed resumes as unaugmented
     old = tmp_path / "old"
-    plain_args = args | {"dihedral_augmentation": 0.0}
+    plain_args = args | {"dihedral_augmentation": 0.0, "ed_shift_augmentation": 0}
     train_baseline("monai_unet", tiny_ring_dataset, old, stop_after=2, **plain_args)
     saved = json.loads((old / "config.json").read_text())
-    del saved["config"]["dihedral_augmentation"]
+    del saved["config"]["dihedral_augmentation"], saved["config"]["ed_shift_augmentation"]
     (old / "config.json").write_text(json.dumps(saved))
     _same_weights(unaugmented, train_baseline("monai_unet", tiny_ring_dataset, old, **plain_args))

@@ -1,4 +1,4 @@
-"""Symmetries of the square as augmentation: exact, consistent across fields, drawn reproducibly."""
+"""Augmentation: symmetries of the square and ED shifts, exact, consistent across fields, reproducible."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from pscgan.training.augmentation import SYMMETRIES, apply_symmetry, draw_symmetry
+from pscgan.training.augmentation import (
+    SYMMETRIES,
+    apply_ed_shift,
+    apply_symmetry,
+    draw_ed_shift,
+    draw_symmetry,
+)
 from pscgan.training.stream import BatchStream
 
 
@@ -79,3 +85,41 @@ def test_an_augmented_stream_resumes_with_the_same_batches():
         assert torch.equal(x["labels"], y["labels"]) and torch.equal(x["augmentation"], y["augmentation"])
     plain = BatchStream(data, batch_size=2, seed=1).next()
     assert "augmentation" not in plain
+
+
+def test_an_ed_shift_rolls_the_cine_frames_only():
+    s = _sample(2)
+    for shift in (-2, -1, 0, 1, 3):
+        out = apply_ed_shift(s, shift)
+        assert out["ed_shift"] == shift
+        for t in range(3):  # output frame t is input frame t + shift, cyclically
+            assert torch.equal(out["cine"][0, t], s["cine"][0, (t + shift) % 3])
+        assert out["labels"] is s["labels"] and out["lge"] is s["lge"] and out["condition"] is s["condition"]
+    assert torch.equal(apply_ed_shift(apply_ed_shift(s, 2), -2)["cine"], s["cine"])  # shifts undo each other
+
+
+def test_ed_shift_draws_are_reproducible_and_uniform_over_minus_n_to_n():
+    def draws(n, rank=0):
+        return [draw_ed_shift(seed=3, rank=rank, epoch=e, position=i, max_frames=n)
+                for e in range(3) for i in range(700)]
+
+    assert draws(2) == draws(2) and draws(2) != draws(2, rank=1)
+    counts = np.bincount(np.array(draws(2)) + 2, minlength=5)
+    assert len(counts) == 5 and counts.min() > 0.8 * counts.mean()
+    assert set(draws(0)) == {0}
+
+
+def test_a_stream_with_ed_shifts_resumes_with_the_same_batches_and_records_them():
+    data = [_sample(i) for i in range(5)]
+    a = BatchStream(data, batch_size=2, seed=1, symmetry_probability=0.5, ed_shift_frames=2)
+    for _ in range(4):
+        a.next()
+    b = BatchStream(data, batch_size=2, seed=1, symmetry_probability=0.5, ed_shift_frames=2)
+    b.load_state_dict(a.state_dict())
+    shifts = []
+    for _ in range(3):
+        x, y = a.next(), b.next()
+        assert torch.equal(x["cine"], y["cine"]) and torch.equal(x["ed_shift"], y["ed_shift"])
+        shifts += x["ed_shift"].tolist()
+    assert set(shifts) <= {-2, -1, 0, 1, 2}
+    assert "ed_shift" not in BatchStream(data, batch_size=2, seed=1).next()

@@ -109,7 +109,8 @@ def test_generator_average_and_augmentation_resume_exactly_and_the_average_is_sh
                                                                                       tmp_path):
     from pscgan.training.checkpoint import load_checkpoint
 
-    cfg = _config(steps=4, **{"train.generator_ema_decay": 0.9, "train.dihedral_augmentation": 1.0})
+    cfg = _config(steps=4, **{"train.generator_ema_decay": 0.9, "train.dihedral_augmentation": 1.0,
+                              "train.ed_shift_augmentation": 1})
     full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
                                      deterministic=True, progress=False))
     part = tmp_path / "part"

@@ -92,6 +92,9 @@ class BaselineConfig(BaseModel):
     dihedral_augmentation: float = Field(
         0.0, ge=0.0, le=1.0, description="Probability that a training sample is turned and/or mirrored "
         "(PSCGAN's train.dihedral_augmentation; 0: none).")
+    ed_shift_augmentation: int = Field(
+        0, ge=0, le=12, description="Largest cyclic shift of a training sample's cine frames either way "
+        "(PSCGAN's train.ed_shift_augmentation; 0: none).")
     preprocessing: PreprocessingConfig = PreprocessingConfig()
 
     @field_validator("schema_version")
@@ -148,7 +151,7 @@ def baseline_config_from_dict(data: Any, *, source: str | Path | None = None) ->
 
 def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *, register_lge: bool | None = None,
                     preprocessing: PreprocessingConfig | None = None,
-                    dihedral_augmentation: float = 0.0) -> BaselineConfig:
+                    dihedral_augmentation: float = 0.0, ed_shift_augmentation: int = 0) -> BaselineConfig:
     """The baseline ``kind`` sized for ``preset`` (``tiny``: test sizes; otherwise the CPU sizes).
 
     Args:
@@ -160,6 +163,7 @@ def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *, register_l
             ``--set preprocessing...`` prepares its baselines' input as PSCGAN's).
         dihedral_augmentation: probability of turning/mirroring a training sample (an experiment run
             with ``--set train.dihedral_augmentation=p`` augments its baselines as PSCGAN).
+        ed_shift_augmentation: largest cyclic shift of a training sample's cine frames (likewise).
 
     Raises:
         ConfigError: unknown kind or preset.
@@ -179,6 +183,7 @@ def baseline_config(kind: str | BaselineKind, preset: str = "cpu", *, register_l
         batch_size=2 if tiny else 4,
         register_lge=ref.train.register_lge if register_lge is None else register_lge,
         dihedral_augmentation=dihedral_augmentation,
+        ed_shift_augmentation=ed_shift_augmentation,
         preprocessing=ref.preprocessing if preprocessing is None else preprocessing,
         **intervals,
         **_sizes(kind, tiny, ref.model.image_size),

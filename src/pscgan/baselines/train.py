@@ -52,7 +52,7 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
                    split: dict[str, list[str]], preset: str = "cpu", deterministic: bool = False,
                    stop_after: int | None = None, overwrite: bool = False, register_lge: bool | None = None,
                    preprocessing: PreprocessingConfig | None = None, num_threads: int | None = None,
-                   dihedral_augmentation: float = 0.0) -> Path:
+                   dihedral_augmentation: float = 0.0, ed_shift_augmentation: int = 0) -> Path:
     """Train (or resume, or return the finished) baseline ``kind`` in ``run``.
 
     Args:
@@ -75,6 +75,8 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         num_threads: CPU threads for this training (default: torch's); speed only, not the plan.
         dihedral_augmentation: probability that a training sample is turned and/or mirrored
             (:mod:`pscgan.training.augmentation`); part of the run's plan.
+        ed_shift_augmentation: largest cyclic shift of a training sample's cine frames either way (0:
+            none); part of the run's plan.
 
     Returns:
         The final weights file, ``run/model.safetensors``.
@@ -84,7 +86,8 @@ def train_baseline(kind: str, data: Path, run: Path, *, steps: int, seed: int, d
         InputError: the split has no training subject, or they lack LGE or labels.
     """
     config = baseline_config(kind, preset, register_lge=register_lge, preprocessing=preprocessing,
-                             dihedral_augmentation=dihedral_augmentation)
+                             dihedral_augmentation=dihedral_augmentation,
+                             ed_shift_augmentation=ed_shift_augmentation)
     if steps < 1:
         raise ConfigError(None, f"steps must be >= 1, got {steps}")
     if not split.get("train"):
@@ -227,7 +230,8 @@ def _train(config: BaselineConfig, plan: dict[str, Any], parts: dict[str, list[s
     schedule = Schedule(steps=steps, batch_size=config.batch_size, log_interval=config.log_interval,
                         validation_interval=config.validation_interval,
                         checkpoint_interval=config.checkpoint_interval, seed=seed,
-                        symmetry_probability=config.dihedral_augmentation)
+                        symmetry_probability=config.dihedral_augmentation,
+                        ed_shift_frames=config.ed_shift_augmentation)
     # the cascade's recovery rule and defaults (train.divergence_retries, train.divergence_lr_factor)
     guard = DivergenceGuard(base_lr=config.lr, run=run)
     layout = TaskLayout(best_name=BEST, split_sha256=split_digest(parts))  # the split in every checkpoint

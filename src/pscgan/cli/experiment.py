@@ -87,7 +87,8 @@ def experiment(
         "--set",
         help="Config override section.field=value applied to the "
         "preset before each variant's own (repeatable); baselines take train.register_lge, "
-        "train.num_threads, train.dihedral_augmentation and the preprocessing section from it.",
+        "train.num_threads, train.dihedral_augmentation, train.ed_shift_augmentation and the "
+        "preprocessing section from it.",
     ),
     device: str | None = _DEVICE,
     validation_fraction: float = _VALIDATION_FRACTION,

@@ -333,6 +333,11 @@ class TrainConfig(_Section):
         0.0, ge=0.0, le=1.0, description="Probability that a training sample of the cascade is turned by a "
         "multiple of 90 degrees and/or mirrored (one of the 7 other symmetries of the square, equally "
         "likely), with its LGE, labels and condition. Exact: no interpolation. Not in the paper (0).")
+    ed_shift_augmentation: int = Field(
+        0, ge=0, le=12, description="Largest cyclic shift, in network frames either way, of a training "
+        "sample's cine (each shift from -n to n equally likely, none among them), as if its end-diastolic "
+        "phase had been read that many frames off; the labels stay at ED. Makes the networks find ED from "
+        "the motion instead of assuming frame 0. Not in the paper (0).")
     generator_ema_decay: float | None = Field(
         None, gt=0.0, lt=1.0, description="Keep an exponential moving average of each phase's generator "
         "weights with this decay per generator step (ramped up as min(decay, (1 + t) / (10 + t)) over the "

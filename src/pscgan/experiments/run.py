@@ -55,7 +55,8 @@ class RunSpec:
             test-sized baseline networks).
         reference: the full model's configuration; a baseline takes its data protocol
             (``train.register_lge``), input plan (``preprocessing``), augmentation
-            (``train.dihedral_augmentation``) and thread count (``train.num_threads``) from it, so that
+            (``train.dihedral_augmentation``, ``train.ed_shift_augmentation``) and thread count
+            (``train.num_threads``) from it, so that
             every variant of a table trains on the same data, augmented alike, with the same CPU threads.
     """
 
@@ -194,6 +195,7 @@ def _train_baseline(spec: RunSpec, device: str | None, stop_after: int | None) -
         preprocessing=spec.reference.preprocessing if spec.reference is not None else None,
         num_threads=shared.num_threads if shared else None,
         dihedral_augmentation=shared.dihedral_augmentation if shared else 0.0,
+        ed_shift_augmentation=shared.ed_shift_augmentation if shared else 0,
     )
     return weights if weights.is_file() else None
 

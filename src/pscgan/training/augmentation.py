@@ -1,4 +1,5 @@
-"""Symmetries of the square as training augmentation (``train.dihedral_augmentation``).
+"""Training augmentation: symmetries of the square (``train.dihedral_augmentation``) and shifts of the
+end-diastolic frame (``train.ed_shift_augmentation``).
 
 A training sample is turned by a multiple of 90 degrees and/or mirrored: one of the eight symmetries
 of the square (the dihedral group D4). Every spatial field of the sample -- the cine frames, the LGE,
@@ -8,9 +9,16 @@ wall's motion, which a symmetry does not change; what changes is where the heart
 right ventricle, the coronary territories), which a network must then find in the image instead of
 assuming, as it must on scans planned in another orientation.
 
+A cine enters the networks with its end-diastolic (ED) phase first. On a scan, which phase is ED is a
+reading (the R-wave trigger, the largest cavity, an expert's choice) that can differ by a phase or two; a
+network trained only on cines that start exactly at ED learns that timing and fails when it is off
+(``docs/architecture.md``, "Augmentation"). The ED shift turns the cine's frames cyclically by a few
+frames either way; the labels, drawn at ED, stay as they are, so the network must find ED from the motion.
+
 As TorchIO does, a random step draws the parameters and a deterministic step applies them. The draw is
-a function of the stream's seed, rank and position alone, so a resumed run draws the same symmetries as
-an uninterrupted one, and the symmetry applied is recorded in the batch (``augmentation``).
+a function of the stream's seed, rank and position alone, so a resumed run draws the same symmetries and
+shifts as an uninterrupted one, and what was applied is recorded in the batch (``augmentation``,
+``ed_shift``).
 
 Example:
     >>> import torch
@@ -20,6 +28,9 @@ Example:
     ([[1, 3], [0, 2]], [2.0, 1.0], 1)
     >>> draw_symmetry(seed=0, rank=0, epoch=0, position=3, probability=0.0)
     0
+    >>> cine = torch.arange(4.0).reshape(1, 4, 1, 1)       # (1, frames, H, W)
+    >>> apply_ed_shift({"cine": cine}, 1)["cine"].flatten().tolist()   # frame 1 was ED
+    [1.0, 2.0, 3.0, 0.0]
 """
 
 from __future__ import annotations
@@ -61,4 +72,23 @@ def apply_symmetry(sample: dict[str, Any], code: int) -> dict[str, Any]:
     if turns % 2 and "spacing" in out:
         out["spacing"] = torch.flip(out["spacing"], dims=(0,))
     out["augmentation"] = code
+    return out
+
+
+def draw_ed_shift(*, seed: int, rank: int, epoch: int, position: int, max_frames: int) -> int:
+    """The random step of the ED shift: a whole number of frames in ``-max_frames..max_frames``, each equally
+    likely (0, no shift, among them), for the sample drawn at ``position`` of ``epoch`` on ``rank``."""
+    if max_frames <= 0:
+        return 0
+    rng = np.random.default_rng([seed, rank, epoch, position, 0xED])
+    return int(rng.integers(-max_frames, max_frames + 1))
+
+
+def apply_ed_shift(sample: dict[str, Any], shift: int) -> dict[str, Any]:
+    """The deterministic step: the cine ``(..., frames, H, W)`` read as if its ED were ``shift`` frames
+    later (a positive shift) or earlier: frame ``shift`` comes first, cyclically. Only the cine moves."""
+    out = dict(sample)
+    if shift:
+        out["cine"] = torch.roll(out["cine"], -shift, dims=-3).contiguous()
+    out["ed_shift"] = shift
     return out

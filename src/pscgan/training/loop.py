@@ -99,6 +99,7 @@ class Schedule:
         lr_schedule: ``constant``, or ``poly``: the learning rate times :func:`lr_factor` of the step.
         symmetry_probability: probability that a training sample is turned and/or mirrored
             (:mod:`pscgan.training.augmentation`).
+        ed_shift_frames: largest cyclic shift of a training sample's cine frames either way (0: none).
     """
 
     steps: int
@@ -110,6 +111,7 @@ class Schedule:
     stream_seed: int | None = None
     lr_schedule: str = "constant"
     symmetry_probability: float = 0.0
+    ed_shift_frames: int = 0
 
 
 def lr_factor(schedule: str, step: int, steps: int) -> float:
@@ -238,7 +240,7 @@ class TrainingLoop:
         base_lrs = [[g["lr"] for g in opt.param_groups] for opt in task.optimizers.values()]
         stream = BatchStream(self.data, s.batch_size, seed=s.seed if s.stream_seed is None else s.stream_seed,
                              rank=ctx.rank, world_size=ctx.world_size,
-                             symmetry_probability=s.symmetry_probability)
+                             symmetry_probability=s.symmetry_probability, ed_shift_frames=s.ed_shift_frames)
         seed_everything(rank_seed(s.seed, ctx.rank))
         if checkpoint is not None:
             with checkpoint_errors(checkpoint.path):

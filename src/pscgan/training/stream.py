@@ -41,13 +41,16 @@ class BatchStream:
         symmetry_probability: probability that a sample is turned and/or mirrored
             (:mod:`pscgan.training.augmentation`); the symmetry is a function of the seed, rank and
             stream position, so it too resumes exactly.
+        ed_shift_frames: largest cyclic shift of a sample's cine frames either way (0: none; see
+            :func:`pscgan.training.augmentation.apply_ed_shift`), drawn the same way.
     """
 
     def __init__(self, dataset: Samples, batch_size: int, *, seed: int = 0, rank: int = 0,
-                 world_size: int = 1, symmetry_probability: float = 0.0) -> None:
+                 world_size: int = 1, symmetry_probability: float = 0.0, ed_shift_frames: int = 0) -> None:
         self.dataset = dataset
         self.batch_size = batch_size
         self.symmetry_probability = symmetry_probability
+        self.ed_shift_frames = ed_shift_frames
         self.order = EpochOrder(n=len(dataset), seed=seed, rank=rank, world_size=world_size)
         self.epoch = 0
         self.position = 0
@@ -63,6 +66,12 @@ class BatchStream:
             code = draw_symmetry(seed=self.order.seed, rank=self.order.rank, epoch=self.epoch,
                                  position=self.position, probability=self.symmetry_probability)
             sample = apply_symmetry(sample, code)
+        if self.ed_shift_frames > 0:
+            from pscgan.training.augmentation import apply_ed_shift, draw_ed_shift
+
+            shift = draw_ed_shift(seed=self.order.seed, rank=self.order.rank, epoch=self.epoch,
+                                  position=self.position, max_frames=self.ed_shift_frames)
+            sample = apply_ed_shift(sample, shift)
         self.position += 1
         return sample
 

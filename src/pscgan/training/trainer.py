@@ -145,7 +145,8 @@ class ProgressiveTrainer:
                             validation_interval=t.validation_interval,
                             checkpoint_interval=t.checkpoint_interval,
                             seed=t.seed + index, stream_seed=t.seed + 1000 * index,
-                            lr_schedule=t.lr_schedule.value, symmetry_probability=t.dihedral_augmentation)
+                            lr_schedule=t.lr_schedule.value, symmetry_probability=t.dihedral_augmentation,
+                            ed_shift_frames=t.ed_shift_augmentation)
         layout = PhaseLayout(phase, index, sum(self.steps[:index]), self.phases, frozen=self.frozen,
                              earlier_best=self.best,
                              split_sha256=split_digest(self.split) if self.split is not None else None)
