@@ -50,11 +50,22 @@ def portable_command(command: list[str]) -> str:
     """A recorded command line as a user would type it: executables and folders by their last name, so
     that what ships or is published names no path of the machine the run was made on.
 
+    A ``NAME=PATH`` argument keeps its name, and an argument with spaces is quoted, so the line can be
+    typed again.
+
     Example:
         >>> portable_command(["/opt/venv/bin/pscgan", "train", "--out", "/data/runs/cpu"])
         'pscgan train --out cpu'
+        >>> portable_command(["python", "bench.py", "--model", "U-Net, long=/exp/unet/model.safetensors"])
+        "python bench.py --model 'U-Net, long=model.safetensors'"
     """
-    return " ".join(Path(a).name if "/" in a else a for a in command)
+    import shlex
+
+    def portable(arg: str) -> str:
+        name, sep, value = arg.rpartition("=") if "=" in arg else ("", "", arg)
+        return shlex.quote(name + sep + (Path(value).name if "/" in value else value))
+
+    return " ".join(portable(a) for a in command)
 
 
 def environment_info(*, seed: int | None = None, device: str | None = None, world_size: int = 1,
