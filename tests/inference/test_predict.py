@@ -183,3 +183,30 @@ def test_half_precision_weights_load_and_agree(tiny_weights, tmp_path):
         a, b = cascade(x), cascade16(x)
     assert torch.allclose(a["lge"], b["lge"], atol=5e-2)
     assert half.stat().st_size < tiny_weights.stat().st_size
+
+
+def test_ed_phase_option_reads_the_cine_from_that_phase(tiny_ring_dataset, tiny_weights, tmp_path):
+    cine = nib.load(str(tiny_ring_dataset / "ring_01" / "cine.nii.gz"))
+    arr = np.asarray(cine.dataobj)
+    nib.save(cine, str(tmp_path / "as_is.nii.gz"))
+    # the same cine with phase 1 first: read from phase 1 on, both are the same input
+    rolled = nib.Nifti1Image(np.roll(arr, -1, axis=3), cine.affine, cine.header)
+    nib.save(rolled, str(tmp_path / "rolled.nii.gz"))
+    args = ["--weights", str(tiny_weights), "--no-anatomy"]
+    res = runner.invoke(app, ["predict", str(tmp_path / "as_is.nii.gz"), "--ed-phase", "1", "--out",
+                              str(tmp_path / "a"), *args])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["predict", str(tmp_path / "rolled.nii.gz"), "--out", str(tmp_path / "b"),
+                              *args])
+    assert res.exit_code == 0, res.output
+    records = json.loads((tmp_path / "a" / "as_is" / "records.json").read_text())
+    assert {r["temporal"]["ed_phase"] for r in records} == {1}
+    seg_a = np.asarray(nib.load(str(tmp_path / "a" / "as_is" / "segmentation.nii.gz")).dataobj)
+    seg_b = np.asarray(nib.load(str(tmp_path / "b" / "rolled" / "segmentation.nii.gz")).dataobj)
+    np.testing.assert_array_equal(seg_a, seg_b)
+    # a phase the cine does not have fails for that input, naming it
+    res = runner.invoke(app, ["predict", str(tmp_path / "as_is.nii.gz"), "--ed-phase", str(arr.shape[3]),
+                              "--out", str(tmp_path / "c"), *args])
+    assert res.exit_code == 1
+    error = json.loads((tmp_path / "c" / "summary.json").read_text())["failures"][0]["error"]
+    assert "as_is.nii.gz" in error and f"end-diastolic phase {arr.shape[3]}" in error

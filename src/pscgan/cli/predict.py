@@ -31,6 +31,10 @@ def predict(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an output folder that holds data."),
     resume: bool = typer.Option(False, "--resume",
                                 help="Keep finished subjects in OUT and complete the rest."),
+    ed_phase: int | None = typer.Option(
+        None, "--ed-phase", min=0, help="End-diastolic phase of every input (0-based), in place of each "
+        "subject.json's or of phase 0 (the trigger) for cine files and DICOM series. The cascade reads "
+        "the cine from ED on and its scar depends on this choice."),
     keep_identifiers: bool = typer.Option(False, "--keep-identifiers",
                                           help="Keep the patient and study identifiers of DICOM inputs: in "
                                                "the DICOM "
@@ -51,7 +55,8 @@ def predict(
     summary = predict_batch(inputs, out, weights=weights or default_weights_path(), device=device,
                             anatomy_weights=anatomy,
                             batch_size=batch_size, overwrite=overwrite, resume=resume,
-                            keep_identifiers=keep_identifiers, progress=progress_enabled(), split=split)
+                            keep_identifiers=keep_identifiers, progress=progress_enabled(), split=split,
+                            ed_phase=ed_phase)
     c = console()
     failures, missing = summary["failures"], summary["output_failures"]
     for n in summary["notes"]:

@@ -57,12 +57,13 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
                   batch_size: int = 16,
                   overwrite: bool = False, resume: bool = False, keep_identifiers: bool = False,
                   progress: bool = False, split: str | None = None,
-                  anatomy_weights: Path | None = None) -> dict[str, Any]:
+                  anatomy_weights: Path | None = None, ed_phase: int | None = None) -> dict[str, Any]:
     """Predict every subject found in ``inputs`` into ``out``; returns the summary also written to
     ``out/summary.json``: ``failures`` lists the inputs that could not be predicted, with the reason;
     ``output_failures`` the optional outputs (DICOM) of predicted subjects that could not be written, whose
     NIfTI results are in place (``--resume`` predicts such subjects again); ``notes`` the readers' remarks
-    on inputs (e.g. DICOM rule breaks tolerated), one per subject and remark.
+    on inputs (e.g. DICOM rule breaks tolerated), one per subject and remark. ``ed_phase``: the
+    end-diastolic phase of every input (default: each subject's own, phase 0 for cine files and DICOM).
 
     ``out`` may not be an input, hold one or lie inside one, and is locked while the batch writes it
     (:func:`pscgan.io.lock.output_lock`): a second writer is refused.
@@ -76,12 +77,14 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
     with output_lock(out):
         return _predict_locked(inputs, out, weights=weights, device=device, batch_size=batch_size,
                                overwrite=overwrite, resume=resume, keep_identifiers=keep_identifiers,
-                               progress=progress, split=split, anatomy_weights=anatomy_weights)
+                               progress=progress, split=split, anatomy_weights=anatomy_weights,
+                               ed_phase=ed_phase)
 
 
 def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device: str, batch_size: int,
                     overwrite: bool, resume: bool, keep_identifiers: bool, progress: bool,
-                    split: str | None, anatomy_weights: Path | None) -> dict[str, Any]:
+                    split: str | None, anatomy_weights: Path | None,
+                    ed_phase: int | None = None) -> dict[str, Any]:
     import pscgan
     from pscgan.data.predictions import WEIGHTS_RECORD_FILES, output_failures, subject_done
     from pscgan.inference.inputs import discover_inputs, load_input
@@ -108,7 +111,7 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
         if not torch.cuda.is_available():
             raise ConfigError(None, "--device cuda was asked for but no CUDA device is available")
     predictor = Predictor.from_weights(weights, device=device, batch_size=batch_size,
-                                       anatomy_weights=anatomy_weights)
+                                       anatomy_weights=anatomy_weights, ed_phase=ed_phase)
     record = weights_record(weights)
     if anatomy_weights is not None:  # a resume must use the same anatomy network too
         from pscgan.anatomy.model import read_anatomy_metadata

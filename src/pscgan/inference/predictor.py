@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from pscgan.config.schema import PscganConfig
+from pscgan.errors import ConfigError, InputError
 from pscgan.data.protocol import planned_options
 from pscgan.inference.inputs import LoadedInput
 from pscgan.labels import Tissue
@@ -71,16 +72,24 @@ class Predictor:
         device: torch device.
         batch_size: slices per forward pass.
         localisation: how the LV is found for the crop (``cine``: from the images only, as on new data).
+        ed_phase: the end-diastolic phase of every input, in place of its ``subject.json``'s (or of
+            phase 0, the trigger, for a cine file or DICOM series): the networks read the cine from ED on,
+            and the cascade's scar depends on that reading (``docs/results.md``, "Robustness to the
+            end-diastolic phase").
     """
 
     def __init__(self, cascade: torch.nn.Module, config: PscganConfig, *, device: str | torch.device = "cpu",
                  batch_size: int = 16, localisation: str | None = None, anatomy: AnatomyModel | None = None,
-                 fov_heart_ratio: float | tuple[float, float] | None = None) -> None:
+                 fov_heart_ratio: float | tuple[float, float] | None = None,
+                 ed_phase: int | None = None) -> None:
         self.device = torch.device(device)
         self.cascade = cascade.to(self.device).eval()
         self.config = config
         self.batch_size = batch_size
         self.anatomy = anatomy  # a pscgan.anatomy.model.AnatomyModel, or None
+        if ed_phase is not None and ed_phase < 0:
+            raise ConfigError(None, f"the end-diastolic phase must be 0 or more, got {ed_phase}")
+        self.ed_phase = ed_phase
         if localisation is None:
             localisation = "detector" if anatomy is not None else "cine"
         # The model's plan; a model trained with the field-of-view rule is fed with its own ratio, others
@@ -115,6 +124,13 @@ class Predictor:
         if info is not None:
             levels, angles = info.slice_metadata(item.cine.array.shape[2])
             kwargs = {"rr_interval_ms": info.rr_interval_ms, "ed_phase": info.ed_phase}
+        if self.ed_phase is not None:
+            phases = item.cine.array.shape[3]
+            if self.ed_phase >= phases:
+                raise InputError(item.source.path, f"has {phases} phases (0..{phases - 1}); the "
+                                                   f"end-diastolic phase {self.ed_phase} asked for is not "
+                                                   "among them")
+            kwargs["ed_phase"] = self.ed_phase
         self._anatomy_probs = None
         if self.anatomy is not None:
             kwargs["locator"] = self._locate
