@@ -57,17 +57,9 @@ def shifted_dataset(data: Path, out: Path, shift: int, split: str = "test") -> P
     return out
 
 
-def scores(evaluation: dict[str, Any]) -> dict[str, float | None]:
-    """The headline numbers of an ``evaluation.json``."""
-    seg, img = evaluation["imaging"]["segmentation"], evaluation["imaging"]
-    ssim = img.get("synthesis", {}).get("ssim", {}).get("mean") if img.get("synthesis") else None
-    return {"dice_scar": seg["per_class"]["scar"]["dice"]["mean"],
-            "dice_overall": seg["overall"]["dice"]["mean"],
-            "scar_ratio_r": evaluation["clinical"]["scar_ratio"]["pearson"]["r"], "ssim": ssim}
-
-
 def phantom_row(data: Path, weights: Path, shift: int, baseline: bool, tmp: Path) -> dict[str, Any]:
     from pscgan.evaluation.evaluate import evaluate
+    from pscgan.experiments.metrics import run_metrics
 
     shifted = shifted_dataset(data, tmp / f"data_{shift}", shift)
     pred = tmp / f"pred_{shift}"
@@ -80,7 +72,8 @@ def phantom_row(data: Path, weights: Path, shift: int, baseline: bool, tmp: Path
 
         predict_batch([shifted], pred, weights=weights, split="test")
     evaluate(pred, data, tmp / f"eval_{shift}", overwrite=True)
-    return scores(json.loads((tmp / f"eval_{shift}" / "evaluation.json").read_text()))
+    metrics = run_metrics(json.loads((tmp / f"eval_{shift}" / "evaluation.json").read_text()))
+    return {k: metrics[k] for k in METRICS}
 
 
 def sunnybrook_rows(root: Path, weights: Path, shifts: list[int]) -> list[dict[str, Any]]:
@@ -95,20 +88,19 @@ def sunnybrook_rows(root: Path, weights: Path, shifts: list[int]) -> list[dict[s
     rows = []
     for folder in sorted(p for p in root.iterdir() if (p / "subject.json").is_file()):
         subject = load_subject(folder)
+        ed = {shift: (subject.info.ed_phase + shift) % subject.info.n_phases for shift in set(shifts) | {0}}
         scar: dict[int, np.ndarray] = {}
         myocardium: dict[int, np.ndarray] = {}
-        for shift in sorted(set(shifts) | {0}):
-            ed = (subject.info.ed_phase + shift) % subject.info.n_phases
+        for shift in sorted(ed):
             item = LoadedInput(PredictInput(folder.name, InputKind.SUBJECT, folder), subject.cine,
-                               subject.info.model_copy(update={"ed_phase": ed}), None)
+                               subject.info.model_copy(update={"ed_phase": ed[shift]}), None)
             labels = model.predict(item).labels_original
             scar[shift] = labels == Tissue.SCAR
             myocardium[shift] = np.isin(labels, (Tissue.MYOCARDIUM, Tissue.SCAR))
         for shift in shifts:
             a, b = scar[shift], scar[0]
             union = int(a.sum() + b.sum())
-            rows.append({"subject": folder.name, "shift": shift, "ed_phase": (subject.info.ed_phase + shift)
-                         % subject.info.n_phases,
+            rows.append({"subject": folder.name, "shift": shift, "ed_phase": ed[shift],
                          "scar_ratio": float(a.sum() / max(int(myocardium[shift].sum()), 1)),
                          "scar_dice_vs_expert_ed": float(2 * (a & b).sum() / union) if union else None})
     return rows
@@ -142,7 +134,7 @@ def main() -> None:
             for shift in args.shifts:
                 row = phantom_row(args.data, Path(weights), shift, baseline, Path(tmp))
                 entry["phantom"][str(shift)] = row
-                print(name, shift, json.dumps(entry["phantom"][str(shift)]), flush=True)
+                print(name, shift, json.dumps(row), flush=True)
         if args.sunnybrook is not None and not baseline:
             rows = sunnybrook_rows(args.sunnybrook, Path(weights), args.shifts)
             entry["sunnybrook"] = rows

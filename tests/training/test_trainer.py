@@ -26,6 +26,27 @@ def _weights(path):
     return load_file(str(path))
 
 
+def _train(data, cfg, run, **options):
+    return run_training(TrainOptions(run=run, data=data, config=cfg, deterministic=True, progress=False,
+                                     **options))
+
+
+def _train_in_parts(data, cfg, run, budgets):
+    """Train ``run`` in sittings of ``budgets`` steps each (a new run, then resumes); it stays unfinished."""
+    for budget in budgets:
+        _train(data, cfg, run, resume=run.exists(), stop_after=budget)
+    return run
+
+
+def _finish(run):
+    return run_training(TrainOptions(run=run, resume=True, deterministic=True, progress=False))
+
+
+def _assert_same_weights(a, b):
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+
+
 def test_full_run_writes_the_run_folder(tiny_ring_dataset, tmp_path):
     run = tmp_path / "run"
     weights = run_training(TrainOptions(run=run, data=tiny_ring_dataset, config=_config(), progress=False))
@@ -70,8 +91,7 @@ def test_interrupted_and_resumed_run_ends_with_the_same_weights_and_log(tiny_rin
     resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
     a, b = _weights(full), _weights(resumed)
     assert a.keys() == b.keys()
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    _assert_same_weights(a, b)
     def records(run):  # wall-clock timing differs between sittings
         lines = (run / "metrics.jsonl").read_text().splitlines()
         return [{k: v for k, v in json.loads(x).items() if k != "seconds_per_step"} for x in lines]
@@ -89,16 +109,10 @@ def test_unequal_phase_steps_resume_exactly_and_number_the_steps_on_one_axis(tin
     # 9 steps in all, split 4 / 1 / 4: checkpoints and records number them 1..9 without a collision
     cfg = _config(steps=3, **{"train.phase_step_shares": "[2,0.5,2]", "train.log_interval": 1})
     assert cfg.train.phase_steps(3) == (4, 1, 4)
-    full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
-                                     deterministic=True, progress=False))
-    part = tmp_path / "part"
-    for budget in (5, 2):  # stops after phase II's only step (step 5), then mid-phase III (step 7)
-        run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, resume=part.exists(),
-                                  deterministic=True, progress=False, stop_after=budget))
-    resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
-    a, b = _weights(full), _weights(resumed)
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    full = _train(tiny_ring_dataset, cfg, tmp_path / "full")
+    # stops after phase II's only step (step 5), then mid-phase III (step 7)
+    part = _train_in_parts(tiny_ring_dataset, cfg, tmp_path / "part", (5, 2))
+    _assert_same_weights(_weights(full), _weights(_finish(part)))
     steps = [json.loads(x) for x in (part / "metrics.jsonl").read_text().splitlines()]
     steps = [(r["phase"], r["phase_step"], r["step"]) for r in steps if "g_total" in r]
     assert [s for _, _, s in steps] == list(range(1, 10))
@@ -111,21 +125,16 @@ def test_generator_average_and_augmentation_resume_exactly_and_the_average_is_sh
 
     cfg = _config(steps=4, **{"train.generator_ema_decay": 0.9, "train.dihedral_augmentation": 1.0,
                               "train.ed_shift_augmentation": 1})
-    full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
-                                     deterministic=True, progress=False))
-    part = tmp_path / "part"
-    for budget in (3, 3):  # stops at step 3 (mid-phase I, between checkpoints), then 6 (mid-phase II)
-        run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, resume=part.exists(),
-                                  deterministic=True, progress=False, stop_after=budget))
+    full = _train(tiny_ring_dataset, cfg, tmp_path / "full")
+    # stops at step 3 (mid-phase I, between checkpoints), then 6 (mid-phase II)
+    part = _train_in_parts(tiny_ring_dataset, cfg, tmp_path / "part", (3, 3))
     ck = load_checkpoint(part)
     average, raw = ck.module_state("synthesis.generator_average"), ck.module_state("synthesis.generator")
     assert average.keys() == raw.keys()
     assert any(not torch.equal(average[k], raw[k]) for k in raw)  # the average is not the raw weights
-    resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
-    a, b = _weights(full), _weights(resumed)
+    a, b = _weights(full), _weights(_finish(part))
     assert a.keys() == b.keys() and not any("average" in k for k in a)  # shipped under the usual names
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    _assert_same_weights(a, b)
     # the shipped phase III generator is its best average: the best checkpoint holds the same weights
     best = load_checkpoint(part / "checkpoints" / "best_segmentation").module_state("segmentation.generator")
     for k, v in best.items():
@@ -143,20 +152,13 @@ def test_phase_learning_rates_reach_the_optimisers_and_resume_exactly(tiny_ring_
     lr = cfg.train.lr
     assert rates == {Phase.COARSE: [lr, lr], Phase.SYNTHESIS: [lr / 2, lr / 2],
                      Phase.SEGMENTATION: [pytest.approx(lr / 10)] * 2}
-    full = run_training(TrainOptions(run=tmp_path / "full", data=tiny_ring_dataset, config=cfg,
-                                     deterministic=True, progress=False))
-    part = tmp_path / "part"
-    for budget in (9, 1):  # stops inside phase III (its step 1, then 2), a poly rate mid-decay
-        run_training(TrainOptions(run=part, data=tiny_ring_dataset, config=cfg, resume=part.exists(),
-                                  deterministic=True, progress=False, stop_after=budget))
-    resumed = run_training(TrainOptions(run=part, resume=True, deterministic=True, progress=False))
-    a, b = _weights(full), _weights(resumed)
-    for k in a:
-        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+    full = _train(tiny_ring_dataset, cfg, tmp_path / "full")
+    # stops inside phase III (its step 1, then 2), a poly rate mid-decay
+    part = _train_in_parts(tiny_ring_dataset, cfg, tmp_path / "part", (9, 1))
+    a = _weights(full)
+    _assert_same_weights(a, _weights(_finish(part)))
     one_rate = _config(steps=4, **{"train.warm_start_segmentation": True, "train.lr_schedule": "poly"})
-    slower = run_training(TrainOptions(run=tmp_path / "one", data=tiny_ring_dataset, config=one_rate,
-                                       deterministic=True, progress=False))
-    c = _weights(slower)
+    c = _weights(_train(tiny_ring_dataset, one_rate, tmp_path / "one"))
     assert all(torch.equal(a[k], c[k]) for k in a if k.startswith("generators.coarse."))  # phase I alike
     assert any(not torch.equal(a[k], c[k]) for k in a if k.startswith("generators.segmentation."))
 

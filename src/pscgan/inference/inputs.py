@@ -24,6 +24,10 @@ class InputKind(str, Enum):
     DICOM = "dicom"
 
 
+#: the input kind of each format :func:`pscgan.io.reader.input_format` names
+_KIND_OF_FORMAT = {"nifti": InputKind.NIFTI, "npz": InputKind.NPZ, "dicom": InputKind.DICOM}
+
+
 @dataclass(frozen=True)
 class PredictInput:
     """One subject to predict: a name for its output folder, what it is, and where it is."""
@@ -105,8 +109,7 @@ def discover_inputs(path: str | Path, *, split: str | None = None) -> list[Predi
         batch = _folder_batch(path)
         if batch is not None:
             return batch
-    fmt = input_format(path)
-    kind = {"nifti": InputKind.NIFTI, "npz": InputKind.NPZ, "dicom": InputKind.DICOM}.get(fmt)
+    kind = _KIND_OF_FORMAT.get(input_format(path))
     if kind is None:
         raise InputError(path, "not a dataset, subject folder, NIfTI/NPZ cine or DICOM series")
     return [_item(path, kind)]
@@ -123,13 +126,15 @@ def _folder_batch(folder: Path) -> list[PredictInput] | None:
     series each, as a PACS export is often laid out), is a batch: each cine file and
     each subfolder holding files is one subject. A folder with any other file is one DICOM series.
     """
+    from pscgan.io.reader import format_by_name
+
     entries = _visible(folder)
-    files = [p for p in entries if p.is_file()]
-    if any(not p.name.lower().endswith((".nii", ".nii.gz", ".npz")) for p in files):
+    files = {p: format_by_name(p) for p in entries if p.is_file()}
+    if None in files.values():
         return None
     series = [p for p in entries if p.is_dir() and any(q.is_file() for q in _visible(p))]
-    items = [_item(p, InputKind.NIFTI if p.name.lower().endswith((".nii", ".nii.gz")) else InputKind.NPZ)
-             for p in files] + [_item(p, InputKind.DICOM) for p in series]
+    items = [_item(p, _KIND_OF_FORMAT[fmt]) for p, fmt in files.items() if fmt is not None]
+    items += [_item(p, InputKind.DICOM) for p in series]
     if not items:
         raise InputError(folder, "holds no cine: expected a dataset, a subject folder, a DICOM series, or a "
                                  "folder of NIfTI/NPZ cines or of DICOM series folders")

@@ -52,6 +52,21 @@ class ImageKind(str, Enum):
     LABELS = "labels"
 
 
+def format_by_name(path: str | Path) -> str | None:
+    """``"nifti"`` or ``"npz"`` when the file's name says so (any case), else ``None``.
+
+    Example:
+        >>> format_by_name("cine.NII.gz"), format_by_name("a.npz"), format_by_name("IM0001")
+        ('nifti', 'npz', None)
+    """
+    name = Path(path).name.lower()
+    if name.endswith((".nii", ".nii.gz")):
+        return "nifti"
+    if name.endswith(".npz"):
+        return "npz"
+    return None
+
+
 def input_format(path: str | Path) -> str:
     """``"nifti"``, ``"npz"`` or ``"dicom"`` for ``path``, judged by its name and type.
 
@@ -64,10 +79,9 @@ def input_format(path: str | Path) -> str:
         return "dicom"
     if not path.exists():
         raise InputError(path, "file or folder not found")
-    if name.endswith((".nii", ".nii.gz")):
-        return "nifti"
-    if name.endswith(".npz"):
-        return "npz"
+    by_name = format_by_name(path)
+    if by_name is not None:
+        return by_name
     if name.endswith((".dcm", ".ima")) or _has_dicom_preamble(path):
         return "dicom"
     raise InputError(path, "unrecognised input format; expected a .nii/.nii.gz or .npz file or a folder "
