@@ -201,6 +201,16 @@ def test_ed_phase_option_reads_the_cine_from_that_phase(tiny_ring_dataset, tiny_
     assert res.exit_code == 0, res.output
     records = json.loads((tmp_path / "a" / "as_is" / "records.json").read_text())
     assert {r["temporal"]["ed_phase"] for r in records} == {1}
+    # clinical.json and the report say which phase was read as end-diastole, and why
+    n = arr.shape[3]
+    clinical = json.loads((tmp_path / "a" / "as_is" / "clinical.json").read_text())
+    assert clinical["end_diastole"] == {"phase": 1, "phases": n, "from": "asked for (--ed-phase)"}
+    clinical_b = json.loads((tmp_path / "b" / "rolled" / "clinical.json").read_text())
+    assert clinical_b["end_diastole"] == {"phase": 0, "phases": n, "from": "the first phase of the input"}
+    res = runner.invoke(app, ["report", str(tmp_path / "a"), "--out", str(tmp_path / "report")])
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "report" / "subjects" / "as_is.html").read_text()
+    assert f"input phase 1 (counted from 0, of {n}): asked for (--ed-phase)" in page
     seg_a = np.asarray(nib.load(str(tmp_path / "a" / "as_is" / "segmentation.nii.gz")).dataobj)
     seg_b = np.asarray(nib.load(str(tmp_path / "b" / "rolled" / "segmentation.nii.gz")).dataobj)
     np.testing.assert_array_equal(seg_a, seg_b)

@@ -119,6 +119,10 @@ def test_predict_writes_every_output(run: Run) -> None:
     assert len(list((subject / "dicom" / "synthetic_lge").iterdir())) == 12
     assert json.loads((subject / "outputs.json").read_text())["failed"] == []
     assert json.loads((run.out / "summary.json").read_text())["output_failures"] == []
+    # a series without subject.json is read from its earliest trigger time, and clinical.json says so
+    ed = json.loads((subject / "clinical.json").read_text())["end_diastole"]
+    assert ed == {"phase": 0, "phases": run.cine.array.shape[3],
+                  "from": "the earliest trigger time of the series"}
 
 
 def test_the_uid_rule_break_is_reported_once(run: Run) -> None:

@@ -122,8 +122,9 @@ def write_subject_result(out: Path, item: LoadedInput, pred: Prediction, *, keep
         write_nifti(tmp / LGE_FILE, pred.lge_original, spacing=item.cine.spacing, affine=affine)
         write_nifti(tmp / SEG_FILE, pred.labels_original, spacing=item.cine.spacing, affine=affine)
         quant = quantify_prediction(item, pred.labels_original, slice_quality(pred))
+        ed = {"end_diastole": pred.end_diastole} if pred.end_diastole is not None else {}
         write_json_atomic(tmp / CLINICAL_FILE, {"subject_id": name, "input": item.source.kind.value,
-                                                 "source": source_file(item), **quant.as_dict()})
+                                                 "source": source_file(item), **ed, **quant.as_dict()})
         arrays: dict[str, np.ndarray] = {
             "cine": np.stack([s.cine for s in pred.slices]).astype(np.float16),
             "lge_synthetic": pred.lge.astype(np.float32), "segmentation": pred.labels,

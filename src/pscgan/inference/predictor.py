@@ -26,7 +26,7 @@ import torch
 from pscgan.config.schema import PscganConfig
 from pscgan.errors import ConfigError, InputError
 from pscgan.data.protocol import planned_options
-from pscgan.inference.inputs import LoadedInput
+from pscgan.inference.inputs import InputKind, LoadedInput
 from pscgan.labels import Tissue
 from pscgan.preprocessing.pipeline import PreparedSlice, PreprocessOptions, prepare_arrays
 from pscgan.preprocessing.record import SliceRecord, to_original_volume
@@ -53,6 +53,8 @@ class Prediction:
         coarse_labels: (S, H, W) uint8 coarse masks (phase I), when the cascade is progressive.
         lge_original: (x, y, slice) synthetic LGE in the original geometry, relative units [0, 1].
         labels_original: (x, y, slice) segmentation in the original geometry.
+        end_diastole: which input phase was read as end-diastole, of how many, and why (see
+            :func:`end_diastole_record`): every network input starts there, and the result depends on it.
     """
 
     slices: list[PreparedSlice]
@@ -61,6 +63,17 @@ class Prediction:
     coarse_labels: np.ndarray | None
     lge_original: np.ndarray
     labels_original: np.ndarray
+    end_diastole: dict[str, Any] | None = None
+
+
+def end_diastole_record(phase: int, phases: int, source: str) -> dict[str, Any]:
+    """``{"phase": 0-based input phase, "phases": count, "from": where the choice came from}``.
+
+    Example:
+        >>> end_diastole_record(18, 20, "subject.json")
+        {'phase': 18, 'phases': 20, 'from': 'subject.json'}
+    """
+    return {"phase": int(phase), "phases": int(phases), "from": source}
 
 
 class Predictor:
@@ -101,6 +114,7 @@ class Predictor:
             planned["fov_heart_ratio"] = fov_heart_ratio
         self.options = PreprocessOptions(**planned, localisation=localisation)
         self._anatomy_probs: np.ndarray | None = None
+        self._end_diastole: dict[str, Any] | None = None
 
     @classmethod
     def from_weights(cls, weights: str | Path, *, anatomy_weights: str | Path | None = None,
@@ -121,16 +135,21 @@ class Predictor:
         info = item.info
         levels = angles = None
         kwargs: dict[str, Any] = {}
+        phases = item.cine.array.shape[3]
+        first = ("the earliest trigger time of the series" if item.source.kind is InputKind.DICOM
+                 else "the first phase of the input")
+        self._end_diastole = end_diastole_record(0, phases, first)
         if info is not None:
             levels, angles = info.slice_metadata(item.cine.array.shape[2])
             kwargs = {"rr_interval_ms": info.rr_interval_ms, "ed_phase": info.ed_phase}
+            self._end_diastole = end_diastole_record(info.ed_phase, phases, "subject.json")
         if self.ed_phase is not None:
-            phases = item.cine.array.shape[3]
             if self.ed_phase >= phases:
                 raise InputError(item.source.path, f"has {phases} phases (0..{phases - 1}); the "
                                                    f"end-diastolic phase {self.ed_phase} asked for is not "
                                                    "among them")
             kwargs["ed_phase"] = self.ed_phase
+            self._end_diastole = end_diastole_record(self.ed_phase, phases, "asked for (--ed-phase)")
         self._anatomy_probs = None
         if self.anatomy is not None:
             kwargs["locator"] = self._locate
@@ -179,7 +198,7 @@ class Predictor:
         return Prediction(
             slices=slices, lge=out["lge"], labels=out["labels"], coarse_labels=out.get("coarse"),
             lge_original=to_original_volume(list(lge01), records, "image", fill=0.0),
-            labels_original=labels_original)
+            labels_original=labels_original, end_diastole=self._end_diastole)
 
 
 def probs_on_crop(probs: np.ndarray, record: SliceRecord) -> np.ndarray:

@@ -104,6 +104,18 @@ def _identifiers(folder: Path) -> dict[str, str]:
     return {label: kept[k] for k, label in _IDENTIFIER_LABELS.items() if kept.get(k)}
 
 
+def _end_diastole(clinical: dict[str, Any]) -> dict[str, str]:
+    """The input phase read as end-diastole, as a detail line (the cascade's result depends on it)."""
+    ed = clinical.get("end_diastole")
+    if not isinstance(ed, dict):  # a prediction of an earlier pscgan
+        return {}
+    try:
+        phase, phases, source = int(ed["phase"]), int(ed["phases"]), str(ed["from"])[:200]
+    except (KeyError, TypeError, ValueError):
+        return {}
+    return {"end-diastole": f"input phase {phase} (counted from 0, of {phases}): {source}; frame 1 below"}
+
+
 def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
                               keep_identifiers: bool = False) -> list[SubjectReportData]:
     """The report data of every finished subject (paired with the reference when ``ref_dir`` is given).
@@ -113,7 +125,7 @@ def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
             each subject's details (default: never read them).
     """
     def details(sid: str, clinical: dict[str, Any]) -> dict[str, str]:
-        shown = {"input": str(clinical.get("input", ""))}
+        shown = {"input": str(clinical.get("input", ""))} | _end_diastole(clinical)
         return {**shown, **_identifiers(pred_dir / sid)} if keep_identifiers else shown
 
     out: list[SubjectReportData] = []
