@@ -51,7 +51,10 @@ VARIANTS = ([{"encoder": k} for k in EncoderKind]
                {"attention": AttentionMode.FACTORISED, "full_attention_max_positions": 64},
                {"attention": AttentionMode.NONE, "full_attention_max_positions": 64},
                {"skip_collapse": SkipCollapse.TEMPORAL_PROJECTION},
-               {"frame_stack_skip": True}])
+               {"frame_stack_skip": True},
+               {"bottleneck_skip": True},
+               {"decoder_residual": True},
+               {"encoder": EncoderKind.FRAME_STACK, "bottleneck_skip": True, "decoder_residual": True}])
 
 
 def _variant_id(update: dict) -> str:
@@ -154,3 +157,13 @@ def test_joint_cascade_when_progressive_is_off(tiny):
     cfg = tiny.model_copy(update={"model": tiny.model.model_copy(update={"progressive": False})})
     out = build_cascade(cfg)(cine_for(tiny))
     assert set(out) == {LGE, MASK_LOGITS}
+
+
+def test_decoder_options_leave_the_weights_of_a_generator_without_them_unchanged(tiny):
+    # off, bottleneck_skip and decoder_residual add no parameter: earlier weight files load as they were
+    base = Generator(tiny.model, Phase.JOINT).state_dict()
+    on = Generator(tiny.model.model_copy(update={"bottleneck_skip": True, "decoder_residual": True}),
+                   Phase.JOINT).state_dict()
+    assert set(base) < set(on)
+    added = set(on) - set(base)
+    assert added and all(k.startswith("bottleneck_skip.") or ".refine." in k for k in added)

@@ -192,6 +192,18 @@ class ModelConfig(_Section):
         "sees them: thin scar is a few pixels wide and the encoder's first block already halves the "
         "resolution. Not in the paper.",
     )
+    bottleneck_skip: bool = Field(
+        False,
+        description="Also give the first upsampling block the encoder's last stage (time collapsed by a "
+        "learned weighting) as a skip, so the decoder starts from features that keep their layout, as a "
+        "U-Net's deepest level does, beside the dense bottleneck's. Not in the paper.",
+    )
+    decoder_residual: bool = Field(
+        False,
+        description="Give each upsampling block a second 3x3 convolution, added back as a residual (as the "
+        "encoder's stages and MONAI's residual units have): the paper's decoder has one convolution per "
+        "resolution. Not in the paper.",
+    )
     condition_pool: int = Field(1, ge=1, le=512, description="Average-pool factor of the condition image.")
     condition_injection: ConditionInjection = ConditionInjection.BOTTLENECK
     discriminator_widths: tuple[int, int, int, int, int] = (64, 128, 256, 512, 512)

@@ -45,19 +45,27 @@ from pscgan.models.phase import Phase
 
 
 class UpBlock(nn.Module):
-    """Upsample x2 (nearest) -> concat skip -> Conv 3x3 -> layer norm -> LeakyReLU."""
+    """Upsample x2 (nearest) -> concat skip -> Conv 3x3 -> layer norm -> LeakyReLU.
 
-    def __init__(self, in_ch: int, out_ch: int, slope: float) -> None:
+    With ``residual``, a second Conv 3x3 -> layer norm -> LeakyReLU follows, added to its input.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, slope: float, residual: bool = False) -> None:
         super().__init__()
         self.conv = nn.Conv2d(in_ch, out_ch, 3, padding=1)
         self.norm = ImageLayerNorm(out_ch)
         self.act = nn.LeakyReLU(slope)
+        self.refine = None
+        if residual:
+            self.refine = nn.Sequential(nn.Conv2d(out_ch, out_ch, 3, padding=1), ImageLayerNorm(out_ch),
+                                        nn.LeakyReLU(slope))
 
     def forward(self, x: Tensor, skip: Tensor | None = None) -> Tensor:
         x = F.interpolate(x, scale_factor=2, mode="nearest")
         if skip is not None:
             x = torch.cat([x, skip], dim=1)
-        return self.act(self.norm(self.conv(x)))
+        x = self.act(self.norm(self.conv(x)))
+        return x if self.refine is None else x + self.refine(x)
 
 
 class Generator(nn.Module):
@@ -98,9 +106,12 @@ class Generator(nn.Module):
             config.condition_injection is ConditionInjection.DECODER and self.condition_channels > 0
         )
         cond_ch = self.condition_channels if self.decoder_condition else 0
-        blocks, prev = [], config.decoder_start_channels
+        # bottleneck_skip: the decoder start also reads the last stage's features, where they are
+        self.bottleneck_skip = TimeWeighting(t) if config.bottleneck_skip else None
+        blocks, prev = [], config.decoder_start_channels + (widths[3] if config.bottleneck_skip else 0)
         for skip_ch, out_ch in zip(skip_channels, config.decoder_widths, strict=True):
-            blocks.append(UpBlock(prev + skip_ch + cond_ch, out_ch, config.leaky_slope))
+            blocks.append(UpBlock(prev + skip_ch + cond_ch, out_ch, config.leaky_slope,
+                                  residual=config.decoder_residual))
             prev = out_ch
         self.up = nn.ModuleList(blocks)
         heads = {}
@@ -132,6 +143,8 @@ class Generator(nn.Module):
             z = torch.cat([z, flat.reshape(b, -1)], dim=1)
         s4 = self.config.bottleneck_size
         x = self.act(self.fc2(z)).view(b, self.config.decoder_start_channels, s4, s4)
+        if self.bottleneck_skip is not None:
+            x = torch.cat([x, self.bottleneck_skip(enc.bottleneck)], dim=1)
         full = None if self.frame_stack is None else self.frame_stack(cine[:, 0])
         skips = [weigh(s) for weigh, s in zip(self.skip_weights, enc.skips, strict=True)][::-1] + [full]
         for i, (block, skip) in enumerate(zip(self.up, skips, strict=True)):
