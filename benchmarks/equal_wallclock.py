@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ def main() -> None:
         sys.exit("the two variants were not tested on the same subjects (different data or split)")
     comparison = compare_variants(runs, ref_name, RUN_METRICS, SUBJECT_METRICS)
     result = {
-        "command": " ".join(["python", "benchmarks/equal_wallclock.py", *sys.argv[1:]]),
+        "command": shlex.join(["python", "benchmarks/equal_wallclock.py", *sys.argv[1:]]),
         "reference": ref_name,
         "test": TEST_NAME,
         "test_subjects": len(next(iter(subjects[ref_name]))),
