@@ -73,12 +73,28 @@ def test_schema_2_trained_at_a_constant_learning_rate(notes):
     data = get_preset("cpu").model_dump(mode="json") | {"schema_version": 2}
     del data["train"]["lr_schedule"]
     migrated, said = migrate(CONFIGURATION, data)
-    assert migrated["train"]["lr_schedule"] == "constant" and migrated["schema_version"] == 3
+    assert migrated["train"]["lr_schedule"] == "constant" and migrated["schema_version"] == 4
     assert said == ["configuration 2 -> 3: train.lr_schedule: absent, so trained at a constant learning "
                     "rate (constant)"]
     # an experiment plan's base_config of schema 2 is complete without the field
     assert config_from_record(data, source="plan.json").train.lr_schedule.value == "constant"
     assert "lr_schedule" not in data["train"]  # the input is not modified
+
+
+def test_schema_3_without_the_options_added_since_had_them_off(notes):
+    data = get_preset("cpu").model_dump(mode="json") | {"schema_version": 3}
+    for section, key in [("train", "phase_lr_factors"), ("train", "ed_shift_augmentation"),
+                         ("model", "bottleneck_skip"), ("model", "decoder_residual")]:
+        del data[section][key]
+    migrated, said = migrate(CONFIGURATION, data)
+    assert migrated["schema_version"] == 4 and len(said) == 4
+    assert all(line.startswith("configuration 3 -> 4: ") and "absent, so" in line for line in said)
+    # an experiment plan of schema 3 (e.g. one to continue or to reuse runs from) reads as it trained
+    config = config_from_record(data, source="plan.json")
+    assert config.train.phase_lr_factors is None and config.train.ed_shift_augmentation == 0
+    assert not config.model.bottleneck_skip and not config.model.decoder_residual
+    assert config == get_preset("cpu")
+    assert "bottleneck_skip" not in data["model"]  # the input is not modified
 
 
 @pytest.mark.parametrize("data", [get_preset("tiny").model_dump(mode="json"), {"preset": "custom"}, [], "x"])

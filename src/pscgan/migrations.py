@@ -10,10 +10,14 @@ were prepared with), never with today's default, and says so: the notes are retu
 =====================  ==================  =======  ================================================
 format                 where               version  older versions
 =====================  ==================  =======  ================================================
-configuration          ``config.json``,    3        1: no ``preprocessing`` section (fixed settings),
+configuration          ``config.json``,    4        1: no ``preprocessing`` section (fixed settings),
                        weights, checkpoint          fields absent before ``train.register_lge`` and
                                                     ``loss.mask_to_discriminator`` existed; 2: no
-                                                    ``train.lr_schedule`` (a constant rate)
+                                                    ``train.lr_schedule`` (a constant rate); 3: options
+                                                    added since (``train.phase_lr_factors``,
+                                                    ``train.ed_shift_augmentation``,
+                                                    ``model.bottleneck_skip``, ``model.decoder_residual``)
+                                                    absent, each off
 baseline configuration baseline weights,   2        1 (no ``schema_version``): no ``preprocessing``,
                        run ``config.json``          no ``register_lge`` before it existed
 training state         checkpoint          2        1 (no ``version``): no divergence recovery, no
@@ -32,7 +36,7 @@ newer one) is returned unchanged for its reader to judge.
 Example:
     >>> data, notes = migrate(CONFIGURATION, {"schema_version": 1, "train": {}, "loss": {}})
     >>> data["schema_version"], data["train"]["register_lge"], data["loss"]["mask_to_discriminator"]
-    (3, False, 'softmax')
+    (4, False, 'softmax')
     >>> data["preprocessing"]["intensity_percentiles"]
     [0.5, 99.5]
     >>> print(notes[0][:60])
@@ -44,6 +48,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -140,9 +145,30 @@ def _configuration_v2(data: dict[str, Any]) -> list[str]:
     return []
 
 
+#: Options added while the configuration was at version 3, with the value a version-3 record meant: each
+#: was off until it existed.
+_V3_ABSENT_MEANT: dict[str, dict[str, tuple[Any, str]]] = {
+    "train": {"phase_lr_factors": (None, "every phase at the base learning rate"),
+              "ed_shift_augmentation": (0, "no ED shift")},
+    "model": {"bottleneck_skip": (False, "no bottleneck skip"),
+              "decoder_residual": (False, "one convolution per upsampling block")},
+}
+
+
+def _configuration_v3(data: dict[str, Any]) -> list[str]:
+    notes = []
+    for name, fields in _V3_ABSENT_MEANT.items():
+        section = _section(data, name)
+        for key, (value, meaning) in fields.items():
+            if section is not None and key not in section:
+                section[key] = value
+                notes.append(f"{name}.{key}: absent, so {meaning} ({json.dumps(value)})")
+    return notes
+
+
 #: The run configuration, stored in ``config.json``, in every weights file and checkpoint.
-CONFIGURATION = Format("configuration", "schema_version", 3,
-                       steps={1: _configuration_v1, 2: _configuration_v2})
+CONFIGURATION = Format("configuration", "schema_version", 4,
+                       steps={1: _configuration_v1, 2: _configuration_v2, 3: _configuration_v3})
 
 
 # baseline configuration (pscgan.baselines.config.BaselineConfig) ---------------------------------------
