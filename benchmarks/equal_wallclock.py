@@ -29,8 +29,8 @@ records its command).
 from __future__ import annotations
 
 import argparse
-import statistics
 import shlex
+import statistics
 import sys
 from pathlib import Path
 from typing import Any

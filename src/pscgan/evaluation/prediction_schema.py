@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 _TEXT = Annotated[str, Field(max_length=10_000)]
 _COUNT = Annotated[int, Field(ge=0, le=100_000)]
@@ -101,6 +101,21 @@ class SubjectFile(_Strict):
     n_slices_assessed: _COUNT | None = None
 
 
+class EndDiastoleFile(_Strict):
+    """Which input phase a prediction read as end-diastole
+    (:func:`pscgan.inference.predictor.end_diastole_record`)."""
+
+    phase: _COUNT
+    phases: int = Field(ge=1, le=100_000)
+    source: _TEXT = Field(alias="from")
+
+    @model_validator(mode="after")
+    def _phase_among_phases(self) -> EndDiastoleFile:
+        if self.phase >= self.phases:
+            raise ValueError(f"phase {self.phase} is not one of the {self.phases} phases")
+        return self
+
+
 class ClinicalFile(_Strict):
     """A predicted subject's ``clinical.json`` (:meth:`pscgan.clinical.quantify.Quantification.as_dict`
     plus the subject's name and input)."""
@@ -111,3 +126,4 @@ class ClinicalFile(_Strict):
     spacing_mm: list[Annotated[float, Field(gt=0.0, le=1e3)]] = Field(min_length=3, max_length=3)
     scar_fraction_threshold: _SHARE
     notes: list[_TEXT] = Field(default_factory=list, max_length=1000)
+    end_diastole: EndDiastoleFile | None = None  # absent from a prediction of an earlier pscgan

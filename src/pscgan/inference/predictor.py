@@ -114,7 +114,6 @@ class Predictor:
             planned["fov_heart_ratio"] = fov_heart_ratio
         self.options = PreprocessOptions(**planned, localisation=localisation)
         self._anatomy_probs: np.ndarray | None = None
-        self._end_diastole: dict[str, Any] | None = None
 
     @classmethod
     def from_weights(cls, weights: str | Path, *, anatomy_weights: str | Path | None = None,
@@ -134,27 +133,35 @@ class Predictor:
     def prepare(self, item: LoadedInput) -> list[PreparedSlice]:
         info = item.info
         levels = angles = None
-        kwargs: dict[str, Any] = {}
-        phases = item.cine.array.shape[3]
-        first = ("the earliest trigger time of the series" if item.source.kind is InputKind.DICOM
-                 else "the first phase of the input")
-        self._end_diastole = end_diastole_record(0, phases, first)
+        kwargs: dict[str, Any] = {"ed_phase": self.end_diastole(item)["phase"]}
         if info is not None:
             levels, angles = info.slice_metadata(item.cine.array.shape[2])
-            kwargs = {"rr_interval_ms": info.rr_interval_ms, "ed_phase": info.ed_phase}
-            self._end_diastole = end_diastole_record(info.ed_phase, phases, "subject.json")
-        if self.ed_phase is not None:
-            if self.ed_phase >= phases:
-                raise InputError(item.source.path, f"has {phases} phases (0..{phases - 1}); the "
-                                                   f"end-diastolic phase {self.ed_phase} asked for is not "
-                                                   "among them")
-            kwargs["ed_phase"] = self.ed_phase
-            self._end_diastole = end_diastole_record(self.ed_phase, phases, "asked for (--ed-phase)")
+            kwargs["rr_interval_ms"] = info.rr_interval_ms
         self._anatomy_probs = None
         if self.anatomy is not None:
             kwargs["locator"] = self._locate
         return prepare_arrays(item.cine, None, None, self.options, subject_id=item.source.name, levels=levels,
                               angles=angles, **kwargs)
+
+    def end_diastole(self, item: LoadedInput) -> dict[str, Any]:
+        """The input phase read as end-diastole (:func:`end_diastole_record`): ``--ed-phase`` where given,
+        else ``subject.json``'s, else the first phase (a DICOM series' earliest trigger time).
+
+        Raises:
+            InputError: the cine lacks the phase asked for.
+        """
+        phases = item.cine.array.shape[3]
+        if self.ed_phase is not None:
+            if self.ed_phase >= phases:
+                raise InputError(item.source.path, f"has {phases} phases (0..{phases - 1}); the "
+                                                   f"end-diastolic phase {self.ed_phase} asked for is not "
+                                                   "among them")
+            return end_diastole_record(self.ed_phase, phases, "asked for (--ed-phase)")
+        if item.info is not None:
+            return end_diastole_record(item.info.ed_phase, phases, "subject.json")
+        first = ("the earliest trigger time of the series" if item.source.kind is InputKind.DICOM
+                 else "the first phase of the input")
+        return end_diastole_record(0, phases, first)
 
     def _locate(self, cine: np.ndarray, spacing_rc: tuple[float, float], ed_phase: int) -> list:
         """The pipeline's LV detector: the anatomy network's probabilities, kept for :func:`fuse_anatomy`."""
@@ -198,7 +205,7 @@ class Predictor:
         return Prediction(
             slices=slices, lge=out["lge"], labels=out["labels"], coarse_labels=out.get("coarse"),
             lge_original=to_original_volume(list(lge01), records, "image", fill=0.0),
-            labels_original=labels_original, end_diastole=self._end_diastole)
+            labels_original=labels_original, end_diastole=self.end_diastole(item))
 
 
 def probs_on_crop(probs: np.ndarray, record: SliceRecord) -> np.ndarray:

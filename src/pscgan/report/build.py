@@ -105,15 +105,13 @@ def _identifiers(folder: Path) -> dict[str, str]:
 
 
 def _end_diastole(clinical: dict[str, Any]) -> dict[str, str]:
-    """The input phase read as end-diastole, as a detail line (the cascade's result depends on it)."""
+    """The input phase read as end-diastole, as a detail line (the cascade's result depends on it);
+    ``clinical`` was checked by :func:`pscgan.evaluation.prediction_files.read_clinical`."""
     ed = clinical.get("end_diastole")
-    if not isinstance(ed, dict):  # a prediction of an earlier pscgan
+    if ed is None:  # a prediction of an earlier pscgan
         return {}
-    try:
-        phase, phases, source = int(ed["phase"]), int(ed["phases"]), str(ed["from"])[:200]
-    except (KeyError, TypeError, ValueError):
-        return {}
-    return {"end-diastole": f"input phase {phase} (counted from 0, of {phases}): {source}; frame 1 below"}
+    return {"end-diastole": f"input phase {ed['phase']} (counted from 0, of {ed['phases']}): {ed['from']}; "
+                            "frame 1 below"}
 
 
 def subjects_from_predictions(pred_dir: Path, ref_dir: Path | None, *,
