@@ -10,14 +10,17 @@ were prepared with), never with today's default, and says so: the notes are retu
 =====================  ==================  =======  ================================================
 format                 where               version  older versions
 =====================  ==================  =======  ================================================
-configuration          ``config.json``,    4        1: no ``preprocessing`` section (fixed settings),
+configuration          ``config.json``,    5        1: no ``preprocessing`` section (fixed settings),
                        weights, checkpoint          fields absent before ``train.register_lge`` and
                                                     ``loss.mask_to_discriminator`` existed; 2: no
                                                     ``train.lr_schedule`` (a constant rate); 3: options
                                                     added since (``train.phase_lr_factors``,
                                                     ``train.ed_shift_augmentation``,
                                                     ``model.bottleneck_skip``, ``model.decoder_residual``)
-                                                    absent, each off
+                                                    absent, each off; 4: no
+                                                    ``loss.segmentation_dice_reduction`` (batch-pooled),
+                                                    ``loss.synthesis_ssim_weight`` (0) or
+                                                    ``model.generator_norm`` (layer norm)
 baseline configuration baseline weights,   2        1 (no ``schema_version``): no ``preprocessing``,
                        run ``config.json``          no ``register_lge`` before it existed
 training state         checkpoint          2        1 (no ``version``): no divergence recovery, no
@@ -145,6 +148,17 @@ def _configuration_v2(data: dict[str, Any]) -> list[str]:
     return []
 
 
+def _fill_absent(data: dict[str, Any], meant: dict[str, dict[str, tuple[Any, str]]]) -> list[str]:
+    notes = []
+    for name, fields in meant.items():
+        section = _section(data, name)
+        for key, (value, meaning) in fields.items():
+            if section is not None and key not in section:
+                section[key] = value
+                notes.append(f"{name}.{key}: absent, so {meaning} ({json.dumps(value)})")
+    return notes
+
+
 #: Options added while the configuration was at version 3, with the value a version-3 record meant: each
 #: was off until it existed.
 _V3_ABSENT_MEANT: dict[str, dict[str, tuple[Any, str]]] = {
@@ -156,19 +170,25 @@ _V3_ABSENT_MEANT: dict[str, dict[str, tuple[Any, str]]] = {
 
 
 def _configuration_v3(data: dict[str, Any]) -> list[str]:
-    notes = []
-    for name, fields in _V3_ABSENT_MEANT.items():
-        section = _section(data, name)
-        for key, (value, meaning) in fields.items():
-            if section is not None and key not in section:
-                section[key] = value
-                notes.append(f"{name}.{key}: absent, so {meaning} ({json.dumps(value)})")
-    return notes
+    return _fill_absent(data, _V3_ABSENT_MEANT)
+
+
+#: Options added while the configuration was at version 4, with the value a version-4 record meant.
+_V4_ABSENT_MEANT: dict[str, dict[str, tuple[Any, str]]] = {
+    "loss": {"segmentation_dice_reduction": ("batch", "the soft Dice was pooled over the batch"),
+             "synthesis_ssim_weight": (0.0, "no SSIM term")},
+    "model": {"generator_norm": ("layer", "the generator's 2D convolutions were layer-normalised")},
+}
+
+
+def _configuration_v4(data: dict[str, Any]) -> list[str]:
+    return _fill_absent(data, _V4_ABSENT_MEANT)
 
 
 #: The run configuration, stored in ``config.json``, in every weights file and checkpoint.
-CONFIGURATION = Format("configuration", "schema_version", 4,
-                       steps={1: _configuration_v1, 2: _configuration_v2, 3: _configuration_v3})
+CONFIGURATION = Format("configuration", "schema_version", 5,
+                       steps={1: _configuration_v1, 2: _configuration_v2, 3: _configuration_v3,
+                              4: _configuration_v4})
 
 
 # baseline configuration (pscgan.baselines.config.BaselineConfig) ---------------------------------------

@@ -54,3 +54,35 @@ def test_switches_remove_their_terms(tiny):
     cine, _, labels, lge = batch(tiny, Phase.JOINT)
     terms = generator_objective(loss, Phase.JOINT, g(cine), None, None, labels=labels, lge=lge)
     assert set(terms) == {"segmentation", "pixel_l1", "total"}
+
+
+def test_dice_reduction_chooses_per_slice_or_batch_pooled_dice(tiny):
+    from pscgan.config.schema import DiceReduction
+    from pscgan.losses.segmentation import foreground_dice_loss
+    from pscgan.models.interfaces import MASK_LOGITS
+
+    g = build_generator(tiny, Phase.COARSE)
+    cine, _, labels, _ = batch(tiny, Phase.COARSE)
+    out = g(cine)
+    logits = out[MASK_LOGITS]
+    for reduction, per_sample in [(DiceReduction.BATCH, False), (DiceReduction.SAMPLE, True)]:
+        loss = tiny.loss.model_copy(update={"adversarial": AdversarialLoss.NONE,
+                                            "segmentation_dice_weight": 2.0,
+                                            "segmentation_dice_reduction": reduction})
+        terms = generator_objective(loss, Phase.COARSE, out, None, None, labels=labels)
+        want = 2.0 * foreground_dice_loss(logits, labels, per_sample=per_sample)
+        torch.testing.assert_close(terms["dice"], want)
+
+
+def test_ssim_term_of_the_synthesis_phase(tiny):
+    from pscgan.losses.similarity import ssim_loss
+    from pscgan.models.interfaces import LGE
+
+    g = build_generator(tiny, Phase.SYNTHESIS)
+    cine, cond, labels, lge = batch(tiny, Phase.SYNTHESIS)
+    out = g(cine, cond)
+    loss = tiny.loss.model_copy(update={"adversarial": AdversarialLoss.NONE, "synthesis_ssim_weight": 3.0})
+    terms = generator_objective(loss, Phase.SYNTHESIS, out, None, None, labels=labels, lge=lge)
+    torch.testing.assert_close(terms["ssim"], 3.0 * ssim_loss(out[LGE], lge))
+    with pytest.raises(ValueError, match="SSIM term needs the ground-truth LGE"):
+        generator_objective(loss, Phase.SYNTHESIS, out, None, None, labels=labels)

@@ -41,3 +41,16 @@ def test_foreground_dice_loss_is_zero_for_a_perfect_prediction_and_ignores_backg
     target[0, 2:5, 2:5] = 3
     logits = F.one_hot(target, 4).permute(0, 3, 1, 2).float() * 100
     assert float(foreground_dice_loss(logits, target)) < 1e-4
+
+
+def test_foreground_dice_loss_per_sample_averages_each_slice_dice():
+    torch.manual_seed(1)
+    logits = torch.randn(3, 4, 6, 6)
+    target = torch.randint(0, 4, (3, 6, 6))
+    p = torch.softmax(logits, 1)
+    onehot = F.one_hot(target, 4).permute(0, 3, 1, 2).float()
+    per_slice = [1 - (2 * (p[b, c] * onehot[b, c]).sum() + 1e-5) / (p[b, c].sum() + onehot[b, c].sum() + 1e-5)
+                 for b in range(3) for c in (1, 2, 3)]
+    got = foreground_dice_loss(logits, target, per_sample=True)
+    assert torch.isclose(got, torch.stack(per_slice).mean(), atol=1e-6)
+    assert not torch.isclose(got, foreground_dice_loss(logits, target), atol=1e-4)

@@ -9,6 +9,7 @@ from pscgan.config.schema import (
     BottleneckInput,
     ConditionInjection,
     EncoderKind,
+    ImageNorm,
     Pathways,
     SkipCollapse,
 )
@@ -54,7 +55,11 @@ VARIANTS = ([{"encoder": k} for k in EncoderKind]
                {"frame_stack_skip": True},
                {"bottleneck_skip": True},
                {"decoder_residual": True},
-               {"encoder": EncoderKind.FRAME_STACK, "bottleneck_skip": True, "decoder_residual": True}])
+               {"encoder": EncoderKind.FRAME_STACK, "bottleneck_skip": True, "decoder_residual": True},
+               {"encoder": EncoderKind.FRAME_STACK, "frame_stack_skip": True,
+                "condition_injection": ConditionInjection.ENCODER},
+               {"encoder": EncoderKind.FRAME_STACK, "frame_stack_skip": True,
+                "generator_norm": ImageNorm.INSTANCE}])
 
 
 def _variant_id(update: dict) -> str:
@@ -167,3 +172,35 @@ def test_decoder_options_leave_the_weights_of_a_generator_without_them_unchanged
     assert set(base) < set(on)
     added = set(on) - set(base)
     assert added and all(k.startswith("bottleneck_skip.") or ".refine." in k for k in added)
+
+
+def test_encoder_injection_stacks_the_condition_with_the_frames(tiny):
+    cfg = tiny.model.model_copy(update={"encoder": EncoderKind.FRAME_STACK, "frame_stack_skip": True,
+                                        "condition_injection": ConditionInjection.ENCODER})
+    plain = tiny.model.model_copy(update={"encoder": EncoderKind.FRAME_STACK, "frame_stack_skip": True,
+                                          "condition_injection": ConditionInjection.DECODER})
+    for phase in (Phase.SYNTHESIS, Phase.SEGMENTATION):
+        g, d = Generator(cfg, phase), Generator(plain, phase)
+        extra = phase.condition_channels(cfg.classes)
+        assert g.encoder.stages[0].down[0].in_channels == d.encoder.stages[0].down[0].in_channels + extra
+        assert g.frame_stack[0].in_channels == cfg.frames + extra
+    # phase I has no condition: the same network as without the option
+    assert (sum(p.numel() for p in Generator(cfg, Phase.COARSE).parameters())
+            == sum(p.numel() for p in Generator(plain, Phase.COARSE).parameters()))
+
+
+def test_encoder_injection_needs_the_frame_stack_encoder(tiny):
+    with pytest.raises(ValueError, match="needs encoder=frame_stack"):
+        type(tiny.model)(**{**tiny.model.model_dump(), "condition_injection": "encoder"})
+
+
+def test_instance_norm_normalises_each_channel_of_the_generator(tiny):
+    cfg = tiny.model.model_copy(update={"encoder": EncoderKind.FRAME_STACK, "frame_stack_skip": True,
+                                        "generator_norm": ImageNorm.INSTANCE})
+    g, plain = Generator(cfg, Phase.COARSE), Generator(tiny.model.model_copy(
+        update={"encoder": EncoderKind.FRAME_STACK, "frame_stack_skip": True}), Phase.COARSE)
+    norms = [m for m in g.modules() if isinstance(m, torch.nn.GroupNorm)]
+    assert norms and all(m.num_groups == m.num_channels for m in norms)
+    # the same parameters by name and shape: a layer-norm generator's weights could warm-start it
+    shapes = {k: v.shape for k, v in g.state_dict().items()}
+    assert shapes == {k: v.shape for k, v in plain.state_dict().items()}

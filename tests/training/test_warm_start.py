@@ -13,14 +13,18 @@ from pscgan.training.launch import TrainOptions, run_training
 from pscgan.training.warm_start import warm_start
 
 
-@pytest.mark.parametrize("injection", ["decoder", "bottleneck"])
+@pytest.mark.parametrize("injection", ["decoder", "bottleneck", "encoder"])
 def test_the_warm_started_generator_computes_what_phase_one_computes(injection):
-    cfg = apply_overrides(get_preset("tiny"), [f"model.condition_injection={injection}"])
+    encoder = ["model.encoder=frame_stack", "model.frame_stack_skip=true"] if injection == "encoder" else []
+    cfg = apply_overrides(get_preset("tiny"), [*encoder, f"model.condition_injection={injection}"])
     torch.manual_seed(0)
     coarse, seg = build_generator(cfg, "coarse").eval(), build_generator(cfg, "segmentation").eval()
     record = warm_start(seg, coarse)
     assert not record.kept and "fc2.weight" in record.widened
-    assert any(k.startswith("up.") for k in record.widened) == (injection == "decoder")
+    assert any(k.startswith("up.") for k in record.widened) == (injection != "bottleneck")
+    # with the condition stacked on the frames, the first stage and the full-resolution skip widen too
+    assert {"encoder.stages.0.down.0.weight", "frame_stack.0.weight"} <= set(record.widened) \
+        or injection != "encoder"
     size = cfg.model.image_size
     cine = torch.randn(3, 1, cfg.model.frames, size, size)
     with torch.no_grad():

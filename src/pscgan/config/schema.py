@@ -113,11 +113,15 @@ class ConditionInjection(str, Enum):
     dense layer, so it reaches the decoder only through a 4x4 grid. ``decoder`` also concatenates the
     condition, average-pooled to each upsampling block's resolution, to that block's input (as the
     skips are), so a thin structure in the condition (a subendocardial scar in the synthetic LGE) can
-    reach the output at full resolution. Not in the paper.
+    reach the output at full resolution. ``encoder`` does what ``decoder`` does and also stacks the
+    condition with the frames as input channels of the frame-stack encoder and of the frame-stack skip,
+    so every stage reads the condition beside the cine, as a U-Net given both as channels would (needs
+    ``encoder=frame_stack``). Neither is in the paper.
     """
 
     BOTTLENECK = "bottleneck"
     DECODER = "decoder"
+    ENCODER = "encoder"
 
 
 class MaskEncoding(str, Enum):
@@ -125,6 +129,20 @@ class MaskEncoding(str, Enum):
 
     SOFTMAX = "softmax"  # class probabilities: soft where the ground truth is not, a cue D can use alone
     ONE_HOT = "one_hot"  # one-hot of the most probable class, with the softmax's gradient (straight through)
+
+
+class DiceReduction(str, Enum):
+    """Where the soft Dice term pools its intersections and sums (``loss.segmentation_dice_reduction``)."""
+
+    BATCH = "batch"  # over the whole batch: a slice without scar adds no degenerate 0/0 term
+    SAMPLE = "sample"  # per slice, then averaged: each slice counts alike, as the U-Net baseline trains
+
+
+class ImageNorm(str, Enum):
+    """Normalisation of the generator's 2D convolutions (frame-stack encoder and skip, decoder)."""
+
+    LAYER = "layer"  # over (C, H, W) of each image, per-channel affine: section 6.3's layer norm
+    INSTANCE = "instance"  # over (H, W) of each channel, as MONAI's U-Net (the baseline) normalises
 
 
 class AdversarialLoss(str, Enum):
@@ -204,6 +222,9 @@ class ModelConfig(_Section):
         "encoder's stages and MONAI's residual units have): the paper's decoder has one convolution per "
         "resolution. Not in the paper.",
     )
+    generator_norm: ImageNorm = Field(
+        ImageNorm.LAYER, description="Normalisation after the generator's 2D convolutions (frame-stack "
+        "encoder and skip, decoder); the SCLN keeps its per-frame layer norm. instance: not in the paper.")
     condition_pool: int = Field(1, ge=1, le=512, description="Average-pool factor of the condition image.")
     condition_injection: ConditionInjection = ConditionInjection.BOTTLENECK
     discriminator_widths: tuple[int, int, int, int, int] = (64, 128, 256, 512, 512)
@@ -211,6 +232,10 @@ class ModelConfig(_Section):
 
     @model_validator(mode="after")
     def _check(self) -> ModelConfig:
+        stacked = self.encoder is EncoderKind.FRAME_STACK
+        if self.condition_injection is ConditionInjection.ENCODER and not stacked:
+            raise ValueError("condition_injection=encoder stacks the condition with the frames and needs "
+                             f"encoder=frame_stack, got encoder={self.encoder.value}")
         if self.image_size % 16:
             raise ValueError(f"image_size must be divisible by 16 (four stride-2 blocks), "
                              f"got {self.image_size}")
@@ -266,6 +291,9 @@ class LossConfig(_Section):
         description="Soft Dice loss on the foreground classes added to eq. (9) (MONAI DiceLoss); "
         "counters the scar's small pixel share. Not in the paper (0 = off).",
     )
+    segmentation_dice_reduction: DiceReduction = Field(
+        DiceReduction.BATCH, description="Soft Dice pooled over the batch, or per slice and then averaged "
+        "(the MONAI U-Net baseline's DiceCE); only with segmentation_dice_weight > 0.")
     regularisation: bool = Field(True, description="Synthetic regularisation of eq. (11)-(13), phase II.")
     regularisation_weight: float = Field(0.01, ge=0.0)
     ogs_nu: float = Field(1.0, gt=0.0, description="nu of eq. (11).")
@@ -273,6 +301,9 @@ class LossConfig(_Section):
     content: bool = Field(True, description="Discriminator feature content loss, eq. (15), phase II.")
     content_weight: float = Field(1.0, ge=0.0)
     pixel_l1_weight: float = Field(0.0, ge=0.0, description="Optional pixel L1 on the LGE (not in paper).")
+    synthesis_ssim_weight: float = Field(
+        0.0, ge=0.0, description="Optional 1 - SSIM of the synthetic LGE against its target, SSIM as pscgan "
+        "evaluate scores it (7x7 uniform window on [0, 1]). Not in the paper (0 = off).")
     auxiliary: bool = Field(True, description="Pixel-count auxiliary loss of eq. (17), phase III.")
     auxiliary_weight: float = Field(1.0, ge=0.0)
 

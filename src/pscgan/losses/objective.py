@@ -5,7 +5,7 @@ phase            generator terms (weights from the config)
 ===============  =====================================================================================
 I  coarse        multi-class CE (eq. 8-9) [+ optional soft Dice] + adversarial (eq. 10)
 II synthesis     synthetic regularisation (eq. 11-13) + content (eq. 15) + adversarial (eq. 14)
-                 [+ optional pixel L1]
+                 [+ optional pixel L1] [+ optional 1 - SSIM]
 III segmentation multi-class CE + adversarial (eq. 16) + pixel-count auxiliary (eq. 17)
 joint            the union of the above on the two heads
 ===============  =====================================================================================
@@ -37,11 +37,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from pscgan.config.schema import AdversarialLoss, LossConfig
+from pscgan.config.schema import AdversarialLoss, DiceReduction, LossConfig
 from pscgan.losses.adversarial import discriminator_loss, generator_loss, gradient_penalty
 from pscgan.losses.auxiliary import class_pixel_counts, count_loss
 from pscgan.losses.content import feature_content_loss
 from pscgan.losses.regularisation import synthetic_regularisation
+from pscgan.losses.similarity import ssim_loss
 from pscgan.losses.segmentation import foreground_dice_loss, multiclass_cross_entropy
 from pscgan.models.discriminator import Discriminator, fake_input
 from pscgan.models.interfaces import LGE, MASK_LOGITS
@@ -91,7 +92,7 @@ def generator_objective(cfg: LossConfig, phase: Phase, outputs: Mapping[str, Ten
         discriminator: the phase's discriminator (None when adversarial learning is off).
         real: ground truth as the discriminator sees it (content loss); may be None without D.
         labels: (B, H, W) ground-truth labels (mask phases).
-        lge: (B, 1, H, W) ground-truth LGE (synthesis phases; for the optional pixel L1).
+        lge: (B, 1, H, W) ground-truth LGE (synthesis phases; for the optional pixel L1 and SSIM terms).
     """
     terms: dict[str, Tensor] = {}
     if MASK_LOGITS in outputs:
@@ -100,7 +101,9 @@ def generator_objective(cfg: LossConfig, phase: Phase, outputs: Mapping[str, Ten
         ce = multiclass_cross_entropy(outputs[MASK_LOGITS], labels)
         terms["segmentation"] = cfg.segmentation_weight * ce
         if cfg.segmentation_dice_weight > 0:
-            terms["dice"] = cfg.segmentation_dice_weight * foreground_dice_loss(outputs[MASK_LOGITS], labels)
+            per_sample = cfg.segmentation_dice_reduction is DiceReduction.SAMPLE
+            terms["dice"] = cfg.segmentation_dice_weight * foreground_dice_loss(
+                outputs[MASK_LOGITS], labels, per_sample=per_sample)
     if LGE in outputs:
         if cfg.regularisation:
             terms["regularisation"] = cfg.regularisation_weight * synthetic_regularisation(
@@ -109,6 +112,10 @@ def generator_objective(cfg: LossConfig, phase: Phase, outputs: Mapping[str, Ten
             if lge is None:
                 raise ValueError("the pixel L1 needs the ground-truth LGE")
             terms["pixel_l1"] = cfg.pixel_l1_weight * F.l1_loss(outputs[LGE], lge)
+        if cfg.synthesis_ssim_weight > 0:
+            if lge is None:
+                raise ValueError("the SSIM term needs the ground-truth LGE")
+            terms["ssim"] = cfg.synthesis_ssim_weight * ssim_loss(outputs[LGE], lge)
     if cfg.adversarial is not AdversarialLoss.NONE:
         if discriminator is None:
             raise ValueError("an adversarial loss is configured but no discriminator was given")

@@ -41,22 +41,24 @@ def multiclass_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
     return -(target * log_p + (1 - target) * log_not_p).mean()
 
 
-def foreground_dice_loss(logits: Tensor, target: Tensor) -> Tensor:
-    """Soft Dice loss of the foreground classes (1..N-1) on the softmax probabilities, batch-pooled.
+def foreground_dice_loss(logits: Tensor, target: Tensor, *, per_sample: bool = False) -> Tensor:
+    """Soft Dice loss of the foreground classes (1..N-1) on the softmax probabilities.
 
     Not in the paper: an optional term (``loss.segmentation_dice_weight``) for the scar's small pixel
-    share, which eq. (9)'s per-pixel average hardly sees. MONAI's ``DiceLoss`` with ``batch=True``:
-    intersections and sums are pooled over the batch, so a slice without scar does not contribute a
-    degenerate 0/0 term.
+    share, which eq. (9)'s per-pixel average hardly sees. MONAI's ``DiceLoss``. By default
+    intersections and sums are pooled over the batch (``batch=True``), so a slice without scar does not
+    contribute a degenerate 0/0 term; ``per_sample`` takes each slice's Dice and averages them, as the
+    U-Net baseline's ``DiceCELoss`` does, so a small scar counts as much as a large one.
 
     Args:
         logits: (B, N, H, W) class logits.
         target: (B, H, W) integer labels.
+        per_sample: per-slice Dice averaged over the batch instead of one batch-pooled Dice.
 
     Returns:
         Scalar loss in [0, 1].
     """
     from monai.losses import DiceLoss
 
-    loss = DiceLoss(include_background=False, to_onehot_y=True, softmax=True, batch=True)
+    loss = DiceLoss(include_background=False, to_onehot_y=True, softmax=True, batch=not per_sample)
     return loss(logits, target[:, None].long())

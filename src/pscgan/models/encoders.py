@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from pscgan.config.schema import EncoderKind, ModelConfig
 from pscgan.models.interfaces import EncoderOutput
-from pscgan.models.layers import FrameConv, ImageLayerNorm, SequenceLayerNorm, TimeConv, volume_to_frames
+from pscgan.models.layers import FrameConv, SequenceLayerNorm, TimeConv, image_norm, volume_to_frames
 from pscgan.models.scln import SCLNEncoder
 
 
@@ -52,11 +52,11 @@ class _Conv3dStage(nn.Module):
 class _FrameStackStage(nn.Module):
     """Conv 3x3 stride 2 -> LN -> LeakyReLU -> residual (conv 3x3 -> LN -> LeakyReLU) on (B, C, 1, H, W)."""
 
-    def __init__(self, in_ch: int, out_ch: int, slope: float) -> None:
+    def __init__(self, in_ch: int, out_ch: int, slope: float, norm: str = "layer") -> None:
         super().__init__()
-        self.down = nn.Sequential(nn.Conv2d(in_ch, out_ch, 3, stride=2, padding=1), ImageLayerNorm(out_ch),
+        self.down = nn.Sequential(nn.Conv2d(in_ch, out_ch, 3, stride=2, padding=1), image_norm(norm, out_ch),
                                   nn.LeakyReLU(slope))
-        self.refine = nn.Sequential(nn.Conv2d(out_ch, out_ch, 3, padding=1), ImageLayerNorm(out_ch),
+        self.refine = nn.Sequential(nn.Conv2d(out_ch, out_ch, 3, padding=1), image_norm(norm, out_ch),
                                     nn.LeakyReLU(slope))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -118,9 +118,14 @@ class StagedEncoder(nn.Module):
         self.bottleneck_head = bottleneck_head
         self.time_as_channels = time_as_channels
 
-    def forward(self, cine: Tensor) -> EncoderOutput:
+    def forward(self, cine: Tensor, extra: Tensor | None = None) -> EncoderOutput:
+        """Encode ``cine``; ``extra`` (B, C, H, W) joins the frames as input channels (frame stacks only)."""
         outs = []
         x = cine.transpose(1, 2) if self.time_as_channels else cine
+        if extra is not None:
+            if not self.time_as_channels:
+                raise ValueError("only an encoder that reads the frames as channels takes extra channels")
+            x = torch.cat([x, extra[:, :, None]], dim=1)
         for stage in self.stages:
             x = stage(x)
             outs.append(x)
@@ -141,16 +146,19 @@ class FrameFeatureLSTM(nn.Module):
         return out.view(b, t, c, h, w).transpose(1, 2)
 
 
-def build_encoder(config: ModelConfig) -> nn.Module:
-    """The cine encoder selected by ``config.encoder``."""
+def build_encoder(config: ModelConfig, extra_channels: int = 0) -> nn.Module:
+    """The cine encoder selected by ``config.encoder``; a frame stack reads ``extra_channels`` more
+    input channels (the condition, with ``condition_injection=encoder``)."""
     kind = config.encoder
+    if extra_channels and kind is not EncoderKind.FRAME_STACK:
+        raise ValueError(f"the {kind.value} encoder takes no extra input channels")
     if kind is EncoderKind.SCLN:
         return SCLNEncoder(config)
     slope = config.leaky_slope
     if kind is EncoderKind.FRAME_STACK:
         # (B, 1, T, H, W) -> (B, T, 1, H, W): the frames become the first stage's input channels
-        ins = (config.frames, *config.widths[:3])
-        stacked: list[nn.Module] = [_FrameStackStage(a, b, slope)
+        ins = (config.frames + extra_channels, *config.widths[:3])
+        stacked: list[nn.Module] = [_FrameStackStage(a, b, slope, config.generator_norm.value)
                                     for a, b in zip(ins, config.widths, strict=True)]
         return StagedEncoder(stacked, time_as_channels=True)
     chans = (1, *config.widths)

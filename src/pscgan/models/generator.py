@@ -14,7 +14,8 @@ layer"), concatenated U-Net style in the upsampling block of matching size (8, 1
 variant (progressive framework off) has both.
 
 Named departures: ``bottleneck_input=time_weighted`` and ``condition_pool`` > 1 shrink the two dense
-layers; ``condition_injection=decoder`` also feeds the condition image to every upsampling block;
+layers; ``condition_injection=decoder`` also feeds the condition image to every upsampling block, and
+``condition_injection=encoder`` besides stacks it with the frames as the frame-stack encoder's input;
 ``skip_collapse=temporal_projection`` replaces the skips' dot layer by a learned channel-by-frame
 projection; ``frame_stack_skip`` feeds the last upsampling block a convolution of the frames stacked as
 channels (none in the paper; see :class:`pscgan.config.schema.ModelConfig`).
@@ -40,7 +41,7 @@ from torch import Tensor, nn
 from pscgan.config.schema import BottleneckInput, ConditionInjection, ModelConfig, SkipCollapse
 from pscgan.models.encoders import build_encoder
 from pscgan.models.interfaces import LGE, MASK_LOGITS
-from pscgan.models.layers import ImageLayerNorm, TemporalProjection, TimeWeighting
+from pscgan.models.layers import TemporalProjection, TimeWeighting, image_norm
 from pscgan.models.phase import Phase
 
 
@@ -50,14 +51,15 @@ class UpBlock(nn.Module):
     With ``residual``, a second Conv 3x3 -> layer norm -> LeakyReLU follows, added to its input.
     """
 
-    def __init__(self, in_ch: int, out_ch: int, slope: float, residual: bool = False) -> None:
+    def __init__(self, in_ch: int, out_ch: int, slope: float, residual: bool = False,
+                 norm: str = "layer") -> None:
         super().__init__()
         self.conv = nn.Conv2d(in_ch, out_ch, 3, padding=1)
-        self.norm = ImageLayerNorm(out_ch)
+        self.norm = image_norm(norm, out_ch)
         self.act = nn.LeakyReLU(slope)
         self.refine = None
         if residual:
-            self.refine = nn.Sequential(nn.Conv2d(out_ch, out_ch, 3, padding=1), ImageLayerNorm(out_ch),
+            self.refine = nn.Sequential(nn.Conv2d(out_ch, out_ch, 3, padding=1), image_norm(norm, out_ch),
                                         nn.LeakyReLU(slope))
 
     def forward(self, x: Tensor, skip: Tensor | None = None) -> Tensor:
@@ -82,7 +84,12 @@ class Generator(nn.Module):
         self.phase = phase
         s4, widths = config.bottleneck_size, config.widths
         t = config.encoded_frames
-        self.encoder = build_encoder(config)
+        self.condition_channels = phase.condition_channels(config.classes)
+        # condition_injection=encoder: the condition is stacked with the frames at the input
+        self.input_condition = (config.condition_injection is ConditionInjection.ENCODER
+                                and self.condition_channels > 0)
+        input_ch = self.condition_channels if self.input_condition else 0
+        self.encoder = build_encoder(config, input_ch)
         if config.skip_collapse is SkipCollapse.TEMPORAL_PROJECTION:
             self.skip_weights = nn.ModuleList(TemporalProjection(c, t) for c in widths[:3])
         else:
@@ -90,7 +97,6 @@ class Generator(nn.Module):
         flatten = config.bottleneck_input is BottleneckInput.FLATTEN
         self.bottleneck_weights = None if flatten else TimeWeighting(t)
         self.fc1 = nn.Linear(widths[3] * s4 * s4 * (t if flatten else 1), config.bottleneck_features)
-        self.condition_channels = phase.condition_channels(config.classes)
         cond_size = config.image_size // config.condition_pool
         self.fc2 = nn.Linear(config.bottleneck_features + self.condition_channels * cond_size * cond_size,
                              config.decoder_start_channels * s4 * s4)
@@ -98,12 +104,13 @@ class Generator(nn.Module):
         # the paper's decoder has no skip at full resolution; frame_stack_skip gives it the frames
         self.frame_stack = None
         if config.frame_stack_skip:
-            self.frame_stack = nn.Sequential(nn.Conv2d(config.frames, widths[0], 3, padding=1),
-                                             ImageLayerNorm(widths[0]),
+            self.frame_stack = nn.Sequential(nn.Conv2d(config.frames + input_ch, widths[0], 3, padding=1),
+                                             image_norm(config.generator_norm.value, widths[0]),
                                              nn.LeakyReLU(config.leaky_slope))
         skip_channels = (widths[2], widths[1], widths[0], widths[0] if config.frame_stack_skip else 0)
         self.decoder_condition = (
-            config.condition_injection is ConditionInjection.DECODER and self.condition_channels > 0
+            config.condition_injection in (ConditionInjection.DECODER, ConditionInjection.ENCODER)
+            and self.condition_channels > 0
         )
         cond_ch = self.condition_channels if self.decoder_condition else 0
         # bottleneck_skip: the decoder start also reads the last stage's features, where they are
@@ -111,7 +118,7 @@ class Generator(nn.Module):
         blocks, prev = [], config.decoder_start_channels + (widths[3] if config.bottleneck_skip else 0)
         for skip_ch, out_ch in zip(skip_channels, config.decoder_widths, strict=True):
             blocks.append(UpBlock(prev + skip_ch + cond_ch, out_ch, config.leaky_slope,
-                                  residual=config.decoder_residual))
+                                  residual=config.decoder_residual, norm=config.generator_norm.value))
             prev = out_ch
         self.up = nn.ModuleList(blocks)
         heads = {}
@@ -133,7 +140,8 @@ class Generator(nn.Module):
         """
         self._check_inputs(cine, condition)
         b = cine.shape[0]
-        enc = self.encoder(cine)
+        stacked = condition if self.input_condition else None
+        enc = self.encoder(cine, stacked) if stacked is not None else self.encoder(cine)
         feat = enc.bottleneck if self.bottleneck_weights is None else self.bottleneck_weights(enc.bottleneck)
         z = self.act(self.fc1(feat.reshape(b, -1)))
         if condition is not None:
@@ -145,7 +153,10 @@ class Generator(nn.Module):
         x = self.act(self.fc2(z)).view(b, self.config.decoder_start_channels, s4, s4)
         if self.bottleneck_skip is not None:
             x = torch.cat([x, self.bottleneck_skip(enc.bottleneck)], dim=1)
-        full = None if self.frame_stack is None else self.frame_stack(cine[:, 0])
+        full = None
+        if self.frame_stack is not None:
+            frames = cine[:, 0] if stacked is None else torch.cat([cine[:, 0], stacked], dim=1)
+            full = self.frame_stack(frames)
         skips = [weigh(s) for weigh, s in zip(self.skip_weights, enc.skips, strict=True)][::-1] + [full]
         for i, (block, skip) in enumerate(zip(self.up, skips, strict=True)):
             if self.decoder_condition:

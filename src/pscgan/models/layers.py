@@ -49,6 +49,21 @@ class ImageLayerNorm(nn.GroupNorm):
         super().__init__(1, channels, eps=eps)
 
 
+def image_norm(kind: str, channels: int) -> nn.GroupNorm:
+    """``layer`` (:class:`ImageLayerNorm`) or ``instance`` (each channel over H, W) with a per-channel
+    affine; both are group norms, so their parameters have the same names and shapes.
+
+    Example:
+        >>> image_norm("instance", 8).num_groups, image_norm("layer", 8).num_groups
+        (8, 1)
+    """
+    if kind == "instance":
+        return nn.GroupNorm(channels, channels)
+    if kind == "layer":
+        return ImageLayerNorm(channels)
+    raise ValueError(f"unknown normalisation {kind!r} (layer, instance)")
+
+
 class SequenceLayerNorm(nn.Module):
     """Per-frame layer norm of a (B, C, T, P) or (B, C, T, H, W) tensor: statistics over C and space only."""
 
