@@ -39,7 +39,7 @@ newer one) is returned unchanged for its reader to judge.
 Example:
     >>> data, notes = migrate(CONFIGURATION, {"schema_version": 1, "train": {}, "loss": {}})
     >>> data["schema_version"], data["train"]["register_lge"], data["loss"]["mask_to_discriminator"]
-    (4, False, 'softmax')
+    (5, False, 'softmax')
     >>> data["preprocessing"]["intensity_percentiles"]
     [0.5, 99.5]
     >>> print(notes[0][:60])
