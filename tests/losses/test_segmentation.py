@@ -25,14 +25,21 @@ def test_finite_with_saturated_logits():
     assert 99 < float(loss.detach()) < 101
 
 
+def _hand_dice_loss(p, onehot):
+    """1 - soft Dice of probabilities ``p`` against ``onehot``, summed over every element given."""
+    return 1 - (2 * (p * onehot).sum() + 1e-5) / (p.sum() + onehot.sum() + 1e-5)
+
+
+def _random_case(seed, batch):
+    torch.manual_seed(seed)
+    logits = torch.randn(batch, 4, 6, 6)
+    target = torch.randint(0, 4, (batch, 6, 6))
+    return logits, target, torch.softmax(logits, 1), F.one_hot(target, 4).permute(0, 3, 1, 2).float()
+
+
 def test_foreground_dice_loss_equals_a_hand_computed_batch_dice():
-    torch.manual_seed(0)
-    logits = torch.randn(2, 4, 6, 6)
-    target = torch.randint(0, 4, (2, 6, 6))
-    p = torch.softmax(logits, 1)
-    onehot = F.one_hot(target, 4).permute(0, 3, 1, 2).float()
-    dice = [1 - (2 * (p[:, c] * onehot[:, c]).sum() + 1e-5) / (p[:, c].sum() + onehot[:, c].sum() + 1e-5)
-            for c in (1, 2, 3)]
+    logits, target, p, onehot = _random_case(0, 2)
+    dice = [_hand_dice_loss(p[:, c], onehot[:, c]) for c in (1, 2, 3)]
     assert torch.isclose(foreground_dice_loss(logits, target), torch.stack(dice).mean(), atol=1e-6)
 
 
@@ -44,13 +51,8 @@ def test_foreground_dice_loss_is_zero_for_a_perfect_prediction_and_ignores_backg
 
 
 def test_foreground_dice_loss_per_sample_averages_each_slice_dice():
-    torch.manual_seed(1)
-    logits = torch.randn(3, 4, 6, 6)
-    target = torch.randint(0, 4, (3, 6, 6))
-    p = torch.softmax(logits, 1)
-    onehot = F.one_hot(target, 4).permute(0, 3, 1, 2).float()
-    per_slice = [1 - (2 * (p[b, c] * onehot[b, c]).sum() + 1e-5) / (p[b, c].sum() + onehot[b, c].sum() + 1e-5)
-                 for b in range(3) for c in (1, 2, 3)]
+    logits, target, p, onehot = _random_case(1, 3)
+    per_slice = [_hand_dice_loss(p[b, c], onehot[b, c]) for b in range(3) for c in (1, 2, 3)]
     got = foreground_dice_loss(logits, target, per_sample=True)
     assert torch.isclose(got, torch.stack(per_slice).mean(), atol=1e-6)
     assert not torch.isclose(got, foreground_dice_loss(logits, target), atol=1e-4)
