@@ -11,6 +11,7 @@ import pytest
 from pscgan import migrations
 from pscgan.config.presets import get_preset
 from pscgan.config.schema import (
+    apply_overrides,
     SCHEMA_VERSION,
     PscganConfig,
     config_from_dict,
@@ -98,7 +99,10 @@ def test_schema_3_without_the_options_added_since_had_them_off(notes):
     config = config_from_record(data, source="plan.json")
     assert config.train.phase_lr_factors is None and config.train.ed_shift_augmentation == 0
     assert not config.model.bottleneck_skip and not config.model.decoder_residual
-    assert config == get_preset("cpu")
+    # the two schema-5 options today's preset turns on read as off; everything else as stored
+    assert config.model.generator_norm.value == "layer" and config.loss.synthesis_ssim_weight == 0
+    off = ["model.generator_norm=layer", "loss.synthesis_ssim_weight=0"]
+    assert config == apply_overrides(get_preset("cpu"), off).model_copy(update={"preset": "cpu"})
     assert "bottleneck_skip" not in data["model"]  # the input is not modified
 
 

@@ -29,7 +29,7 @@ def test_experiment_runs_writes_tables_and_continues(tiny_ring_dataset, tmp_path
     ]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
-    assert "SCLN, factorised attention" in res.output and "not complete yet" in res.output
+    assert "SCLN, factorised attention" in res.output and "complete for the chosen variants" in res.output
     assert (out / "factorised" / "seed0" / "done.json").is_file() and (out / "efficiency.md").is_file()
     plan = json.loads((out / "plan.json").read_text())
     assert plan["request"]["budget"] == {"kind": "steps", "value": 1}

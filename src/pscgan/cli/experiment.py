@@ -131,7 +131,12 @@ def experiment(
         )
     c = console()
     c.print((out / f"{result['table']}.md").read_text(encoding="utf-8"), markup=False, highlight=False)
-    state = "complete" if result["complete"] else "not complete yet (repeat the command to continue)"
+    if result["complete"]:
+        state = "complete"
+    elif result["requested_complete"]:
+        state = "complete for the chosen variants (the table's others have not run: add them with --variants)"
+    else:
+        state = "not complete yet (repeat the command to continue)"
     c.print(f"experiment {state}; tables in {out}")
 
 

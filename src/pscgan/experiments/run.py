@@ -7,7 +7,8 @@ A run folder holds::
       prediction/            predictions of the run's test subjects (pscgan predict layout)
       evaluation/            evaluation.json and the Table 1/2 files (pscgan evaluate)
       subject_metrics.json   per test subject metrics (for paired tests)
-      timing.json            training wall-clock seconds, summed over sessions
+      timing.json            training wall-clock seconds, summed over sittings (PSCGAN runs:
+                             from train.log, so a killed sitting counts too)
       adopted.json           only in a run whose training was adopted from a pscgan train run folder
       done.json              written last; a run with done.json is never repeated
 
@@ -100,7 +101,7 @@ def execute_run(
         if spec.baseline
         else _train_pscgan(spec, device, stop_after)
     )
-    _add_training_seconds(spec.folder, time.perf_counter() - start)
+    _record_training_time(spec.folder, time.perf_counter() - start)
     if weights is None:
         return None
     pred = spec.folder / "prediction"
@@ -202,6 +203,20 @@ def _train_baseline(spec: RunSpec, device: str | None, stop_after: int | None) -
 
 def _train_split(split: dict[str, list[str]]) -> dict[str, list[str]]:
     return {k: list(split.get(k, [])) for k in ("train", "validation", "test")}
+
+
+def _record_training_time(folder: Path, seconds: float) -> None:
+    """Add this sitting's ``seconds`` to the run's training time, or, for a run with a training log,
+    take the time of every sitting from the log: a sitting killed before it returned (a crash, a
+    machine going away) still counts, as ``--reuse-from`` counts an adopted run."""
+    from pscgan.training.run_folder import LOG_FILE, training_sittings
+
+    if (folder / "train" / LOG_FILE).is_file():
+        sittings = training_sittings(folder / "train")
+        timing = {"training_seconds": sum(sittings), "sessions": len(sittings)}
+        write_json_atomic(folder / TIMING_FILE, timing)
+    else:
+        _add_training_seconds(folder, seconds)
 
 
 def _add_training_seconds(folder: Path, seconds: float) -> None:

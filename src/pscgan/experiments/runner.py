@@ -185,11 +185,11 @@ def run_experiment(opts: ExperimentOptions, on_run: RunCallback | None = None) -
         if not complete:
             break
     result = collect_results(opts.out, plan, table, opts.preset)
-    result["complete"] = (
-        complete
-        and all(len(r["seeds"]) == opts.seeds for r in result["rows"])
-        and len(result["rows"]) == len(every)
-    )
+    seeds_done = {r["name"]: len(r["seeds"]) for r in result["rows"]}
+    # what this command asked for, and the whole table (a --variants subset leaves the table incomplete)
+    result["requested_complete"] = complete and all(seeds_done.get(v.name) == opts.seeds for v in selected)
+    everything = all(seeds_done.get(v.name) == opts.seeds for v in every)
+    result["complete"] = result["requested_complete"] and everything
     write_tables(opts.out, result)
     return result
 
