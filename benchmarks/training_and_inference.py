@@ -1,7 +1,8 @@
 """Benchmark: training throughput per preset and phase, and cascade inference latency per slice.
 
-Training: real trainer steps (``discriminator_step`` x d_steps + ``generator_step``) on random tensors of
-the preset's shape, after warm-up; reports samples/s (generator-step samples) per phase.
+Training: real trainer steps (``discriminator_step`` x d_steps + ``generator_step``, and the generator
+step alone, as in the adversarial warm-up) on random tensors of the preset's shape, after warm-up;
+reports seconds per iteration per phase and the training time the preset's step schedule implies.
 Inference: the full three-generator cascade on 25x64x64 slices (batch 1 and batch 16), plus the
 preprocessing of one 64x64 slice. Writes ``benchmarks/results/training_and_inference.json``.
 
@@ -48,16 +49,22 @@ def _batch(cfg, phase, batch_size: int) -> dict:
 
 
 def training_throughput(preset: str, steps: int) -> dict:
+    """Seconds per iteration of each phase with its discriminator step(s) and without them (the
+    adversarial warm-up), and the training time the preset's schedule implies: each phase's steps
+    (``phase_step_shares``), the first ``adversarial_warmup_steps`` of each without the discriminator."""
     cfg = get_preset(preset)
     ctx = init_distributed(device="cpu")
     out = {}
-    for phase in phases_for(progressive=cfg.model.progressive):
+    phases = phases_for(progressive=cfg.model.progressive)
+    phase_steps = cfg.train.phase_steps(len(phases))
+    minutes = 0.0
+    for phase, n_steps in zip(phases, phase_steps, strict=True):
         nets = build_phase(cfg, phase, ctx.device)
         bs = cfg.train.batch_size
         batch = _batch(cfg, phase, bs)
 
-        def iteration() -> None:
-            if nets.discriminator is not None:
+        def iteration(adversarial: bool) -> None:
+            if adversarial:
                 for _ in range(cfg.train.d_steps_per_g_step):
                     discriminator_step(
                         phase,
@@ -70,22 +77,27 @@ def training_throughput(preset: str, steps: int) -> dict:
                         cfg.model.classes,
                     )
             generator_step(phase, cfg.loss, nets.generator, nets.discriminator, nets.opt_g, batch, ctx,
-                           cfg.model.classes)
+                           cfg.model.classes, supervised_only=not adversarial)
 
-        iteration()  # warm-up
-        times = []
-        for _ in range(steps):
-            t0 = time.perf_counter()
-            iteration()
-            times.append(time.perf_counter() - t0)
-        med = statistics.median(times)
-        out[phase.value] = {"seconds_per_iteration": round(med, 4), "batch_size": bs,
-                            "samples_per_s": round(bs / med, 2),
-                            "d_steps_per_g_step": cfg.train.d_steps_per_g_step}
-    total_steps = cfg.train.steps_per_phase
-    out["estimated_training_minutes"] = round(sum(v["seconds_per_iteration"] for v in out.values()
-                                                  if isinstance(v, dict)) * total_steps / 60, 1)
-    out["steps_per_phase"] = total_steps
+        def median_seconds(adversarial: bool) -> float:
+            iteration(adversarial)  # warm-up
+            times = []
+            for _ in range(steps):
+                t0 = time.perf_counter()
+                iteration(adversarial)
+                times.append(time.perf_counter() - t0)
+            return statistics.median(times)
+
+        with_d = median_seconds(True) if nets.discriminator is not None else None
+        without_d = median_seconds(False)
+        supervised_only = min(n_steps, cfg.train.adversarial_warmup_steps) if with_d is not None else n_steps
+        minutes += (supervised_only * without_d + (n_steps - supervised_only) * (with_d or 0.0)) / 60
+        out[phase.value] = {"steps": n_steps, "steps_without_discriminator": supervised_only,
+                            "seconds_per_iteration": round(with_d, 4) if with_d is not None else None,
+                            "seconds_per_iteration_without_discriminator": round(without_d, 4),
+                            "batch_size": bs, "d_steps_per_g_step": cfg.train.d_steps_per_g_step}
+    out["estimated_training_minutes"] = round(minutes, 1)
+    out["steps_per_phase"] = cfg.train.steps_per_phase
     return out
 
 
