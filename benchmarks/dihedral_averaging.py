@@ -26,29 +26,25 @@ from typing import Any
 import numpy as np
 import torch
 
-SCAR = 3
-DIHEDRAL = [(k, flip) for k in range(4) for flip in (False, True)]
+from pscgan.labels import Tissue
+from pscgan.training.augmentation import SYMMETRIES, apply_symmetry
 
 
-def _apply(x: torch.Tensor, k: int, flip: bool) -> torch.Tensor:
-    x = torch.rot90(x, k, dims=(-2, -1))
-    return torch.flip(x, dims=(-1,)) if flip else x
-
-
-def _undo(x: torch.Tensor, k: int, flip: bool) -> torch.Tensor:
-    x = torch.flip(x, dims=(-1,)) if flip else x
-    return torch.rot90(x, -k, dims=(-2, -1))
+def _undo(x: torch.Tensor, code: int) -> torch.Tensor:
+    """The inverse of ``apply_symmetry``'s symmetry ``code`` on the last two axes."""
+    x = torch.flip(x, dims=(-1,)) if code >= 4 else x
+    return torch.rot90(x, -(code % 4), dims=(-2, -1))
 
 
 @torch.no_grad()
 def segment(logits_of, cine: torch.Tensor, averaged: bool, batch: int = 32) -> np.ndarray:
     """Labels (N, H, W) from ``logits_of(cine crops) -> (N, C, H, W)``, plain or dihedral-averaged."""
-    transforms = DIHEDRAL if averaged else [(0, False)]
     total = None
-    for k, flip in transforms:
-        probs = torch.cat([torch.softmax(logits_of(_apply(cine[s:s + batch], k, flip)), 1)
-                           for s in range(0, len(cine), batch)])
-        probs = _undo(probs, k, flip)
+    for code in range(SYMMETRIES if averaged else 1):  # the symmetries training draws from
+        starts = range(0, len(cine), batch)
+        turned = (apply_symmetry({"cine": cine[s:s + batch]}, code)["cine"] for s in starts)
+        probs = torch.cat([torch.softmax(logits_of(x), 1) for x in turned])
+        probs = _undo(probs, code)
         total = probs if total is None else total + probs
     assert total is not None
     return total.argmax(1).numpy()
@@ -56,14 +52,18 @@ def segment(logits_of, cine: torch.Tensor, averaged: bool, batch: int = 32) -> n
 
 def scar_dice_by_subject(pred: np.ndarray, labels: np.ndarray,
                          subjects: list[str]) -> dict[str, float | None]:
-    """Scar Dice per subject over its slices; None where neither has scar."""
-    sums: dict[str, list[int]] = {}
-    for p, ref, s in zip(pred == SCAR, labels == SCAR, subjects, strict=True):
-        acc = sums.setdefault(s, [0, 0, 0])
-        acc[0] += int((p & ref).sum())
-        acc[1] += int(p.sum())
-        acc[2] += int(ref.sum())
-    return {s: (2 * a / (b + c) if b + c else None) for s, (a, b, c) in sums.items()}
+    """Scar Dice per subject, its slices taken as one volume (MONAI's ``compute_dice``); None where
+    neither has scar."""
+    from monai.metrics import compute_dice
+
+    out: dict[str, float | None] = {}
+    for s in dict.fromkeys(subjects):
+        rows = [i for i, x in enumerate(subjects) if x == s]
+        volume = [torch.from_numpy(a[rows] == Tissue.SCAR)[None, None].float() for a in (pred, labels)]
+        # a reference without scar still scores the predicted scar (Dice 0), unlike MONAI's default
+        either = bool(volume[0].any() or volume[1].any())
+        out[s] = float(compute_dice(*volume, include_background=True, ignore_empty=False)) if either else None
+    return out
 
 
 def main() -> None:
@@ -88,8 +88,7 @@ def main() -> None:
         run = args.cascade / f"seed{seed}" / "train"
         cascade, config = load_weights(run / "model.safetensors")
         cascade.eval()
-        loaded = load_baseline_weights(args.baseline / f"seed{seed}" / "train" / "model.safetensors")
-        unet = loaded[0] if isinstance(loaded, tuple) else loaded
+        unet, _ = load_baseline_weights(args.baseline / f"seed{seed}" / "train" / "model.safetensors")
         unet.eval()
         test = json.loads((run / "split.json").read_text())["test"]
         pre = preprocess_options(args.data, register_lge=config.train.register_lge, **planned_options(config))
