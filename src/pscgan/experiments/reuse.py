@@ -34,7 +34,7 @@ from typing import Any
 from pscgan.config.schema import PscganConfig
 from pscgan.errors import InputError
 from pscgan.experiments.plan import PLAN_FILE, read_plan
-from pscgan.experiments.run import ADOPTED_FILE, DONE_FILE, TIMING_FILE, read_done
+from pscgan.experiments.run import ADOPTED_FILE, DONE_FILE, TIMING_FILE, read_done, timing_from_log
 from pscgan.io.atomic import write_json_atomic
 
 #: The split parts that must be equal for a run to be reused.
@@ -199,8 +199,6 @@ def adopt_run(source: Path, dest: Path) -> dict[str, Any] | None:
     The copy is made beside ``dest`` and renamed into place, so an interruption leaves either no run or
     the whole run, never a half-copied one that would count as finished.
     """
-    from pscgan.training.run_folder import training_sittings
-
     done = read_done(source)
     training_run = done is None and is_training_run(source)
     if done is None and not training_run:
@@ -214,11 +212,9 @@ def adopt_run(source: Path, dest: Path) -> dict[str, Any] | None:
     _check_plain_tree(source)
     origin = str(Path(source).resolve())
     if training_run:
-        sittings = training_sittings(source)
+        timing = timing_from_log(source)
         shutil.copytree(source, staging / "train")
-        write_json_atomic(
-            staging / TIMING_FILE, {"training_seconds": sum(sittings), "sessions": len(sittings)}
-        )
+        write_json_atomic(staging / TIMING_FILE, timing)
         write_json_atomic(staging / ADOPTED_FILE, {"reused_from": origin})
     else:
         assert done is not None  # a finished run (checked above)

@@ -205,16 +205,26 @@ def _train_split(split: dict[str, list[str]]) -> dict[str, list[str]]:
     return {k: list(split.get(k, [])) for k in ("train", "validation", "test")}
 
 
+def timing_from_log(train_run: Path) -> dict[str, Any]:
+    """The ``timing.json`` record of a ``pscgan train`` run folder: every sitting, from its train.log.
+
+    Raises:
+        InputError: the run has no readable train.log, or a sitting in it ends before it starts.
+    """
+    from pscgan.training.run_folder import training_sittings
+
+    sittings = training_sittings(train_run)
+    return {"training_seconds": sum(sittings), "sessions": len(sittings)}
+
+
 def _record_training_time(folder: Path, seconds: float) -> None:
     """Add this sitting's ``seconds`` to the run's training time, or, for a run with a training log,
     take the time of every sitting from the log: a sitting killed before it returned (a crash, a
     machine going away) still counts, as ``--reuse-from`` counts an adopted run."""
-    from pscgan.training.run_folder import LOG_FILE, training_sittings
+    from pscgan.training.run_folder import LOG_FILE
 
     if (folder / "train" / LOG_FILE).is_file():
-        sittings = training_sittings(folder / "train")
-        timing = {"training_seconds": sum(sittings), "sessions": len(sittings)}
-        write_json_atomic(folder / TIMING_FILE, timing)
+        write_json_atomic(folder / TIMING_FILE, timing_from_log(folder / "train"))
     else:
         _add_training_seconds(folder, seconds)
 
