@@ -11,9 +11,9 @@ import pytest
 from pscgan import migrations
 from pscgan.config.presets import get_preset
 from pscgan.config.schema import (
-    apply_overrides,
     SCHEMA_VERSION,
     PscganConfig,
+    apply_overrides,
     config_from_dict,
     config_from_record,
     load_config,

@@ -19,8 +19,8 @@ from pscgan.config.schema import (
     BottleneckInput,
     ConditionInjection,
     EncoderKind,
-    LearningRateSchedule,
     ImageNorm,
+    LearningRateSchedule,
     LossConfig,
     MaskEncoding,
     ModelConfig,
@@ -54,8 +54,9 @@ def cpu() -> PscganConfig:
     * the decoder's last block also reads the stacked frames at full resolution (``frame_stack_skip``);
     * a time-weighted bottleneck of 256 features into a 128x4x4 decoder start (the paper's dense layer
       from 51,200 values holds most of a generator's parameters), decoder widths 128/64/16/8: the
-      last two blocks, at 32x32 and 64x64, were most of a generator step's cost at widths 32/32;
-      narrowed, a step costs half, and the cascade trains 8,670 steps in the minutes 5,100 took;
+      last two blocks, at 32x32 and 64x64, were most of a generator step's work at widths 32/32;
+      narrowed, a phase I training step takes 2.08 GFLOP instead of 3.58, and without the
+      discriminators (below) the cascade trains 8,670 steps in the minutes 5,100 took;
     * the generator's 2D convolutions instance-normalised (``generator_norm=instance``, as the MONAI
       U-Net baseline normalises; the paper's layer norm is ``layer``): test scar Dice +0.009 median
       over 3 seeds (p = 0.01) at the same cost per step;
