@@ -1,12 +1,19 @@
-"""Does averaging over the eight quarter-turns and mirrors at inference help the cascade or the U-Net?
+"""Does averaging predictions help the cascade or the U-Net: over the 8 quarter-turns and mirrors, over
+training runs (seeds), or over the two models?
 
 For finished experiment runs of the cascade and of a segmentation baseline (same test split, same
-seeds), each test slice's crop is segmented once as it is and once as the mean of the softmax
-probabilities over the 8 dihedral transforms (each undone before averaging); scar Dice is taken per
-subject (scar pixels pooled over its slices) in the 64x64 crops the networks see, against the cached
-labels. That is the training cache's geometry, not the original one `pscgan evaluate` scores in, so
-the numbers are for comparing the four rows here, not for quoting beside Table 1. Pairs for the
-Wilcoxon tests are (seed, subject) with scar in either.
+seeds), each test slice's crop is segmented under each of the 8 dihedral transforms (each undone
+afterwards); the rows are segmentations of the softmax probabilities as they are, under one transform
+only, averaged over the 8 transforms, averaged over the seeds' runs of one model, and averaged over the
+cascade and the baseline of one seed. Scar Dice is taken per subject (scar pixels pooled over its
+slices) in the 64x64 crops the networks see, against the cached labels. That is the training cache's
+geometry, not the original one `pscgan evaluate` scores in, so the numbers are for comparing the rows
+here, not for quoting beside Table 1. Pairs for the Wilcoxon tests are (seed, subject) with scar in
+either; a seed average is paired, per subject, with the mean of the single runs' scores.
+
+The ``spread`` block says where a model's errors vary: the standard deviation of a subject's scar Dice
+over the 8 transforms (one run), and over the seeds (no transform), each averaged over subjects.
+Averaging can only cancel errors that vary.
 
 Usage::
 
@@ -37,17 +44,11 @@ def _undo(x: torch.Tensor, code: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def segment(logits_of, cine: torch.Tensor, averaged: bool, batch: int = 32) -> np.ndarray:
-    """Labels (N, H, W) from ``logits_of(cine crops) -> (N, C, H, W)``, plain or dihedral-averaged."""
-    total = None
-    for code in range(SYMMETRIES if averaged else 1):  # the symmetries training draws from
-        starts = range(0, len(cine), batch)
-        turned = (apply_symmetry({"cine": cine[s:s + batch]}, code)["cine"] for s in starts)
-        probs = torch.cat([torch.softmax(logits_of(x), 1) for x in turned])
-        probs = _undo(probs, code)
-        total = probs if total is None else total + probs
-    assert total is not None
-    return total.argmax(1).numpy()
+def probabilities(logits_of, cine: torch.Tensor, code: int, batch: int = 32) -> torch.Tensor:
+    """Softmax probabilities (N, C, H, W) from ``logits_of(cine crops) -> (N, C, H, W)`` of the crops
+    turned by symmetry ``code`` (0: as they are), turned back."""
+    turned = (apply_symmetry({"cine": cine[s:s + batch]}, code)["cine"] for s in range(0, len(cine), batch))
+    return _undo(torch.cat([torch.softmax(logits_of(x), 1) for x in turned]), code)
 
 
 def scar_dice_by_subject(pred: np.ndarray, labels: np.ndarray,
@@ -64,6 +65,36 @@ def scar_dice_by_subject(pred: np.ndarray, labels: np.ndarray,
         either = bool(volume[0].any() or volume[1].any())
         out[s] = float(compute_dice(*volume, include_background=True, ignore_empty=False)) if either else None
     return out
+
+
+#: Scar Dice by row, then by seed (``"all"`` for a seed average), then by subject (None: no scar in either).
+Scores = dict[str, dict[str, dict[str, float | None]]]
+
+
+def paired(scores: Scores, a: str, b: str) -> tuple[np.ndarray, np.ndarray]:
+    """Row ``a``'s and row ``b``'s scores, paired by (seed, subject); where one row is a seed average, by
+    subject, the other row taken as the mean over its seeds."""
+    if "all" in scores[a] or "all" in scores[b]:
+        mean_a, mean_b = (_seed_mean(scores[k]) for k in (a, b))
+        keys = [k for k in mean_a if k in mean_b]
+        return np.array([mean_a[k] for k in keys]), np.array([mean_b[k] for k in keys])
+    pairs = [(x, scores[b][seed].get(subject)) for seed in scores[a]
+             for subject, x in scores[a][seed].items()]
+    x, y = np.array([p for p in pairs if p[0] is not None and p[1] is not None], dtype=float).T
+    return x, y
+
+
+def _seed_mean(row: dict[str, dict[str, float | None]]) -> dict[str, float]:
+    """A row's score per subject, averaged over its seeds (subjects scored in every seed only)."""
+    subjects = [s for s in next(iter(row.values())) if all(row[seed].get(s) is not None for seed in row)]
+    return {s: float(np.mean([float(row[seed][s] or 0.0) for seed in row])) for s in subjects}
+
+
+def mean_sd(rows: list[dict[str, float | None]]) -> float:
+    """The standard deviation over ``rows`` (each subject -> score) of a subject's score, averaged over
+    the subjects every row scores."""
+    keys = [k for k in rows[0] if all(row.get(k) is not None for row in rows)]
+    return float(np.mean([np.std([float(row[k] or 0.0) for row in rows]) for k in keys]))
 
 
 def main() -> None:
@@ -83,13 +114,23 @@ def main() -> None:
     from pscgan.data.protocol import planned_options, preprocess_options
 
     torch.set_num_threads(args.threads)
-    scores: dict[str, dict[str, float | None]] = {}
+    scores: Scores = {}
+    as_is: dict[tuple[str, int], torch.Tensor] = {}  # (model, seed) -> probabilities
+    labels, subjects = np.empty(0), list[str]()
+    names = ("cascade", "baseline")
+
+    def score(key: str, seed: str, probs: torch.Tensor) -> None:
+        dice = scar_dice_by_subject(probs.argmax(1).numpy(), labels, subjects)
+        scores.setdefault(key, {})[seed] = dice
+        print(seed, key, round(float(np.mean([d for d in dice.values() if d is not None])), 4), flush=True)
+
     for seed in args.seeds:
         run = args.cascade / f"seed{seed}" / "train"
         cascade, config = load_weights(run / "model.safetensors")
         cascade.eval()
         unet, _ = load_baseline_weights(args.baseline / f"seed{seed}" / "train" / "model.safetensors")
         unet.eval()
+        # the experiment's seeds share one split, so the seed averages below average like for like
         test = json.loads((run / "split.json").read_text())["test"]
         pre = preprocess_options(args.data, register_lge=config.train.register_lge, **planned_options(config))
         cache = TrainingCache(ensure_cache(args.data, pre))
@@ -98,38 +139,56 @@ def main() -> None:
         cine = torch.from_numpy(crops)[:, None]
         labels = np.stack([np.asarray(cache.arrays["labels"][j]) for j in idx])
         subjects = [cache.entries[j].subject_id for j in idx]
-        for name, logits_of in (("cascade", lambda x: cascade(x)["mask_logits"]), ("baseline", unet)):
-            for averaged in (False, True):
-                dice = scar_dice_by_subject(segment(logits_of, cine, averaged), labels, subjects)
-                key = f"{name}, {'dihedral average' if averaged else 'as is'}"
-                scores.setdefault(key, {}).update({f"seed{seed}/{s}": d for s, d in dice.items()})
-                defined = [d for d in dice.values() if d is not None]
-                print(seed, key, round(float(np.mean(defined)), 4), flush=True)
-    rows: dict[str, Any] = {
-        k: {"scar_dice_mean": float(np.mean([d for d in v.values() if d is not None])),
-            "n": sum(d is not None for d in v.values())} for k, v in scores.items()
-    }
+        for name, logits_of in zip(names, (lambda x: cascade(x)["mask_logits"], unet), strict=True):
+            turned = [probabilities(logits_of, cine, code) for code in range(SYMMETRIES)]
+            score(f"{name}, as is", str(seed), turned[0])
+            for code in range(1, SYMMETRIES):
+                score(f"{name}, transform {code} only", str(seed), turned[code])
+            score(f"{name}, dihedral average", str(seed), sum(turned[1:], turned[0]))
+            as_is[name, seed] = turned[0]
+        score("cascade and baseline averaged", str(seed), as_is["cascade", seed] + as_is["baseline", seed])
+    for name in names:
+        runs = torch.stack([as_is[name, seed] for seed in args.seeds])
+        score(f"{name}, seeds averaged", "all", runs.sum(0))
+    rows: dict[str, Any] = {}
+    for key, by_seed in scores.items():
+        values = [d for dice in by_seed.values() for d in dice.values() if d is not None]
+        rows[key] = {"scar_dice_mean": float(np.mean(values)), "n": len(values)}
     tests = {}
     comparisons = [("cascade, as is", "cascade, dihedral average"),
                    ("baseline, as is", "baseline, dihedral average"),
                    ("cascade, as is", "baseline, as is"),
-                   ("cascade, dihedral average", "baseline, dihedral average")]
+                   ("cascade, dihedral average", "baseline, dihedral average"),
+                   ("cascade, as is", "cascade, seeds averaged"),
+                   ("baseline, as is", "baseline, seeds averaged"),
+                   ("cascade, seeds averaged", "baseline, seeds averaged"),
+                   ("cascade, as is", "cascade and baseline averaged"),
+                   ("baseline, as is", "cascade and baseline averaged")]
     for a, b in comparisons:
-        pairs = [(scores[a][s], scores[b][s]) for s in scores[a]
-                 if scores[a][s] is not None and scores[b][s] is not None]
-        x, y = np.array(pairs, dtype=float).T
+        x, y = paired(scores, a, b)
         tests[f"{b} minus {a}"] = {"median": float(np.median(y - x)), "mean": float(np.mean(y - x)),
-                                   "p": float(wilcoxon(y, x).pvalue), "n": len(pairs)}
+                                   "p": float(wilcoxon(y, x).pvalue), "n": len(x)}
+    spread = {}
+    for name in names:
+        transforms = [f"{name}, as is"] + [f"{name}, transform {c} only" for c in range(1, SYMMETRIES)]
+        spread[f"{name}: sd over the 8 transforms"] = float(np.mean(
+            [mean_sd([scores[k][str(seed)] for k in transforms]) for seed in args.seeds]))
+        spread[f"{name}: sd over the seeds"] = mean_sd([scores[f"{name}, as is"][str(s)] for s in args.seeds])
     record = {
         "benchmark": "dihedral_averaging",
         "command": shlex.join(["python", "benchmarks/dihedral_averaging.py", *sys.argv[1:]]),
         "what": "scar Dice per (seed, test subject) in the networks' 64x64 crops against the cached labels; "
-                "dihedral average = mean softmax over the 8 quarter-turns and mirrors, each undone",
-        "test": "two-sided Wilcoxon signed-rank test (scipy.stats.wilcoxon), pairs = (seed, subject)",
+                "dihedral average = mean softmax over the 8 quarter-turns and mirrors, each undone; "
+                "transform k only = the crops turned by training's symmetry k and the result turned back; "
+                "seeds averaged = mean softmax of the seeds' runs; cascade and baseline averaged = mean "
+                "softmax of the two models of one seed",
+        "test": "two-sided Wilcoxon signed-rank test (scipy.stats.wilcoxon), pairs = (seed, subject), or "
+                "subject where a row averages the seeds (the other row then the mean over its seeds)",
         "seeds": args.seeds, "rows": rows, "paired": tests,
+        "spread": spread,
     }
     args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({"rows": rows, "paired": tests}, indent=2))
+    print(json.dumps({"rows": rows, "paired": tests, "spread": spread}, indent=2))
 
 
 if __name__ == "__main__":
