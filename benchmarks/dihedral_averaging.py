@@ -67,6 +67,27 @@ def scar_dice_by_subject(pred: np.ndarray, labels: np.ndarray,
     return out
 
 
+def _test_split(run: Path) -> list[str]:
+    """The test subjects of a training run folder."""
+    return list(json.loads((run / "split.json").read_text())["test"])
+
+
+def test_crops(data: Path, run: Path) -> tuple[torch.Tensor, np.ndarray, list[str]]:
+    """The test slices of training run ``run`` as the networks see them, from the training cache its
+    configuration names: cine crops (N, 1, T, H, W), labels (N, H, W) and each slice's subject."""
+    from pscgan.config.schema import load_config
+    from pscgan.data.cache import TrainingCache, ensure_cache
+    from pscgan.data.protocol import planned_options, preprocess_options
+
+    config = load_config(run / "config.json")
+    pre = preprocess_options(data, register_lge=config.train.register_lge, **planned_options(config))
+    cache = TrainingCache(ensure_cache(data, pre))
+    idx = cache.indices_of(_test_split(run))
+    crops = np.stack([np.asarray(cache.arrays["cine"][j], np.float32) for j in idx])
+    labels = np.stack([np.asarray(cache.arrays["labels"][j]) for j in idx])
+    return torch.from_numpy(crops)[:, None], labels, [cache.entries[j].subject_id for j in idx]
+
+
 #: Scar Dice by row, then by seed (``"all"`` for a seed average), then by subject (None: no scar in either).
 Scores = dict[str, dict[str, dict[str, float | None]]]
 
@@ -109,14 +130,15 @@ def main() -> None:
     from scipy.stats import wilcoxon
 
     from pscgan.baselines.weights import load_baseline_weights
-    from pscgan.data.cache import TrainingCache, ensure_cache
     from pscgan.models.weights import load_weights
-    from pscgan.data.protocol import planned_options, preprocess_options
 
     torch.set_num_threads(args.threads)
+    # the seeds' runs share one test split (checked below), so its crops are read once and the seed
+    # averages average like for like
+    first = args.cascade / f"seed{args.seeds[0]}" / "train"
+    cine, labels, subjects = test_crops(args.data, first)
     scores: Scores = {}
     as_is: dict[tuple[str, int], torch.Tensor] = {}  # (model, seed) -> probabilities
-    labels, subjects = np.empty(0), list[str]()
     names = ("cascade", "baseline")
 
     def score(key: str, seed: str, probs: torch.Tensor) -> None:
@@ -126,19 +148,12 @@ def main() -> None:
 
     for seed in args.seeds:
         run = args.cascade / f"seed{seed}" / "train"
-        cascade, config = load_weights(run / "model.safetensors")
+        if _test_split(run) != _test_split(first):
+            ap.error(f"{run}: its test split is not that of {first}; the seed averages need one split")
+        cascade, _ = load_weights(run / "model.safetensors")
         cascade.eval()
         unet, _ = load_baseline_weights(args.baseline / f"seed{seed}" / "train" / "model.safetensors")
         unet.eval()
-        # the experiment's seeds share one split, so the seed averages below average like for like
-        test = json.loads((run / "split.json").read_text())["test"]
-        pre = preprocess_options(args.data, register_lge=config.train.register_lge, **planned_options(config))
-        cache = TrainingCache(ensure_cache(args.data, pre))
-        idx = cache.indices_of(test)
-        crops = np.stack([np.asarray(cache.arrays["cine"][j], np.float32) for j in idx])
-        cine = torch.from_numpy(crops)[:, None]
-        labels = np.stack([np.asarray(cache.arrays["labels"][j]) for j in idx])
-        subjects = [cache.entries[j].subject_id for j in idx]
         for name, logits_of in zip(names, (lambda x: cascade(x)["mask_logits"], unet), strict=True):
             turned = [probabilities(logits_of, cine, code) for code in range(SYMMETRIES)]
             score(f"{name}, as is", str(seed), turned[0])
