@@ -16,9 +16,10 @@ def predict(
                                                   "file(s), DICOM cine series folder(s), or folders of "
                                                   "cine files or of series folders (one subject each)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
-    weights: Path | None = typer.Option(None, "--weights", "-w",
-                                        help="Trained weights (default: the bundled phantom-trained CPU "
-                                             "model)."),
+    weights: list[Path] | None = typer.Option(
+        None, "--weights", "-w", help="Trained weights (default: the bundled phantom-trained CPU model). "
+        "Repeat it to predict with the ensemble of several cascades trained alike (other seeds or "
+        "cross-validation folds): their class probabilities and synthetic LGEs are averaged."),
     anatomy_weights: Path | None = typer.Option(
         None, "--anatomy-weights", help="Anatomy network that finds the LV and segments blood pool and "
                                         "myocardium (default: the bundled ACDC-trained one)."),
@@ -52,7 +53,7 @@ def predict(
     if no_anatomy and anatomy_weights is not None:
         raise ConfigError(None, "--no-anatomy and --anatomy-weights exclude each other")
     anatomy = None if no_anatomy else anatomy_weights or default_anatomy_weights_path()
-    summary = predict_batch(inputs, out, weights=weights or default_weights_path(), device=device,
+    summary = predict_batch(inputs, out, weights=weights or [default_weights_path()], device=device,
                             anatomy_weights=anatomy,
                             batch_size=batch_size, overwrite=overwrite, resume=resume,
                             keep_identifiers=keep_identifiers, progress=progress_enabled(), split=split,

@@ -53,7 +53,7 @@ def remove_leftovers(out: Path, names: Sequence[str] = ()) -> list[str]:
     return removed
 
 
-def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: str = "cpu",
+def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path | Sequence[Path], device: str = "cpu",
                   batch_size: int = 16,
                   overwrite: bool = False, resume: bool = False, keep_identifiers: bool = False,
                   progress: bool = False, split: str | None = None,
@@ -64,6 +64,7 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
     NIfTI results are in place (``--resume`` predicts such subjects again); ``notes`` the readers' remarks
     on inputs (e.g. DICOM rule breaks tolerated), one per subject and remark. ``ed_phase``: the
     end-diastolic phase of every input (default: each subject's own, phase 0 for cine files and DICOM).
+    Several ``weights`` predict as their ensemble (:class:`~pscgan.models.ensemble.CascadeEnsemble`).
 
     ``out`` may not be an input, hold one or lie inside one, and is locked while the batch writes it
     (:func:`pscgan.io.lock.output_lock`): a second writer is refused.
@@ -73,15 +74,16 @@ def predict_batch(inputs: Sequence[Path], out: Path, *, weights: Path, device: s
 
     if resume and overwrite:
         raise ConfigError(None, "--resume and --overwrite exclude each other")
-    check_not_input(out, [*inputs, weights] + ([anatomy_weights] if anatomy_weights is not None else []))
+    members = [weights] if isinstance(weights, Path) else list(weights)
+    check_not_input(out, [*inputs, *members] + ([anatomy_weights] if anatomy_weights is not None else []))
     with output_lock(out):
-        return _predict_locked(inputs, out, weights=weights, device=device, batch_size=batch_size,
+        return _predict_locked(inputs, out, weights=members, device=device, batch_size=batch_size,
                                overwrite=overwrite, resume=resume, keep_identifiers=keep_identifiers,
                                progress=progress, split=split, anatomy_weights=anatomy_weights,
                                ed_phase=ed_phase)
 
 
-def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device: str, batch_size: int,
+def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: list[Path], device: str, batch_size: int,
                     overwrite: bool, resume: bool, keep_identifiers: bool, progress: bool,
                     split: str | None, anatomy_weights: Path | None,
                     ed_phase: int | None = None) -> dict[str, Any]:
@@ -103,8 +105,11 @@ def _predict_locked(inputs: Sequence[Path], out: Path, *, weights: Path, device:
     from pscgan.io.atomic import prepare_output_dir, resume_output_dir
     from pscgan.ui import progress_columns
 
-    if not weights.is_file():
-        raise InputError(weights, "weights file not found (train one with `pscgan train`)")
+    if not weights:
+        raise ConfigError(None, "no weights given")
+    for path in weights:
+        if not path.is_file():
+            raise InputError(path, "weights file not found (train one with `pscgan train`)")
     if device.startswith("cuda"):
         import torch
 

@@ -25,8 +25,10 @@ Subject folders are named after the input file or folder (checked by
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -311,14 +313,24 @@ def write_summary(out: Path, summary: dict[str, Any]) -> None:
     write_json_atomic(out / SUMMARY_FILE, {PREDICTION_RECORD.key: PREDICTION_RECORD.current, **summary})
 
 
-def weights_record(weights: Path) -> dict[str, Any]:
+def weights_record(weights: Path | Sequence[Path]) -> dict[str, Any]:
     """What identifies the weights of a batch: file name, SHA-256, preset, and ``register_lge``: whether
     they were trained on LGE registered to the cine (``pscgan evaluate`` prepares its reference the same
     way; None when the stored configuration cannot be read).
 
     The SHA-256 is the checksum the file carries over its tensors (every weights file pscgan can load
-    carries one).
+    carries one). An ensemble (several files) is named by its files joined with ``+`` and identified by
+    the SHA-256 of its members' checksums in order; ``members`` holds each member's own record, and its
+    preset and ``register_lge`` are the first member's (the members must agree on the latter).
     """
+    if not isinstance(weights, Path):
+        members = [weights_record(w) for w in weights]
+        if len(members) > 1:
+            joined = hashlib.sha256("".join(str(m["sha256"]) for m in members).encode()).hexdigest()
+            return {"file": " + ".join(m["file"] for m in members), "sha256": joined,
+                    "preset": members[0]["preset"], "register_lge": members[0]["register_lge"],
+                    "members": members}
+        return members[0]
     from pscgan.config.schema import config_from_dict
     from pscgan.models.weights import read_weights_metadata
 

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,13 +117,26 @@ class Predictor:
         self._anatomy_probs: np.ndarray | None = None
 
     @classmethod
-    def from_weights(cls, weights: str | Path, *, anatomy_weights: str | Path | None = None,
+    def from_weights(cls, weights: str | Path | Sequence[str | Path], *,
+                     anatomy_weights: str | Path | None = None,
                      device: str | torch.device = "cpu", **kwargs: Any) -> Predictor:
-        """Load the cascade (and, with ``anatomy_weights``, the anatomy network); ``kwargs`` as for the
-        constructor."""
+        """Load the cascade (several files: their :class:`~pscgan.models.ensemble.CascadeEnsemble`, fed
+        as the first one's configuration plans) and, with ``anatomy_weights``, the anatomy network;
+        ``kwargs`` as for the constructor.
+
+        Raises:
+            InputError: a weights file cannot be loaded, or an ensemble's members would be fed differently.
+        """
         from pscgan.models.weights import load_weights
 
-        cascade, config = load_weights(weights, map_location=device)
+        paths = [Path(weights)] if isinstance(weights, (str, Path)) else [Path(w) for w in weights]
+        loaded = [load_weights(path, map_location=device) for path in paths]
+        cascade, config = loaded[0]
+        if len(loaded) > 1:
+            from pscgan.models.ensemble import CascadeEnsemble, check_members_agree
+
+            check_members_agree([c for _, c in loaded], paths)
+            cascade = CascadeEnsemble([m for m, _ in loaded])
         anatomy = None
         if anatomy_weights is not None:
             from pscgan.anatomy.model import AnatomyModel
