@@ -36,8 +36,8 @@ def _labels(folder, subject="ring_00"):  # noqa: ANN001, ANN202
 
 def test_ensemble_is_recorded_and_evaluated(tiny_ring_dataset, tiny_weights, second_weights, tmp_path):
     out = tmp_path / "pred"
-    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--no-anatomy", "--weights", str(tiny_weights),
-                              "--weights", str(second_weights), "--out", str(out)])
+    res = runner.invoke(app, ["predict", str(tiny_ring_dataset), "--no-anatomy", "--weights",
+                              str(tiny_weights), "--weights", str(second_weights), "--out", str(out)])
     assert res.exit_code == 0, res.output
     record = json.loads((out / BATCH_FILE).read_text())["weights"]
     members = [weights_record(tiny_weights), weights_record(second_weights)]
