@@ -14,11 +14,11 @@ two-sided Wilcoxon signed-rank test over (ensemble, subject) pairs, for scar Dic
 SSIM, PSNR and the scar-ratio error; run-level metrics (scar-ratio r among them) are summarised over
 the ensembles and the single runs.
 
-Commands (``benchmarks/results/ensemble.json``: today's ``cpu`` preset, the 3 seeds of
-``equal_wallclock_shipped_preset.json``)::
+Commands (``benchmarks/results/ensemble_decoder_wide.json``: today's ``cpu`` preset, 3 seeds;
+``ensemble.json``: the preset before it, the 3 seeds of ``equal_wallclock_shipped_preset.json``)::
 
-    python benchmarks/ensemble.py --data phantom --runs exp/candIN/full --size 2 3 --work ens-test \\
-        --out benchmarks/results/ensemble.json
+    python benchmarks/ensemble.py --data phantom --runs exp/wide3/full --size 2 3 --work ens-test-wide \\
+        --out benchmarks/results/ensemble_decoder_wide.json
 """
 
 from __future__ import annotations
@@ -32,17 +32,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pscgan.experiments.metrics import RUN_METRICS, SUBJECT_METRICS, run_metrics, subject_metrics
-from pscgan.experiments.run import DONE_FILE, read_done
+from pscgan.experiments.metrics import RUN_METRICS, SUBJECT_METRICS
+from pscgan.experiments.run import DONE_FILE
 from pscgan.experiments.stats import paired_wilcoxon, seed_summary
 from pscgan.io.atomic import write_json_atomic
 
-WEIGHTS = "model.safetensors"
+# sibling script (run as ``python benchmarks/...``): the same run folders, scores and work layout
+from independent_cohort import SCORES, WEIGHTS, finished_runs, run_slug, score_prediction
 
 
 def finished(folder: Path) -> list[dict[str, Any]]:
-    runs = [(d.parent, read_done(d.parent)) for d in sorted(folder.glob(f"seed*/{DONE_FILE}"))]
-    found = sorted(({"folder": f} | r for f, r in runs if r is not None), key=lambda r: r["seed"])
+    """The finished runs of a variant folder (at least two: an ensemble needs them)."""
+    found = finished_runs(folder)
     if len(found) < 2:
         sys.exit(f"{folder}: fewer than 2 finished runs (seed*/{DONE_FILE})")
     return found
@@ -52,8 +53,7 @@ def singles_from(run: dict[str, Any], singles: Path | None, variant: Path) -> di
     """A single run's scores: its own test-split ``done.json``, or its cohort scores in ``singles``."""
     if singles is None:
         return {"metrics": run["metrics"], "subjects": run["subjects"]}
-    slug = str(variant).strip("/").replace("/", "_")
-    path = singles / slug / f"seed{run['seed']}" / "scores.json"
+    path = singles / run_slug(variant) / f"seed{run['seed']}" / SCORES
     if not path.is_file():
         sys.exit(f"{path}: no cohort scores of this run; run independent_cohort.py on it first")
     return json.loads(path.read_text())
@@ -62,10 +62,9 @@ def singles_from(run: dict[str, Any], singles: Path | None, variant: Path) -> di
 def score_ensemble(members: list[dict[str, Any]], data: Path, split: str | None,
                    work: Path) -> dict[str, Any]:
     """Predict with the members' ensemble and score it (reused when done before)."""
-    from pscgan.evaluation.evaluate import evaluate, jsonable
     from pscgan.inference.batch import predict_batch
 
-    scores = work / "scores.json"
+    scores = work / SCORES
     if scores.is_file():
         return json.loads(scores.read_text())
     pred = work / "prediction"
@@ -74,12 +73,7 @@ def score_ensemble(members: list[dict[str, Any]], data: Path, split: str | None,
                             resume=pred.is_dir())
     if summary.get("failures"):
         sys.exit(f"{pred}: {len(summary['failures'])} subject(s) failed, first {summary['failures'][0]}")
-    result = evaluate(pred, data, work / "evaluation", overwrite=True)
-    evaluation = json.loads((work / "evaluation" / "evaluation.json").read_text())
-    record = {"seeds": [m["seed"] for m in members], "metrics": jsonable(run_metrics(evaluation)),
-              "subjects": jsonable(subject_metrics(result["pairs"]))}
-    write_json_atomic(scores, record)
-    return record
+    return score_prediction(pred, data, work, seeds=[m["seed"] for m in members])
 
 
 def members_mean(singles: list[dict[str, Any]], metric: str) -> dict[str, float | None]:

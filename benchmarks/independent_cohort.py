@@ -18,12 +18,13 @@ mean-over-seeds Pearson r (each resample draws subjects with replacement and kee
 variants on the drawn subjects; two-sided p = twice the smaller tail share, floored at 1 / resamples).
 
 Commands (``benchmarks/results/independent_cohort.json``: today's ``cpu`` preset against the equally
-augmented MONAI U-Net at about its training time, the runs of ``equal_wallclock_shipped_preset.json``)::
+augmented MONAI U-Net given 29,220 steps, more than the preset's training time; the runs of
+``equal_wallclock_decoder_wide.json``; the other ``independent_cohort_*.json`` files record theirs)::
 
     pscgan phantom generate --out cohort1 --subjects 280 --seed 1
     python benchmarks/independent_cohort.py --cohort cohort1 --work cohort1-scores \\
-        --reference "PSCGAN cpu=exp/candIN/full" \\
-        --challenger "MONAI U-Net, augmented alike=exp/unet3/monai_unet" \\
+        --reference "MONAI U-Net, augmented, 29,220 steps=exp/unet2x/monai_unet" \\
+        --challenger "PSCGAN cpu (decoder 128/64/32/32)=exp/wide3/full" \\
         --out benchmarks/results/independent_cohort.json
 
 Predictions and evaluations go to ``WORK/<variant folder>/seed<k>/`` and are reused when the command is
@@ -48,15 +49,10 @@ from pscgan.experiments.run import DONE_FILE, read_done
 from pscgan.experiments.stats import TEST_NAME, compare_variants
 from pscgan.io.atomic import write_json_atomic
 
+from equal_wallclock import parse_named  # a sibling script: run as ``python benchmarks/...``
+
 WEIGHTS = "model.safetensors"
 SCORES = "scores.json"
-
-
-def parse_named(text: str) -> tuple[str, Path]:
-    name, sep, folder = text.partition("=")
-    if not sep or not name.strip() or not folder.strip():
-        sys.exit(f"expected NAME=EXPERIMENT/VARIANT, got {text!r}")
-    return name.strip(), Path(folder.strip())
 
 
 def finished_runs(folder: Path) -> list[dict[str, Any]]:
@@ -71,10 +67,35 @@ def finished_runs(folder: Path) -> list[dict[str, Any]]:
     return found
 
 
-def score_run(run: dict[str, Any], cohort: Path, work: Path) -> dict[str, Any]:
-    """Predict every cohort subject with the run's weights and score them (reused when done before)."""
+def run_slug(variant: Path) -> str:
+    """The folder name under ``--work`` of a variant folder's runs."""
+    return str(variant).strip("/").replace("/", "_")
+
+
+def cohort_subjects(cohort: Path) -> list[Path]:
+    """The subject folders of a dataset folder."""
+    return sorted(p for p in cohort.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def score_prediction(pred: Path, data: Path, work: Path, **extra: Any) -> dict[str, Any]:
+    """Evaluate a prediction folder against ``data`` into ``work/evaluation`` and write ``work/scores.json``:
+    ``extra``, the run-level metrics, each subject's metrics and its (predicted, reference) scar ratio."""
     from pscgan.evaluation.evaluate import evaluate, jsonable
 
+    result = evaluate(pred, data, work / "evaluation", overwrite=True)
+    evaluation = json.loads((work / "evaluation" / "evaluation.json").read_text())
+    record = extra | {
+        "metrics": jsonable(run_metrics(evaluation)),
+        "subjects": jsonable(subject_metrics(result["pairs"])),
+        "scar_ratio": {r["subject"]: [r.get("scar_ratio_pred"), r.get("scar_ratio_ref")]
+                       for r in evaluation.get("per_subject") or []},
+    }
+    write_json_atomic(work / SCORES, record)
+    return record
+
+
+def score_run(run: dict[str, Any], cohort: Path, work: Path) -> dict[str, Any]:
+    """Predict every cohort subject with the run's weights and score them (reused when done before)."""
     scores = work / SCORES
     if scores.is_file():
         return json.loads(scores.read_text())
@@ -89,21 +110,10 @@ def score_run(run: dict[str, Any], cohort: Path, work: Path) -> dict[str, Any]:
     else:
         from pscgan.inference.batch import predict_batch
 
-        inputs = sorted(p for p in cohort.iterdir() if p.is_dir() and not p.name.startswith("."))
-        summary = predict_batch(inputs, pred, weights=weights, resume=pred.is_dir())
+        summary = predict_batch(cohort_subjects(cohort), pred, weights=weights, resume=pred.is_dir())
     if summary.get("failures"):
         sys.exit(f"{pred}: {len(summary['failures'])} subject(s) failed, first {summary['failures'][0]}")
-    result = evaluate(pred, cohort, work / "evaluation", overwrite=True)
-    evaluation = json.loads((work / "evaluation" / "evaluation.json").read_text())
-    record = {
-        "seed": run["seed"],
-        "metrics": jsonable(run_metrics(evaluation)),
-        "subjects": jsonable(subject_metrics(result["pairs"])),
-        "scar_ratio": {r["subject"]: [r.get("scar_ratio_pred"), r.get("scar_ratio_ref")]
-                       for r in evaluation.get("per_subject") or []},
-    }
-    write_json_atomic(scores, record)
-    return record
+    return score_prediction(pred, cohort, work, seed=run["seed"])
 
 
 def phantom_seed(dataset: Path) -> int:
@@ -170,9 +180,11 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    named = dict((parse_named(args.reference), parse_named(args.challenger)))
-    ref_name = parse_named(args.reference)[0]
-    cohort_ids = {p.name for p in args.cohort.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    (ref_name, ref_folder), (ch_name, ch_folder) = parse_named(args.reference), parse_named(args.challenger)
+    if ref_name == ch_name:
+        sys.exit(f"--reference and --challenger are both named {ref_name!r}; give them different names")
+    named = {ref_name: ref_folder, ch_name: ch_folder}
+    cohort_ids = {p.name for p in cohort_subjects(args.cohort)}
     cohort_seed = phantom_seed(args.cohort)
     runs: dict[str, list[dict[str, Any]]] = {}
     for name, folder in named.items():
@@ -183,11 +195,10 @@ def main() -> None:
             if trained_on.resolve() == args.cohort.resolve() or phantom_seed(trained_on) == cohort_seed:
                 sys.exit(f"{run['folder']}: trained on {trained_on}, a phantom of the cohort's seed "
                          f"{cohort_seed}; generate the cohort with another --seed")
-            slug = str(folder).strip("/").replace("/", "_")
             print(f"{name}: seed {run['seed']}", flush=True)
-            runs[name].append(score_run(run, args.cohort, args.work / slug / f"seed{run['seed']}"))
+            work = args.work / run_slug(folder) / f"seed{run['seed']}"
+            runs[name].append(score_run(run, args.cohort, work))
     comparison = compare_variants(runs, ref_name, RUN_METRICS, SUBJECT_METRICS)
-    ch_name = next(n for n in named if n != ref_name)
     subjects = sorted(cohort_ids)
     r_test = bootstrap_r(ratio_table(runs[ref_name], subjects), ratio_table(runs[ch_name], subjects),
                          args.resamples, seed=0)
