@@ -74,7 +74,7 @@ def test_schema_2_trained_at_a_constant_learning_rate(notes):
     data = get_preset("cpu").model_dump(mode="json") | {"schema_version": 2}
     del data["train"]["lr_schedule"]
     migrated, said = migrate(CONFIGURATION, data)
-    assert migrated["train"]["lr_schedule"] == "constant" and migrated["schema_version"] == 5
+    assert migrated["train"]["lr_schedule"] == "constant" and migrated["schema_version"] == 6
     assert said == ["configuration 2 -> 3: train.lr_schedule: absent, so trained at a constant learning "
                     "rate (constant)"]
     # an experiment plan's base_config of schema 2 is complete without the field
@@ -88,13 +88,14 @@ def test_schema_3_without_the_options_added_since_had_them_off(notes):
                          ("model", "bottleneck_skip"), ("model", "decoder_residual")]:
         del data[section][key]
     del data["loss"]["segmentation_dice_reduction"], data["model"]["generator_norm"]
-    del data["loss"]["synthesis_ssim_weight"]
+    del data["loss"]["synthesis_ssim_weight"], data["loss"]["segmentation_count_weight"]
     migrated, said = migrate(CONFIGURATION, data)
-    assert migrated["schema_version"] == 5 and len(said) == 7
+    assert migrated["schema_version"] == 6 and len(said) == 8
     assert all(line.startswith("configuration 3 -> 4: ") and "absent, so" in line for line in said[:4])
     assert said[4].startswith("configuration 4 -> 5: loss.segmentation_dice_reduction: absent")
     assert said[5].startswith("configuration 4 -> 5: loss.synthesis_ssim_weight: absent")
     assert said[6].startswith("configuration 4 -> 5: model.generator_norm: absent")
+    assert said[7].startswith("configuration 5 -> 6: loss.segmentation_count_weight: absent")
     # an experiment plan of schema 3 (e.g. one to continue or to reuse runs from) reads as it trained
     config = config_from_record(data, source="plan.json")
     assert config.train.phase_lr_factors is None and config.train.ed_shift_augmentation == 0

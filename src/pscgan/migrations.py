@@ -39,7 +39,7 @@ newer one) is returned unchanged for its reader to judge.
 Example:
     >>> data, notes = migrate(CONFIGURATION, {"schema_version": 1, "train": {}, "loss": {}})
     >>> data["schema_version"], data["train"]["register_lge"], data["loss"]["mask_to_discriminator"]
-    (5, False, 'softmax')
+    (6, False, 'softmax')
     >>> data["preprocessing"]["intensity_percentiles"]
     [0.5, 99.5]
     >>> print(notes[0][:60])
@@ -185,10 +185,20 @@ def _configuration_v4(data: dict[str, Any]) -> list[str]:
     return _fill_absent(data, _V4_ABSENT_MEANT)
 
 
+#: Options added while the configuration was at version 5, with the value a version-5 record meant.
+_V5_ABSENT_MEANT: dict[str, dict[str, tuple[Any, str]]] = {
+    "loss": {"segmentation_count_weight": (0.0, "no pixel-count term on the generator's softmax")},
+}
+
+
+def _configuration_v5(data: dict[str, Any]) -> list[str]:
+    return _fill_absent(data, _V5_ABSENT_MEANT)
+
+
 #: The run configuration, stored in ``config.json``, in every weights file and checkpoint.
-CONFIGURATION = Format("configuration", "schema_version", 5,
+CONFIGURATION = Format("configuration", "schema_version", 6,
                        steps={1: _configuration_v1, 2: _configuration_v2, 3: _configuration_v3,
-                              4: _configuration_v4})
+                              4: _configuration_v4, 5: _configuration_v5})
 
 
 # baseline configuration (pscgan.baselines.config.BaselineConfig) ---------------------------------------

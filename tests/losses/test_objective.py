@@ -74,6 +74,24 @@ def test_dice_reduction_chooses_per_slice_or_batch_pooled_dice(tiny):
         torch.testing.assert_close(terms["dice"], want)
 
 
+def test_heart_share_term_of_the_mask_phases(tiny):
+    from pscgan.losses.segmentation import heart_share_loss
+    from pscgan.models.interfaces import MASK_LOGITS
+
+    loss = tiny.loss.model_copy(update={"adversarial": AdversarialLoss.NONE,
+                                        "segmentation_count_weight": 2.5})
+    for phase in (Phase.COARSE, Phase.SEGMENTATION):
+        g = build_generator(tiny, phase)
+        cine, cond, labels, lge = batch(tiny, phase)
+        out = g(cine, cond)
+        terms = generator_objective(loss, phase, out, None, None, labels=labels, lge=lge)
+        torch.testing.assert_close(terms["heart_share"], 2.5 * heart_share_loss(out[MASK_LOGITS], labels))
+    off = tiny.loss.model_copy(update={"adversarial": AdversarialLoss.NONE})
+    g = build_generator(tiny, Phase.COARSE)
+    assert "heart_share" not in generator_objective(off, Phase.COARSE, g(batch(tiny, Phase.COARSE)[0]), None,
+                                                    None, labels=labels)
+
+
 def test_ssim_term_of_the_synthesis_phase(tiny):
     from pscgan.losses.similarity import ssim_loss
     from pscgan.models.interfaces import LGE

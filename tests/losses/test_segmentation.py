@@ -3,7 +3,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from pscgan.losses.segmentation import foreground_dice_loss, multiclass_cross_entropy
+from pscgan.losses.segmentation import foreground_dice_loss, heart_share_loss, multiclass_cross_entropy
 
 
 def test_equals_per_class_binary_cross_entropy_on_softmax():
@@ -56,3 +56,33 @@ def test_foreground_dice_loss_per_sample_averages_each_slice_dice():
     got = foreground_dice_loss(logits, target, per_sample=True)
     assert torch.isclose(got, torch.stack(per_slice).mean(), atol=1e-6)
     assert not torch.isclose(got, foreground_dice_loss(logits, target), atol=1e-4)
+
+
+def test_heart_share_loss_equals_per_slice_count_errors_over_the_heart():
+    logits, target, p, onehot = _random_case(2, 3)
+    soft, true = p.sum(dim=(2, 3)).double().numpy(), onehot.sum(dim=(2, 3)).double().numpy()
+    want = sum(abs(soft[b, 1:] - true[b, 1:]).sum() / true[b, 1:].sum() for b in range(3)) / 3
+    assert abs(float(heart_share_loss(logits, target)) - want) < 1e-5
+
+
+def test_heart_share_loss_rewards_counts_not_overlap():
+    target = torch.zeros(1, 8, 8, dtype=torch.long)
+    target[0, 2:6, 2:6] = 2
+    target[0, 2:4, 2:4] = 3  # 4 scar pixels in 16 of heart
+    moved = torch.zeros_like(target)
+    moved[0, 4:8, 4:8] = 2
+    moved[0, 6:8, 6:8] = 3  # the same counts elsewhere: no count error
+    confident = F.one_hot(moved, 4).permute(0, 3, 1, 2).float() * 100
+    assert float(heart_share_loss(confident, target)) < 1e-4
+    half = target.clone()
+    half[0, 2:3, 2:4] = 2  # half the scar read as myocardium: |14-12| + |2-4| over 16
+    logits = F.one_hot(half, 4).permute(0, 3, 1, 2).float() * 100
+    assert abs(float(heart_share_loss(logits, target)) - 4 / 16) < 1e-4
+
+
+def test_heart_share_loss_of_a_slice_without_heart_counts_false_heart_pixels():
+    target = torch.zeros(1, 4, 4, dtype=torch.long)
+    logits = torch.full((1, 4, 4, 4), -50.0)
+    logits[0, 0] = 50.0
+    logits[0, 0, 0, 0], logits[0, 3, 0, 0] = -50.0, 50.0  # one false scar pixel
+    assert abs(float(heart_share_loss(logits, target)) - 1.0) < 1e-4

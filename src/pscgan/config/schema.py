@@ -294,6 +294,10 @@ class LossConfig(_Section):
     segmentation_dice_reduction: DiceReduction = Field(
         DiceReduction.BATCH, description="Soft Dice pooled over the batch, or per slice and then averaged "
         "(the MONAI U-Net baseline's DiceCE); only with segmentation_dice_weight > 0.")
+    segmentation_count_weight: float = Field(
+        0.0, ge=0.0, description="Per-slice error of the soft pixel count of each heart class, as a share "
+        "of the heart (eq. 17's pixel counts read on the generator's softmax, without a discriminator; "
+        "pscgan.losses.segmentation.heart_share_loss). Not in the paper (0 = off).")
     regularisation: bool = Field(True, description="Synthetic regularisation of eq. (11)-(13), phase II.")
     regularisation_weight: float = Field(0.01, ge=0.0)
     ogs_nu: float = Field(1.0, gt=0.0, description="nu of eq. (11).")

@@ -3,10 +3,12 @@
 ===============  =====================================================================================
 phase            generator terms (weights from the config)
 ===============  =====================================================================================
-I  coarse        multi-class CE (eq. 8-9) [+ optional soft Dice] + adversarial (eq. 10)
+I  coarse        multi-class CE (eq. 8-9) [+ optional soft Dice] [+ optional heart share] + adversarial
+                 (eq. 10)
 II synthesis     synthetic regularisation (eq. 11-13) + content (eq. 15) + adversarial (eq. 14)
                  [+ optional pixel L1] [+ optional 1 - SSIM]
-III segmentation multi-class CE + adversarial (eq. 16) + pixel-count auxiliary (eq. 17)
+III segmentation multi-class CE [+ optional soft Dice] [+ optional heart share] + adversarial (eq. 16)
+                 + pixel-count auxiliary (eq. 17)
 joint            the union of the above on the two heads
 ===============  =====================================================================================
 
@@ -43,7 +45,7 @@ from pscgan.losses.auxiliary import class_pixel_counts, count_loss
 from pscgan.losses.content import feature_content_loss
 from pscgan.losses.regularisation import synthetic_regularisation
 from pscgan.losses.similarity import ssim_loss
-from pscgan.losses.segmentation import foreground_dice_loss, multiclass_cross_entropy
+from pscgan.losses.segmentation import foreground_dice_loss, heart_share_loss, multiclass_cross_entropy
 from pscgan.models.discriminator import Discriminator, fake_input
 from pscgan.models.interfaces import LGE, MASK_LOGITS
 from pscgan.models.phase import Phase
@@ -104,6 +106,9 @@ def generator_objective(cfg: LossConfig, phase: Phase, outputs: Mapping[str, Ten
             per_sample = cfg.segmentation_dice_reduction is DiceReduction.SAMPLE
             terms["dice"] = cfg.segmentation_dice_weight * foreground_dice_loss(
                 outputs[MASK_LOGITS], labels, per_sample=per_sample)
+        if cfg.segmentation_count_weight > 0:
+            share = heart_share_loss(outputs[MASK_LOGITS], labels)
+            terms["heart_share"] = cfg.segmentation_count_weight * share
     if LGE in outputs:
         if cfg.regularisation:
             terms["regularisation"] = cfg.regularisation_weight * synthetic_regularisation(

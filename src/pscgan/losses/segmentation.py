@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from pscgan.losses.auxiliary import class_pixel_counts
+
 
 def multiclass_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
     """Eq. (9) averaged over classes, pixels and batch.
@@ -62,3 +64,36 @@ def foreground_dice_loss(logits: Tensor, target: Tensor, *, per_sample: bool = F
 
     loss = DiceLoss(include_background=False, to_onehot_y=True, softmax=True, batch=not per_sample)
     return loss(logits, target[:, None].long())
+
+
+def heart_share_loss(logits: Tensor, target: Tensor) -> Tensor:
+    """Per-slice error of each foreground class's soft pixel count, as a share of the slice's heart.
+
+    Not in the paper: eq. (17)'s pixel-count loss read on the generator's own softmax instead of
+    through the discriminator's count head (``loss.segmentation_count_weight``), so it acts while no
+    discriminator trains. The scar ratio a report gives is a ratio of pixel counts; cross-entropy and
+    soft Dice reward overlap, this term rewards the counts themselves. Per slice, the soft counts
+    (sums of the softmax) of the foreground classes 1..N-1 are compared with the true counts; the
+    absolute differences are summed and divided by the slice's true foreground (heart) pixel count,
+    then averaged over the batch. A slice without heart divides by 1.
+
+    Args:
+        logits: (B, N, H, W) class logits.
+        target: (B, H, W) integer labels.
+
+    Returns:
+        Scalar loss (0 when every soft count is exact).
+
+    Example:
+        >>> import torch
+        >>> logits = torch.full((1, 4, 2, 2), -20.0)
+        >>> logits[0, 1] = 20.0                       # every pixel confidently class 1
+        >>> target = torch.tensor([[[1, 1], [2, 3]]])  # heart: 4 pixels, 2 of class 1
+        >>> round(float(heart_share_loss(logits, target)), 3)   # |4-2| + |0-1| + |0-1| over 4
+        1.0
+    """
+    classes = logits.shape[1]
+    soft = class_pixel_counts(torch.softmax(logits, dim=1), classes)[:, 1:]
+    true = class_pixel_counts(target, classes)[:, 1:].to(soft.dtype)
+    heart = true.sum(dim=1).clamp_min(1.0)
+    return ((soft - true).abs().sum(dim=1) / heart).mean()
