@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from equal_wallclock import parse_named  # sibling scripts: run as ``python benchmarks/...``
-from independent_cohort import SCORES, run_slug
+from independent_cohort import SCORES, ratio_table, run_slug
 
 from pscgan.io.atomic import write_json_atomic
 
@@ -50,17 +50,6 @@ def seed_scores(work: Path, variant: Path) -> list[dict[str, Any]]:
         sys.exit(f"{work / run_slug(variant)}: no scores; score the variant with "
                  "benchmarks/independent_cohort.py first")
     return [json.loads(f.read_text()) for f in files]
-
-
-def ratios(scores: list[dict[str, Any]], subjects: list[str]) -> np.ndarray:
-    """seeds x subjects x (predicted, reference); NaN where a subject has no scar ratio."""
-    out = np.full((len(scores), len(subjects), 2), np.nan)
-    for i, run in enumerate(scores):
-        for j, sid in enumerate(subjects):
-            pair = run["scar_ratio"].get(sid)
-            if pair is not None and None not in pair:
-                out[i, j] = pair
-    return out
 
 
 def infarct_features(cohort: Path, sid: str) -> dict[str, float]:
@@ -123,7 +112,7 @@ def main() -> None:
         sys.exit("two variants share a name")
     subjects = sorted(seed_scores(args.work, every[0][1])[0]["scar_ratio"])
     features = [infarct_features(args.cohort, sid) for sid in subjects]
-    tables = {name: ratios(seed_scores(args.work, folder), subjects) for name, folder in every}
+    tables = {name: ratio_table(seed_scores(args.work, folder), subjects) for name, folder in every}
     scarred = np.array([f["infarcts"] > 0 for f in features])
 
     rows: dict[str, Any] = {}
