@@ -73,6 +73,7 @@ import numpy as np
 from pscgan.config.presets import get_preset
 from pscgan.evaluation.parts import DefinedParts
 from pscgan.phantom.scar_oracle import OracleScar
+from synthesis_ceiling import portable, write_record
 
 ROWS = {
     "truth": "the recorded transmurality painted again (check: Dice 1)",
@@ -86,16 +87,6 @@ ROWS = {
 #: Where the ceiling quoted in the docs comes from.
 CEILING = OracleScar.MOTION_PRIOR.value
 TISSUES = ("scar", "healthy_myocardium", "lv_blood_pool")
-
-
-def _portable(argv: list[str]) -> list[str]:
-    """Arguments as a user would type them: folders by their last name only, the output as given
-    when relative."""
-    out = []
-    for a in argv:
-        p = Path(a)
-        out.append(p.name if "/" in a and (p.is_absolute() or p.is_dir()) else a)
-    return out
 
 
 def paint_subject(job: tuple[str, str, int, int]) -> dict[str, Any]:
@@ -224,20 +215,14 @@ def main() -> None:
                            "scar_dice_fraction_of": {k: model_dice / rows[k]["scar"]["dice"]["mean"]
                                                      for k in ROWS if k not in ("model", "truth")}}
     record.update({
-        "command": " ".join(["python", "benchmarks/scar_ceiling.py", *_portable(sys.argv[1:])]),
+        "command": " ".join(["python", "benchmarks/scar_ceiling.py", *portable(sys.argv[1:])]),
         "dataset": {"name": read_manifest(args.data).name, "split": args.split, "subjects": len(painted)},
         "preprocessing": {"frames": model.frames, "crop": model.image_size, "localisation": "cine"},
         "checks": checks, "rows": rows,
         "painting_seconds": round(painting_seconds, 1), "seconds": round(time.perf_counter() - start, 1),
         "load_average_at_start": load_start, "load_average_at_end": os.getloadavg()[0],
     })
-    from pscgan.training.run_folder import environment_info
-
-    env = environment_info(device="cpu")
-    env["command"] = _portable(sys.argv)
-    record["environment"] = env
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    write_record(record, args.out)
     if args.work is None:
         shutil.rmtree(work)
     for name, row in rows.items():

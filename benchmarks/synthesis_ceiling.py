@@ -99,7 +99,7 @@ ROWS = {
 REGISTERED_ONLY = ("noise_free_lge_registered",)
 
 
-def _portable(argv: list[str]) -> list[str]:
+def portable(argv: list[str]) -> list[str]:
     """Arguments as a user would type them: folders by their last name only, the output as given
     when relative."""
     out = []
@@ -107,6 +107,19 @@ def _portable(argv: list[str]) -> list[str]:
         p = Path(a)
         out.append(p.name if "/" in a and (p.is_absolute() or p.is_dir()) else a)
     return out
+
+
+def write_record(record: dict[str, Any], out: Path) -> None:
+    """Add the environment and the portable command line to ``record`` and write it to ``out``
+    atomically (an interrupted run leaves the previous results file, not half of a new one)."""
+    from pscgan.io.atomic import write_json_atomic
+    from pscgan.training.run_folder import environment_info
+
+    env = environment_info(device="cpu")
+    env["command"] = portable(sys.argv)
+    record["environment"] = env
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out, record)
 
 
 def _network_lge(subject: Subject, lge: np.ndarray, options: PreprocessOptions) -> tuple[np.ndarray, list]:
@@ -270,7 +283,7 @@ def main() -> None:
         record["model"] = found
     check_names = results[0]["checks"].keys()
     record.update({
-        "command": " ".join(["python", "benchmarks/synthesis_ceiling.py", *_portable(sys.argv[1:])]),
+        "command": " ".join(["python", "benchmarks/synthesis_ceiling.py", *portable(sys.argv[1:])]),
         "dataset": {"name": read_manifest(args.data).name, "split": args.split, "subjects": len(results)},
         "misregistration_draws_per_subject": args.draws, "seed": args.seed,
         "preprocessing": {"frames": model.frames, "crop": model.image_size, "localisation": "cine",
@@ -284,13 +297,7 @@ def main() -> None:
         "seconds": round(time.perf_counter() - start, 1),
         "load_average_at_start": load_start, "load_average_at_end": os.getloadavg()[0],
     })
-    from pscgan.training.run_folder import environment_info
-
-    env = environment_info(device="cpu")
-    env["command"] = _portable(sys.argv)
-    record["environment"] = env
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    write_record(record, args.out)
     for name, row in rows.items():
         print(f"{name:32s} n={row['n_slices']:4d}  " + "  ".join(
             f"{k} {row[k]['mean']:.3f} ({row[k]['sd']:.3f})" for k in ("ssim", "psnr_db", "nrmse")))
