@@ -6,7 +6,11 @@ training minutes it took to reach it, and, against the first run named (the refe
 minutes each other run needed to reach the reference's best validation scar Dice (time to quality;
 ``null`` where it never did). Training time counts optimiser steps only (not validation or
 checkpoints), from the ``seconds_per_step`` the runs logged, so it depends on the machine's load
-while they trained: the JSON records the runs' environment files beside the curves.
+while they trained: the JSON records the runs' environment files beside the curves. Runs that trained
+beside different numbers of other jobs are put on one clock with ``--alone-minutes NAME=MINUTES``:
+the run's time axis is scaled so that its total is MINUTES, a measured training time of the same
+configuration alone (slowed by other jobs, a run slows about evenly over its length); the JSON
+records the logged and the scaled totals.
 
 Command (the files in ``benchmarks/results/learning_curves.*`` came from it)::
 
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pscgan.report.curves import CURVE_METRICS, LearningCurve, learning_curve, learning_curves_png
+from pscgan.training.run_folder import portable_command
 
 
 def best(curve: LearningCurve, key: str) -> dict[str, Any] | None:
@@ -48,25 +53,47 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--run", action="append", required=True,
                     help="NAME=RUN_FOLDER (repeatable; the first is the reference for time to quality)")
+    ap.add_argument("--alone-minutes", action="append", default=[],
+                    help="NAME=MINUTES: scale that run's time axis to this measured time alone (repeatable)")
     ap.add_argument("--title", default=None)
     ap.add_argument("--out", type=Path, required=True, help="output stem: writes STEM.json and STEM.png")
     args = ap.parse_args()
+    alone: dict[str, float] = {}
+    for text in args.alone_minutes:
+        name, sep, minutes = text.partition("=")
+        try:
+            alone[name.strip()] = float(minutes)
+        except ValueError:
+            ap.error(f"--alone-minutes takes NAME=MINUTES, got {text!r}")
+        if not sep or alone[name.strip()] <= 0:
+            ap.error(f"--alone-minutes takes NAME=MINUTES with MINUTES > 0, got {text!r}")
     curves, sources = [], {}
     for text in args.run:
         name, sep, folder = text.partition("=")
         if not sep or not name.strip():
             ap.error(f"--run takes NAME=RUN_FOLDER, got {text!r}")
-        run = Path(folder)
-        curves.append(learning_curve(run, name.strip()))
+        name, run = name.strip(), Path(folder)
+        curve = learning_curve(run, name)
         env = run / "environment.json"
-        sources[name.strip()] = {"run": folder,
-                                 "environment": json.loads(env.read_text()) if env.is_file() else None}
+        environment = json.loads(env.read_text()) if env.is_file() else None
+        if environment and isinstance(environment.get("command"), list):
+            environment["command"] = portable_command(environment["command"])  # no machine paths
+        sources[name] = {"run": folder, "environment": environment}
+        if name in alone:
+            sources[name]["time_axis"] = {"logged_minutes": round(curve.total_seconds / 60, 3),
+                                          "scaled_to_minutes": alone.pop(name)}
+            curve = curve.rescaled(sources[name]["time_axis"]["scaled_to_minutes"])
+        curves.append(curve)
+    if alone:
+        ap.error(f"--alone-minutes names no --run: {', '.join(alone)}")
     reference = curves[0]
     target = best(reference, "dice_scar")
     record = {
         "command": "python benchmarks/learning_curves.py " + " ".join(f'--run "{r}"' for r in args.run)
+                   + "".join(f' --alone-minutes "{a}"' for a in args.alone_minutes)
                    + (f' --title "{args.title}"' if args.title else "") + f" --out {args.out}",
-        "training_time": "optimiser steps only, from the seconds_per_step each run logged",
+        "training_time": "optimiser steps only, from the seconds_per_step each run logged; a run with a "
+                         "time_axis in its source scaled to its measured time alone",
         "reference": reference.name,
         "runs": [],
     }

@@ -58,7 +58,8 @@ def test_the_docs_override_gives_back_the_scln_preset_of_tables_3_to_6():
             decoder_start_channels=64, decoder_widths=(64, 32, 16, 16), condition_pool=4,
             condition_injection="decoder", discriminator_widths=(32, 64, 128, 256, 256),
         ),
-        "loss": get_preset("cpu").loss.model_copy(update={"synthesis_ssim_weight": 0.0}),
+        "loss": get_preset("cpu").loss.model_copy(update={"synthesis_ssim_weight": 0.0,
+                                                          "segmentation_weight": 1.0}),
         "train": get_preset("cpu").train.model_copy(update={
             "lr": 2e-4, "d_steps_per_g_step": 2, "lr_schedule": LearningRateSchedule.CONSTANT,
             "steps_per_phase": 1500, "phase_step_shares": None, "adversarial_warmup_steps": 0,

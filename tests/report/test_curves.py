@@ -80,3 +80,17 @@ def test_figure_has_one_panel_per_metric_and_one_line_per_run_and_phase(tmp_path
     width, height = Image.open(io.BytesIO(png)).size
     assert width > 2.5 * height  # one row of len(CURVE_METRICS) panels
     assert len(CURVE_METRICS) == 3
+
+
+def test_a_curve_rescaled_to_a_time_alone_keeps_its_shape(tmp_path):
+    run = write_metrics(tmp_path / "run", [
+        {"step": 10, "seconds_per_step": 3.0, "val_dice_scar": 0.1},
+        {"step": 30, "seconds_per_step": 1.5, "val_dice_scar": 0.2},
+    ])
+    curve = learning_curve(run, "shared")  # validations at 30 s and 60 s of training
+    alone = curve.rescaled(0.5)  # the whole run in 30 s
+    assert alone.total_seconds == pytest.approx(30.0) and alone.total_steps == curve.total_steps
+    assert [p.seconds for p in alone.points] == pytest.approx([15.0, 30.0])
+    assert [p.metrics for p in alone.points] == [p.metrics for p in curve.points]
+    with pytest.raises(ValueError, match="cannot scale"):
+        curve.rescaled(0)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,21 @@ class LearningCurve:
     points: list[CurvePoint] = field(default_factory=list)
     total_seconds: float = 0.0
     total_steps: int = 0
+
+    def rescaled(self, minutes: float) -> LearningCurve:
+        """This curve with its time axis scaled so that the whole run takes ``minutes``.
+
+        Puts runs that shared the machine with different numbers of other jobs on one clock, given a
+        measured time of each configuration alone: other jobs slow a run about evenly over its length.
+
+        Raises:
+            ValueError: ``minutes`` is not positive, or the curve logged no training time.
+        """
+        if not minutes > 0 or not self.total_seconds > 0:
+            raise ValueError(f"cannot scale {self.total_seconds} s of training to {minutes} minutes")
+        factor = minutes * 60 / self.total_seconds
+        points = [replace(p, seconds=p.seconds * factor) for p in self.points]
+        return LearningCurve(self.name, points, minutes * 60, self.total_steps)
 
     def as_dict(self) -> dict[str, Any]:
         return {
