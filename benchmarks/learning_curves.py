@@ -80,9 +80,10 @@ def main() -> None:
             environment["command"] = portable_command(environment["command"])  # no machine paths
         sources[name] = {"run": folder, "environment": environment}
         if name in alone:
+            minutes = alone.pop(name)
             sources[name]["time_axis"] = {"logged_minutes": round(curve.total_seconds / 60, 3),
-                                          "scaled_to_minutes": alone.pop(name)}
-            curve = curve.rescaled(sources[name]["time_axis"]["scaled_to_minutes"])
+                                          "scaled_to_minutes": minutes}
+            curve = curve.rescaled(minutes)
         curves.append(curve)
     if alone:
         ap.error(f"--alone-minutes names no --run: {', '.join(alone)}")

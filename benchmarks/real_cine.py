@@ -122,6 +122,7 @@ def phantom(root: Path, anatomy: bool) -> dict:
         subprocess.run(cmd + ([] if anatomy else ["--no-anatomy"]), check=True, capture_output=True)
         subprocess.run(["pscgan", "evaluate", str(out), str(root)], check=True, capture_output=True)
         result = json.loads((out / "evaluation" / "evaluation.json").read_text())
+    result["prediction"] = out.name  # a temporary folder: its name, not a path of this machine
     return result
 
 
